@@ -1,0 +1,164 @@
+"""From an order's shop prices to invoice amounts that add up to what the customer paid.
+
+The rule, per VAT rate (a "VAT group"), so that every rate's total is exact as well as the
+grand total:
+
+* VAT-inclusive shop prices: the group's gross G is the sum of its lines' paid amounts
+  (quantity × unit price − discount, each rounded to kuruş). Net N = round(G / (1 + r))
+  half-up, VAT V = G − N. N is spread over the group's lines by largest remainder and each
+  line's VAT is its gross minus its net, so lines, groups and the grand total all agree.
+* VAT-exclusive shop prices: N is the sum of the line nets; V is the VAT the shop reported
+  for the rate (shops round tax their own way), else round(N × r). V is spread over the
+  lines by largest remainder.
+
+Example (inclusive, 20 %): two lines of 99.99 and 0.01 paid → G = 100.00,
+N = round(100.00 / 1.20) = round(83.3333) = 83.33, V = 16.67; net split 83.32 / 0.01 by
+largest remainder, line VAT 16.67 / 0.00. Invoice total 100.00 = paid.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sync_engine.domain.models import InvoiceLine, Order
+from sync_engine.domain.money import ZERO, allocate, round_kurus
+
+HUNDRED = Decimal(100)
+UNIT_PRICE_PLACES = Decimal("0.00000001")  # providers accept more places on unit prices
+
+
+@dataclass(frozen=True)
+class ComputedLine:
+    line: InvoiceLine
+    gross_before_discount: Decimal  # quantity × unit price in the shop's basis, kuruş
+    net_amount: Decimal  # after discount, excluding VAT (UBL LineExtensionAmount)
+    vat_amount: Decimal
+    discount_net: Decimal  # the discount expressed net of VAT
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.net_amount + self.vat_amount
+
+    @property
+    def vat_rate(self) -> Decimal:
+        return self.line.vat_rate
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.line.quantity
+
+    @property
+    def unit_price_net(self) -> Decimal:
+        """Net unit price before discount; quantity × this ≈ net + discount (8 places)."""
+        return ((self.net_amount + self.discount_net) / self.line.quantity).quantize(
+            UNIT_PRICE_PLACES
+        )
+
+    @property
+    def unit_price_gross(self) -> Decimal:
+        return ((self.gross_amount + self.discount_gross) / self.line.quantity).quantize(
+            UNIT_PRICE_PLACES
+        )
+
+    @property
+    def discount_gross(self) -> Decimal:
+        return round_kurus(self.discount_net * (HUNDRED + self.vat_rate) / HUNDRED)
+
+
+@dataclass(frozen=True)
+class VatGroup:
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.vat
+
+
+@dataclass(frozen=True)
+class ComputedInvoice:
+    lines: tuple[ComputedLine, ...]
+    groups: tuple[VatGroup, ...]
+    paid_total: Decimal
+
+    @property
+    def net_total(self) -> Decimal:
+        return sum((g.net for g in self.groups), ZERO)
+
+    @property
+    def vat_total(self) -> Decimal:
+        return sum((g.vat for g in self.groups), ZERO)
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.net_total + self.vat_total
+
+    @property
+    def discount_total_net(self) -> Decimal:
+        return sum((cl.discount_net for cl in self.lines), ZERO)
+
+    @property
+    def difference(self) -> Decimal:
+        """paid − invoiced; zero for a consistent order."""
+        return self.paid_total - self.grand_total
+
+
+def _line_amount(line: InvoiceLine) -> tuple[Decimal, Decimal]:
+    """(amount before discount, amount after discount) in the shop's basis, kuruş."""
+    before = round_kurus(line.quantity * line.unit_price)
+    after = before - line.discount
+    if after < 0:
+        raise ValueError(f"line {line.name!r}: discount {line.discount} exceeds {before}")
+    return before, after
+
+
+def compute_invoice(order: Order) -> ComputedInvoice:
+    by_rate: OrderedDict[Decimal, list[int]] = OrderedDict()
+    for i, line in enumerate(order.lines):
+        by_rate.setdefault(line.vat_rate, []).append(i)
+
+    amounts = [_line_amount(line) for line in order.lines]
+    nets: list[Decimal] = [ZERO] * len(order.lines)
+    vats: list[Decimal] = [ZERO] * len(order.lines)
+    groups: list[VatGroup] = []
+
+    for rate, idx in by_rate.items():
+        paid = [amounts[i][1] for i in idx]
+        if order.prices_include_vat:
+            gross = sum(paid, ZERO)
+            net = round_kurus(gross * HUNDRED / (HUNDRED + rate))
+            vat = gross - net
+            for i, part in zip(idx, allocate(net, paid), strict=True):
+                nets[i] = part
+                vats[i] = amounts[i][1] - part
+        else:
+            net = sum(paid, ZERO)
+            vat = order.reported_vat.get(rate)
+            if vat is None:
+                vat = round_kurus(net * rate / HUNDRED)
+            for i, part in zip(idx, allocate(vat, paid), strict=True):
+                nets[i] = amounts[i][1]
+                vats[i] = part
+        groups.append(VatGroup(rate=rate, net=net, vat=vat))
+
+    lines: list[ComputedLine] = []
+    for i, line in enumerate(order.lines):
+        before, _after = amounts[i]
+        if order.prices_include_vat:
+            before_net = round_kurus(before * HUNDRED / (HUNDRED + line.vat_rate))
+            discount_net = max(before_net - nets[i], ZERO) if line.discount else ZERO
+        else:
+            discount_net = line.discount
+        lines.append(
+            ComputedLine(
+                line=line,
+                gross_before_discount=before,
+                net_amount=nets[i],
+                vat_amount=vats[i],
+                discount_net=discount_net,
+            )
+        )
+    return ComputedInvoice(lines=tuple(lines), groups=tuple(groups), paid_total=order.paid_total)

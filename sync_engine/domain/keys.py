@@ -1,0 +1,32 @@
+"""Idempotency keys and the ids derived from them (DESIGN §3).
+
+One key per logical invoice, reused by every retry (stripe-python's rule): the job row is
+unique on it, Turkcell's ETTN is a UUIDv5 of it, SinApp's invoice_id is derived from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+# Fixed forever: changing it would give every existing order a new ETTN and so a second
+# invoice at the provider.
+ETTN_NAMESPACE = uuid.UUID("6f1c5a0e-3d1b-5b6a-9a57-5e2f0c3b8d41")
+
+
+def sale_key(store_id: str, order_id: str) -> str:
+    return f"{store_id}:{order_id}:sale"
+
+
+def return_key(store_id: str, order_id: str, refund_id: str) -> str:
+    return f"{store_id}:{order_id}:return:{refund_id}"
+
+
+def ettn_for(idempotency_key: str) -> str:
+    """The invoice's ETTN (a UUID, as GİB requires), stable for the idempotency key."""
+    return str(uuid.uuid5(ETTN_NAMESPACE, idempotency_key))
+
+
+def short_ref(idempotency_key: str, prefix: str = "se_") -> str:
+    """A short stable reference for providers with a length-limited id field (SinApp)."""
+    return prefix + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]

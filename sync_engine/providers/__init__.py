@@ -1,0 +1,1 @@
+"""Accounting side: one module per provider behind one Protocol (``base.Provider``)."""
