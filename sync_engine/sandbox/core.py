@@ -230,7 +230,7 @@ class GibDirectory:
             self._users = {
                 # Demo companies registered for e-Fatura (valid VKN checksums).
                 "1234567890": ["urn:mail:defaultpk@ornekteknoloji.com.tr"],
-                "9876543210": ["urn:mail:defaultpk@anadolugida.com.tr"],
+                "9876543217": ["urn:mail:defaultpk@anadolugida.com.tr"],
             }
 
     def register(self, identifier: str, alias: str) -> None:

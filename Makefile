@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test test-fast services bench docs clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+## make demo: the sandbox, web, worker and beat on SQLite + local Redis; signed webhooks for a
+## handful of Turkish orders, one store per provider; ends with a table and the ledger's verdict.
+demo: $(VENV)/.installed
+	$(BIN)/sync-engine demo
+
+## make test: the whole suite (unit, contract, integration, e2e, chaos) on SQLite and PostgreSQL.
+test: $(VENV)/.installed-dev services
+	$(BIN)/pytest -q
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/pytest -q tests/unit
+
+services:
+	@bash scripts/ensure-services.sh
+
+bench: $(VENV)/.installed-dev services
+	$(BIN)/sync-engine bench
+
+docs: $(VENV)/.installed
+	$(BIN)/sync-engine docs providers
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,197 @@
+"""The ``sync-engine`` command line (DESIGN §4). Heavy imports happen inside commands so
+``--help`` is instant and a command only loads what it uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sync_engine.store.cli import db_app
+
+app = typer.Typer(
+    help="sync-engine: e-commerce orders to Turkish e-invoices (e-Fatura / e-Arşiv), exactly once.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
+jobs_app = typer.Typer(help="Inspect and retry jobs.", no_args_is_help=True)
+events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(events_app, name="events")
+
+console = Console()
+
+
+def _sessions():  # noqa: ANN202
+    from sync_engine.config import get_settings
+    from sync_engine.store.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+# -- processes --------------------------------------------------------------------------------
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve webhooks, the ops API, /healthz and /metrics."""
+    import uvicorn
+
+    uvicorn.run("sync_engine.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def worker(
+    pool: Annotated[str, typer.Option(help="Celery pool: threads (default), prefork or gevent.")] = "threads",
+    concurrency: Annotated[int, typer.Option(help="Slots per worker process.")] = 16,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    hostname: Annotated[Optional[str], typer.Option(help="Worker node name.")] = None,
+) -> None:
+    """Run a Celery worker that drives jobs through the pipeline."""
+    from workers.celery_app import app as celery_app
+
+    argv = ["worker", "-P", pool, "-c", str(concurrency), "--loglevel", loglevel, "--without-mingle", "--without-gossip"]
+    if hostname:
+        argv += ["-n", hostname]
+    celery_app.worker_main(argv)
+
+
+@app.command()
+def beat(
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    schedule_file: Annotated[str, typer.Option(help="Where beat keeps its state.")] = "var/celerybeat-schedule",
+) -> None:
+    """Run Celery beat: the sweeper every minute and the nightly reconciliation."""
+    from pathlib import Path
+
+    from workers.celery_app import app as celery_app
+
+    Path(schedule_file).parent.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", "--loglevel", loglevel, "-s", schedule_file])
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8900,
+    faults: Annotated[
+        Optional[list[str]],
+        typer.Option("--faults", help="provider:endpoint:mode[:probability[:times]], repeatable; "
+                     "modes before_500, after_504, after_stall, rate_429, latency."),
+    ] = None,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every simulated call.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for reproducible fault injection.")] = 0,
+) -> None:
+    """Serve the provider and shop simulators (state in memory)."""
+    import uvicorn
+
+    from sync_engine.sandbox.app import Sandbox
+    from sync_engine.sandbox.core import FaultRule
+
+    sb = Sandbox(seed=seed)
+    sb.state.faults.base_latency_ms = latency_ms
+    for spec in faults or []:
+        sb.state.faults.add(FaultRule.parse(spec))
+    console.print(f"sandbox on http://{host}:{port} — simulators: {', '.join(sb.simulators)}")
+    uvicorn.run(sb.build_app(), host=host, port=port, log_level="warning")
+
+
+# -- jobs ------------------------------------------------------------------------------------
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[Optional[str], typer.Option(help="Filter by status.")] = None,
+    store: Annotated[Optional[str], typer.Option(help="Filter by store id.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List jobs, newest first."""
+    from sync_engine.pipeline.ops import job_view
+    from sync_engine.store.repositories import JobRepository
+
+    with _sessions()() as session:
+        jobs, _ = JobRepository(session).list(status=status, store_id=store, limit=limit)
+        views = [job_view(j) for j in jobs]
+    if as_json:
+        typer.echo(json.dumps(views, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "store", "order", "status", "customer", "invoice", "e_document", "journal", "invoice no", "last error")
+    for v in views:
+        s = v["steps"]
+        table.add_row(
+            str(v["id"]), v["store_id"], v["order_name"] or v["order_id"], v["status"],
+            s["customer"]["state"], s["invoice"]["state"], s["e_document"]["state"], s["journal"]["state"],
+            v["invoice_number"] or "", ((v["last_error"] or {}).get("message") or "")[:60],
+        )
+    console.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: Annotated[int, typer.Argument(help="Job id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Show a job and its timeline (one line per provider call)."""
+    from sync_engine.pipeline.ops import OpsError, job_detail
+
+    with _sessions()() as session:
+        try:
+            view = job_detail(session, job_id)
+        except OpsError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]job {view['id']}[/bold] {view['store_id']} {view['order_name']} — {view['status']}")
+    for name, step in view["steps"].items():
+        console.print(f"  {name:<11} {step['state']:<12} {step['external_id'] or ''}")
+    console.print(f"  ETTN {view['ettn'] or '-'}  number {view['invoice_number'] or '-'}  GİB uuid {view['gib_uuid'] or '-'}")
+    if view["last_error"]:
+        console.print(f"  [yellow]{view['attention_category'] or ''} {view['last_error']['message']}[/yellow]")
+    table = Table("started", "step", "operation", "try", "ms", "HTTP", "error", "message", title="timeline")
+    for a in view["attempts"]:
+        table.add_row(
+            a["started_at"], a["step"], a["operation"], str(a["attempt"]), str(a["duration_ms"]),
+            str(a["http_status"] or ""), a["error_class"] or "", (a["message"] or "")[:80],
+        )
+    console.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_id: Annotated[int, typer.Argument(help="Job id.")],
+    force: Annotated[bool, typer.Option(help="Retry a job that is not in needs_attention.")] = False,
+) -> None:
+    """Re-queue a needs_attention job after its cause is fixed."""
+    from sync_engine.pipeline.ops import OpsError, retry_job
+    from workers.tasks import enqueue
+
+    with _sessions()() as session:
+        try:
+            retry_job(session, job_id, datetime.now(UTC), force=force)
+            session.commit()
+        except OpsError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    queued = enqueue(job_id)
+    console.print(f"job {job_id} queued" + ("" if queued else " (broker down: the sweeper will pick it up)"))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,531 @@
+"""Settings from the environment (``SYNC_*``) and the per-shop stores file (TOML).
+
+The stores file holds one ``[[stores]]`` table per shop (DESIGN §4). Any string value may be
+``env:NAME``, resolved from the environment at load time, so secrets stay out of the file.
+Every secret is a ``SecretStr``: configs can be printed and logged without revealing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync_engine.domain import TaxIdError, validate_vkn
+
+ENV_PREFIX = "SYNC_"
+ENV_REFERENCE = "env:"
+PLATFORMS = ("shopify", "woocommerce", "generic")
+PROVIDERS = ("turkcell_esirket", "kolaybi", "faturaentegrator", "sinapp")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; one line per problem, each naming its key."""
+
+    def __init__(self, errors: Sequence[str], source: Path | None = None) -> None:
+        self.errors: tuple[str, ...] = tuple(errors)
+        self.source = source
+        super().__init__("\n".join(self.errors))
+
+
+def _fail(reason: str) -> PydanticCustomError:
+    # The reason travels as context, not as the template: user input may contain braces.
+    return PydanticCustomError("sync_config", "{reason}", {"reason": reason})
+
+
+# --- environment settings ---------------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of ``scheme://user:password@host`` URLs (database, Redis)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class Settings(BaseSettings):
+    """Process-wide settings, read from ``SYNC_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./var/sync_engine.db"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    stores_file: Path = Path("./stores.toml")
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    admin_token: SecretStr | None = None
+    # Job pipeline tuning; the defaults are the pipeline's own (RetryPolicy, JobRunner).
+    retry_base_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 2.0
+    retry_cap_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 600.0
+    max_attempts: Annotated[int, Field(ge=1)] = 8
+    lease_ttl_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 300.0
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise _fail(f"must be one of {', '.join(LOG_LEVELS)} (got {value!r})")
+        return level
+
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # An exported-but-empty SYNC_ADMIN_TOKEN must not become a valid bearer token "".
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name in ("database_url", "redis_url") else value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build ``Settings`` afresh (never cached) from ``os.environ`` or the given mapping."""
+    try:
+        if environ is None:
+            return Settings()
+        # Every field is passed explicitly (init values outrank the environment), so the
+        # process environment cannot leak into settings built from a test's mapping.
+        given = {key.upper(): value for key, value in environ.items()}
+        values = {
+            name: given.get(f"{ENV_PREFIX}{name.upper()}", field.default)
+            for name, field in Settings.model_fields.items()
+        }
+        return Settings(**values)
+    except ValidationError as exc:
+        lines = [
+            f"{ENV_PREFIX}{str(err['loc'][0]).upper()}: {_describe(err, ())}"
+            for err in exc.errors()
+        ]
+        raise ConfigError(lines) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests use ``load_settings`` or ``cache_clear()``."""
+    return load_settings()
+
+
+# --- field types --------------------------------------------------------------------------
+
+
+def _non_empty_text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise _fail("must not be empty")
+    return value
+
+
+def _non_empty_secret(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise _fail("must not be empty")
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise _fail(f"must be an http(s) URL, got {redact_url(value)!r}")
+    # DESIGN §7: documented paths are appended to base_url exactly as written, so a
+    # trailing slash would double up; scheme and host are case-insensitive.
+    normalised = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower())
+    return urlunsplit(normalised).rstrip("/")
+
+
+def _vkn(value: str) -> str:
+    try:
+        return validate_vkn(value)
+    except TaxIdError as exc:
+        raise _fail(f"{value!r}: {exc}") from None
+
+
+def _id_value(value: object) -> object:
+    # FaturaEntegratör ids are numeric in its Laravel API, but a value read from the
+    # environment is always a string: keep "7" and 7 the same id.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _fail(f"wrong type: expected an integer or a string, got {_toml_type(value)}")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def _invoice_prefix(value: str) -> str:
+    # GİB invoice numbers are a 3-character series + year + 9-digit sequence; the series
+    # is upper-case Latin letters and digits (no Turkish letters).
+    if not re.fullmatch(r"[A-Z0-9]{3}", value):
+        raise _fail(
+            f"invoice prefix must be exactly 3 characters, uppercase letters A-Z or digits "
+            f"(GİB series), got {value!r}"
+        )
+    return value
+
+
+def _store_id(value: str) -> str:
+    # The id is a URL path segment (POST /webhooks/{platform}/{store_id}).
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise _fail(
+            f"store id must be 1-64 letters, digits, '.', '_' or '-' (got {value!r})"
+        )
+    return value
+
+
+def _secret_list(value: object) -> object:
+    return [value] if isinstance(value, str | SecretStr) else value
+
+
+Text = Annotated[str, AfterValidator(_non_empty_text)]
+Secret = Annotated[SecretStr, AfterValidator(_non_empty_secret)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Vkn = Annotated[str, AfterValidator(_vkn)]
+IdValue = Annotated[int | str, BeforeValidator(_id_value)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+def _fingerprint(secret: SecretStr) -> str:
+    """A short, stable, one-way identifier of an API key (never the key itself)."""
+    return hashlib.sha256(secret.get_secret_value().encode()).hexdigest()[:16]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- [stores.provider] ------------------------------------------------------------------
+
+
+class _ProviderBase(_Model):
+    base_url: HttpUrl
+    timeout_s: Positive = 10.0
+    max_requests_per_s: Positive = 10.0
+
+    def account_key(self) -> str:
+        """Stable id of the provider account: keys buyer mappings and rate budgets."""
+        raise NotImplementedError
+
+
+class TurkcellEsirketConfig(_ProviderBase):
+    name: Literal["turkcell_esirket"]
+    efatura_base_url: HttpUrl
+    token_url: HttpUrl
+    username: Text
+    password: Secret
+    # The havuz (pool) account each new cari is matched to, so muhasebeleştir can post.
+    pool_account_code: Text
+
+    def account_key(self) -> str:
+        return f"turkcell_esirket|{self.base_url}|{self.username}"
+
+
+class KolayBiConfig(_ProviderBase):
+    name: Literal["kolaybi"]
+    api_key: Secret
+    channel: Text
+
+    def account_key(self) -> str:
+        return f"kolaybi|{self.base_url}|{_fingerprint(self.api_key)}"
+
+
+class FaturaEntegratorConfig(_ProviderBase):
+    name: Literal["faturaentegrator"]
+    api_key: Secret
+    sale_channel_id: IdValue
+    invoice_integration_id: IdValue
+
+    def account_key(self) -> str:
+        return f"faturaentegrator|{self.base_url}|{_fingerprint(self.api_key)}"
+
+
+class SinAppConfig(_ProviderBase):
+    name: Literal["sinapp"]
+    api_key: Secret
+    api_secret: Secret
+    website: Text
+    company_name: Text
+
+    def account_key(self) -> str:
+        return f"sinapp|{self.base_url}|{_fingerprint(self.api_key)}"
+
+
+ProviderConfig = Annotated[
+    TurkcellEsirketConfig | KolayBiConfig | FaturaEntegratorConfig | SinAppConfig,
+    Field(discriminator="name"),
+]
+PROVIDER_MODELS: dict[str, type[_ProviderBase]] = {
+    "turkcell_esirket": TurkcellEsirketConfig,
+    "kolaybi": KolayBiConfig,
+    "faturaentegrator": FaturaEntegratorConfig,
+    "sinapp": SinAppConfig,
+}
+
+
+# --- [stores.invoice] and [[stores]] -----------------------------------------------------
+
+
+class InvoiceConfig(_Model):
+    prefix: Annotated[str, AfterValidator(_invoice_prefix)]
+    website: Text  # e-Arşiv internet sales must name the website the sale was made on
+    seller_name: Text
+    seller_vkn: Vkn
+    carrier_name: Text | None = None
+    carrier_vkn: Vkn | None = None
+
+    @model_validator(mode="after")
+    def _carrier_pair(self) -> InvoiceConfig:
+        # Half a carrier would print one company's name next to another's VKN on a legal
+        # document: both or neither (neither = the merchant ships itself).
+        if (self.carrier_name is None) != (self.carrier_vkn is None):
+            raise _fail("carrier_name and carrier_vkn go together: set both, or neither")
+        return self
+
+    @property
+    def effective_carrier_name(self) -> str:
+        return self.carrier_name or self.seller_name
+
+    @property
+    def effective_carrier_vkn(self) -> str:
+        return self.carrier_vkn or self.seller_vkn
+
+
+class StoreConfig(_Model):
+    id: Annotated[str, AfterValidator(_store_id)]
+    platform: Literal["shopify", "woocommerce", "generic"]
+    # Several secrets let a shop rotate its signing key (Shopify): any one may match.
+    webhook_secret: Annotated[
+        tuple[Secret, ...], BeforeValidator(_secret_list), Field(min_length=1)
+    ]
+    shop_api_url: HttpUrl | None = None
+    shop_api_token: Secret | None = None
+    timezone: str = "Europe/Istanbul"
+    provider: ProviderConfig
+    invoice: InvoiceConfig
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            reason = f"unknown time zone {value!r} (an IANA name, e.g. Europe/Istanbul)"
+            raise _fail(reason) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {"": StoreConfig, "invoice": InvoiceConfig}
+
+
+# --- loading ------------------------------------------------------------------------------
+
+Loc = tuple[str | int, ...]
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _resolve_env(
+    value: Any, env: Mapping[str, str], loc: Loc, errors: list[tuple[Loc, str]]
+) -> Any:
+    if isinstance(value, str) and value.startswith(ENV_REFERENCE):
+        name = value[len(ENV_REFERENCE) :]
+        if not _ENV_NAME.fullmatch(name):
+            errors.append((loc, f"invalid env reference {value!r}: expected env:NAME"))
+        elif name not in env:
+            errors.append((loc, f"env var {name} is not set"))
+        elif not env[name]:
+            errors.append((loc, f"env var {name} is empty"))
+        else:
+            return env[name]
+        return value
+    if isinstance(value, dict):
+        return {key: _resolve_env(item, env, (*loc, key), errors) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(item, env, (*loc, i), errors) for i, item in enumerate(value)]
+    return value
+
+
+def _format_loc(loc: Loc) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "boolean", int: "integer", float: "float", str: "string"}
+    names |= {list: "array", dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _allowed_keys(section: Loc, raw: Mapping[str, Any]) -> list[str]:
+    if section == ("provider",):
+        provider = raw.get("provider")
+        name = provider.get("name") if isinstance(provider, dict) else None
+        model = PROVIDER_MODELS.get(name) if isinstance(name, str) else None
+        return sorted(model.model_fields) if model else []
+    model = _SECTIONS.get(".".join(str(part) for part in section))
+    return sorted(model.model_fields) if model else []
+
+
+def _describe(err: Mapping[str, Any], loc: Loc, raw: Mapping[str, Any] | None = None) -> str:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "sync_config":
+        return str(ctx["reason"])
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1], raw or {})
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        if not allowed:
+            return "unknown key"
+        return f"unknown key (allowed: {', '.join(allowed)}){suggestion}"
+    if kind == "union_tag_invalid":
+        return f"unknown provider {ctx.get('tag')!r} (allowed: {', '.join(PROVIDERS)})"
+    if kind == "union_tag_not_found":
+        return f"missing required key (the provider: one of {', '.join(PROVIDERS)})"
+    if kind == "literal_error":
+        if loc == ("platform",):
+            return f"unknown platform {value!r} (allowed: {', '.join(PLATFORMS)})"
+        return f"must be one of {ctx.get('expected', '')} (got {value!r})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"wrong type: expected a table, got {_toml_type(value)}"
+    if kind in ("string_type", "string_sub_type"):
+        return f"wrong type: expected a string, got {_toml_type(value)}"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing"):
+        return f"wrong type: expected a number, got {_toml_type(value)} {value!r}"
+    if kind in ("tuple_type", "list_type"):
+        return f"wrong type: expected a string or an array of strings, got {_toml_type(value)}"
+    if kind == "greater_than":
+        return f"must be greater than {ctx.get('gt'):g}, got {value}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}, got {value}"
+    if kind == "finite_number":
+        return "must be a finite number"
+    if kind == "too_short":
+        return "at least one value is required"
+    return str(err["msg"])
+
+
+def _clean_loc(loc: Sequence[str | int]) -> Loc:
+    # The discriminated union puts the chosen tag into the path; the file has no such level.
+    parts = list(loc)
+    if len(parts) > 1 and parts[0] == "provider" and parts[1] in PROVIDERS:
+        del parts[1]
+    return tuple(parts)
+
+
+def _validate_store(
+    table: dict[str, Any], label: str, env: Mapping[str, str], errors: list[str]
+) -> StoreConfig | None:
+    env_errors: list[tuple[Loc, str]] = []
+    resolved = _resolve_env(table, env, (), env_errors)
+    errors.extend(f"{label}{_format_loc(loc)}: {message}" for loc, message in env_errors)
+    try:
+        return StoreConfig.model_validate(resolved)
+    except ValidationError as exc:
+        reported = {loc for loc, _ in env_errors}
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            if err["type"].startswith("union_tag"):
+                loc = (*loc, "name")
+            # An unresolved env reference was already reported; its placeholder value
+            # would only add a second, misleading complaint about the same key.
+            if loc in reported:
+                continue
+            errors.append(f"{label}{_format_loc(loc)}: {_describe(err, loc, resolved)}")
+        return None
+
+
+def parse_stores(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    source: Path | None = None,
+) -> dict[str, StoreConfig]:
+    """Validate a parsed stores document; raise one ``ConfigError`` listing every problem."""
+    env = os.environ if environ is None else environ
+    errors = [
+        f"{key}: unknown top-level key (expected only [[stores]] tables)"
+        for key in data
+        if key != "stores"
+    ]
+    tables = data.get("stores", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        errors.append("stores: must be an array of tables, written [[stores]] (not [stores])")
+        tables = []
+    elif not tables:
+        errors.append("stores: no [[stores]] table: add one per shop (see stores.example.toml)")
+
+    stores: dict[str, StoreConfig] = {}
+    first_seen: dict[str, int] = {}
+    for number, table in enumerate(tables, start=1):
+        raw_id = _resolve_env(table.get("id"), env, ("id",), [])
+        named = isinstance(raw_id, str) and bool(raw_id.strip())
+        label = f"stores[{raw_id}]" if named else f"stores[#{number}]"
+        if isinstance(raw_id, str) and raw_id in first_seen:
+            first = first_seen[raw_id]
+            errors.append(f"{label}.id: duplicate store id (tables #{first} and #{number})")
+            continue
+        if isinstance(raw_id, str):
+            first_seen[raw_id] = number
+        store = _validate_store(table, label, env, errors)
+        if store is not None:
+            stores[store.id] = store
+    if errors:
+        raise ConfigError(errors, source)
+    return stores
+
+
+def load_stores(
+    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+) -> dict[str, StoreConfig]:
+    """Read and validate the stores file; ``env:NAME`` values come from ``environ``."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [
+                f"stores file {path} not found: copy stores.example.toml to {path} (or set "
+                f"{ENV_PREFIX}STORES_FILE to your file) and describe one [[stores]] table per shop"
+            ],
+            path,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"], path) from None
+    except OSError as exc:
+        raise ConfigError([f"stores file {path} cannot be read: {exc.strerror}"], path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message already carries "(at line N, column M)".
+        raise ConfigError([f"{path}: TOML syntax error: {exc}"], path) from None
+    return parse_stores(data, environ, path)

@@ -1,0 +1,155 @@
+"""Ingest: one delivery (webhook, reconciliation pull or replay) into the state table.
+
+The raw event and the job are written in ONE transaction; the caller enqueues after commit.
+No provider is called here. Nothing with a valid signature is dropped: unparseable or
+not-yet-invoiceable orders are stored and visible, with the reason, and can be replayed.
+(polar's external_event inbox: insert-on-conflict-do-nothing, act only when the row is new.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sync_engine.domain.keys import sale_key
+from sync_engine.pipeline.states import AttentionCategory, JobStatus
+from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
+from sync_engine.store.repositories import EventRepository, JobRepository
+
+# Header values kept with the event for operators; signatures and tokens are not kept.
+_KEPT_HEADERS = ("topic", "event", "resource", "webhook-id", "delivery-id", "triggered-at", "shop-domain", "api-version", "source", "user-agent", "content-type", "webhook-timestamp")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    http_status: int
+    status: str  # accepted | duplicate | needs_attention | ignored | ping | rejected
+    job_id: int | None = None
+    event_id: int | None = None
+    reason: str | None = None
+    enqueue: bool = False  # the caller enqueues job_id after its commit
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.job_id is not None:
+            out["job_id"] = self.job_id
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k.lower(): v for k, v in headers.items() if any(part in k.lower() for part in _KEPT_HEADERS)
+        and "signature" not in k.lower() and "hmac" not in k.lower()
+    }
+
+
+def ingest(
+    session: Session,
+    *,
+    store: Any,
+    adapter: PlatformAdapter,
+    headers: Mapping[str, str],
+    body: bytes,
+    source: str,
+    now: datetime,
+    parsed: ParsedDelivery | None = None,
+) -> IngestResult:
+    """Store the (already signature-checked) delivery and create its job. Does not commit."""
+    events = EventRepository(session)
+    try:
+        parsed = parsed or adapter.parse(headers, body, store.id)
+    except MalformedPayload as exc:
+        key = "malformed:" + hashlib.sha256(body).hexdigest()
+        events.insert_if_new(
+            store.id, adapter.name, key, topic=None, source=source, headers=kept_headers(headers),
+            raw_body=body, status="rejected", reason=str(exc)[:2000],
+        )
+        return IngestResult(400, "rejected", reason=f"malformed payload: {exc}")
+
+    if parsed.kind is EventKind.PING:
+        return IngestResult(200, "ping")
+
+    event, created = events.insert_if_new(
+        store.id, adapter.name, parsed.event_key, topic=parsed.topic, source=source,
+        headers=kept_headers(headers), raw_body=body, status="accepted",
+    )
+    if not created:
+        return IngestResult(200, "duplicate", job_id=event.job_id, event_id=event.id)
+    return _act(session, event, parsed, store=store, now=now)
+
+
+def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, now: datetime) -> IngestResult:
+    events = EventRepository(session)
+    if parsed.kind is EventKind.TEST:
+        reason = parsed.problem or "test notification: not invoiced"
+        events.set_status(event.id, "ignored", reason, None)
+        return IngestResult(202, "ignored", event_id=event.id, reason=reason)
+    if parsed.order_id is None or (not parsed.invoiceable and parsed.order is not None) or (
+        parsed.kind is not EventKind.ORDER
+    ):
+        reason = parsed.problem or "not an invoiceable order event; stored"
+        events.set_status(event.id, "ignored", reason, None)
+        return IngestResult(202, "ignored", event_id=event.id, reason=reason)
+
+    order = parsed.order
+    problem = parsed.problem if order is None else "; ".join(order.invoicing_problems()) or None
+    fields: dict[str, Any] = dict(
+        store_id=store.id,
+        platform=parsed.order.platform if order else store.platform,
+        order_id=parsed.order_id,
+        order_name=parsed.order_name or parsed.order_id,
+        kind="sale",
+        provider=store.provider.name,
+        provider_account=store.provider.account_key(),
+        order_json=order.model_dump_json() if order else None,
+        created_at=now,
+        updated_at=now,
+    )
+    if problem:
+        fields.update(
+            status=JobStatus.NEEDS_ATTENTION.value,
+            attention_category=AttentionCategory.INVALID_ORDER.value,
+            last_error_class=AttentionCategory.INVALID_ORDER.value,
+            last_error_message=problem,
+        )
+    else:
+        fields.update(status=JobStatus.QUEUED.value, next_attempt_at=now)
+    job, job_created = JobRepository(session).create_if_absent(sale_key(store.id, parsed.order_id), **fields)
+    if not job_created:
+        if _fixes_invalid_order(job, order, problem):
+            # The order could not be invoiced before (e.g. a company without a VKN) and this
+            # event (the shop's update, or a replay after a mapping fix) brings a good one.
+            # Nothing was created at the provider yet, so the job simply starts over.
+            JobRepository(session).set_fields(
+                job.id, now, order_json=order.model_dump_json(), status=JobStatus.QUEUED.value,
+                next_attempt_at=now, attention_category=None, last_error_class=None,
+                last_error_message=None, attempt_count=0,
+            )
+            events.set_status(event.id, "accepted", "order fixed; job re-queued", job.id)
+            return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+        # Another event about the same order (orders/create, then orders/paid…): one job.
+        events.set_status(event.id, "accepted", "job already exists for this order", job.id)
+        return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
+    if problem:
+        events.set_status(event.id, "needs_attention", problem, job.id)
+        return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
+    events.set_status(event.id, "accepted", None, job.id)
+    return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+
+
+def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:
+    return (
+        order is not None
+        and not problem
+        and job.status == JobStatus.NEEDS_ATTENTION.value
+        and job.attention_category == AttentionCategory.INVALID_ORDER.value
+        and job.step_customer == "pending"
+        and job.step_invoice == "pending"
+    )

@@ -1,0 +1,283 @@
+"""The job state machine: customer ▸ invoice ▸ e_document (GİB) ▸ journal.
+
+One run of a job:
+1. Take the lease with one conditional UPDATE (committed at once). A second delivery of the
+   same job finds it leased and leaves without effect.
+2. Walk the steps from the first unfinished one. Each step commits its external ids before
+   the next starts, so a crash loses at most the step in flight, and the next run resumes
+   there, whichever worker picks it up. Every write is conditional on still holding the
+   lease, so a worker that lost its lease (stalled past expiry) cannot overwrite anything.
+3. End in ``completed``, ``retrying`` (with ``next_attempt_at``) or ``needs_attention``.
+
+Knows nothing of Celery or FastAPI: the task wrapper calls ``run`` and re-enqueues.
+"""
+
+from __future__ import annotations
+
+import socket
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync_engine.domain import Order
+from sync_engine.logging import bind_job_context, get_logger
+from sync_engine.pipeline.context import ProviderResolver, StoreRuntime, build_request
+from sync_engine.pipeline.retry import RetryPolicy
+from sync_engine.pipeline.states import (
+    FINISHED,
+    STEPS,
+    AttentionCategory,
+    JobStatus,
+    Step,
+    StepState,
+)
+from sync_engine.pipeline.steps import StepContext, StepOutcome, run_step
+from sync_engine.providers.errors import AuthError, PermanentError, ProviderError, TransientError
+from sync_engine.providers.http import CallRecord, observe_calls
+from sync_engine.store.repositories import AttemptRepository, JobRepository
+
+log = get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    job_id: int
+    ran: bool  # False: leased elsewhere, finished, or gone
+    status: str | None = None
+    retry_in: float | None = None  # seconds, when the job should run again
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now; stop without touching it."""
+
+
+class JobRunner:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        resolve: ProviderResolver | Callable[[str], StoreRuntime],
+        *,
+        policy: RetryPolicy | None = None,
+        lease_ttl_s: float = 300.0,
+        owner: str | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.sessions = session_factory
+        self.resolve = resolve
+        self.policy = policy or RetryPolicy()
+        self.lease_ttl_s = lease_ttl_s
+        self.owner = owner or default_owner()
+        self.clock = clock
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self, job_id: int) -> RunResult:
+        # A fresh owner per run, not per process: threads of one worker share this runner,
+        # and a thread that stalled past its lease must not pass the owner check of the
+        # thread that took the job over.
+        return _Run(self, job_id, f"{self.owner}:{uuid.uuid4().hex[:12]}").run()
+
+
+class _Run:
+    """One run of one job, holding the lease under its own owner id."""
+
+    def __init__(self, runner: JobRunner, job_id: int, owner: str) -> None:
+        self.sessions = runner.sessions
+        self.resolve = runner.resolve
+        self.policy = runner.policy
+        self.lease_ttl_s = runner.lease_ttl_s
+        self.clock = runner.clock
+        self.owner = owner
+        self.job_id = job_id
+
+    def run(self) -> RunResult:
+        job_id = self.job_id
+        now = self.clock()
+        with self.sessions() as session:
+            if not JobRepository(session).take_lease(job_id, self.owner, self.lease_ttl_s, now):
+                return RunResult(job_id, ran=False)
+        with self.sessions() as session:
+            job = JobRepository(session).get(job_id)
+            assert job is not None
+            attempt_no = (job.attempt_count or 0) + 1
+            snapshot = {c: getattr(job, c) for c in _SNAPSHOT_COLUMNS}
+        try:
+            self._update(job_id, attempt_count=attempt_no)
+            with bind_job_context(
+                store=snapshot["store_id"], order=snapshot["order_id"], job_id=job_id, attempt=attempt_no
+            ):
+                return self._run_steps(job_id, snapshot, attempt_no)
+        except LeaseLost:
+            log.warning("lease lost; leaving the job to its new owner", job_id=job_id)
+            return RunResult(job_id, ran=False)
+
+    # -- persistence helpers (each commits: state must survive a crash right after) --------
+
+    def _update(self, job_id: int, **fields: object) -> None:
+        with self.sessions() as session:
+            ok = JobRepository(session).update_held(job_id, self.owner, self.clock(), **fields)
+            session.commit()
+        if not ok:
+            raise LeaseLost(job_id)
+
+    def _release(self, job_id: int, status: JobStatus, **fields: object) -> None:
+        with self.sessions() as session:
+            JobRepository(session).release(job_id, self.owner, self.clock(), status=status.value, **fields)
+            session.commit()
+
+    def _record_call(self, job_id: int, step: Step, attempt_no: int) -> Callable[[CallRecord], None]:
+        def record(call: CallRecord) -> None:
+            with self.sessions() as session:
+                AttemptRepository(session).add(
+                    job_id,
+                    step.value,
+                    call.operation,
+                    attempt_no,
+                    datetime.fromtimestamp(call.started_at, UTC),
+                    call.duration_ms,
+                    http_status=call.http_status,
+                    error_class=call.error_class,
+                    message=call.message,
+                )
+                session.commit()
+
+        return record
+
+    def _run_steps(self, job_id: int, job: dict[str, object], attempt_no: int) -> RunResult:
+        if job["order_json"] is None:
+            return self._attention(
+                job_id, AttentionCategory.INVALID_ORDER, "the order could not be read from the event"
+            )
+        try:
+            runtime = self.resolve(str(job["store_id"]))
+        except Exception as exc:  # a store missing from the stores file, a bad provider config
+            return self._attention(job_id, AttentionCategory.CONFIG, str(exc))
+        order = Order.model_validate_json(str(job["order_json"]))
+        problems = order.invoicing_problems()
+        if problems:
+            return self._attention(job_id, AttentionCategory.INVALID_ORDER, "; ".join(problems))
+
+        ctx = StepContext(
+            job_id=job_id,
+            job=job,
+            order=order,
+            runtime=runtime,
+            owner=self.owner,
+            sessions=self.sessions,
+            clock=self.clock,
+            lease_ttl_s=self.lease_ttl_s,
+            update=lambda **f: self._update(job_id, **f),
+            request_factory=lambda document_type, alias: build_request(
+                str(job["idempotency_key"]), order, runtime.settings, document_type, alias
+            ),
+        )
+        if ctx.computed.difference != 0:
+            return self._attention(
+                job_id,
+                AttentionCategory.INVALID_ORDER,
+                f"order lines add up to {ctx.computed.grand_total} but the customer paid "
+                f"{ctx.computed.paid_total} (difference {ctx.computed.difference})",
+            )
+
+        for step in STEPS:
+            state = StepState(str(job[step.column]))
+            if state in FINISHED:
+                continue
+            if not runtime.provider.supports(step.capability):
+                self._update(job_id, **{step.column: StepState.SKIPPED.value})
+                job[step.column] = StepState.SKIPPED.value
+                continue
+            try:
+                with bind_job_context(step=step.value), observe_calls(
+                    self._record_call(job_id, step, attempt_no)
+                ):
+                    outcome = run_step(step, ctx, state)
+            except LeaseLost:
+                raise
+            except TransientError as exc:
+                return self._transient(job_id, step, attempt_no, exc)
+            except AuthError as exc:
+                self._update(job_id, **{step.column: StepState.FAILED.value})
+                return self._attention(job_id, AttentionCategory.AUTH, str(exc), exc)
+            except PermanentError as exc:
+                self._update(job_id, **{step.column: StepState.FAILED.value})
+                return self._attention(job_id, AttentionCategory.PROVIDER_REFUSED, str(exc), exc)
+            except Exception as exc:  # a bug or an unexpected answer: retry, bounded
+                log.exception("unexpected error in step", step=step.value)
+                return self._transient(job_id, step, attempt_no, exc)
+            if isinstance(outcome, StepOutcome) and outcome.attention is not None:
+                return self._attention(job_id, outcome.attention, outcome.message or "")
+            if isinstance(outcome, StepOutcome) and outcome.retry_in is not None:
+                return self._retry(job_id, outcome.retry_in, outcome.message, "Busy")
+            job.update(ctx.job)
+
+        self._release(
+            job_id, JobStatus.COMPLETED, completed_at=self.clock(), last_error_class=None,
+            last_error_message=None, attention_category=None, next_attempt_at=None,
+        )
+        log.info("job completed")
+        return RunResult(job_id, ran=True, status=JobStatus.COMPLETED.value)
+
+    # -- endings ------------------------------------------------------------------------------
+
+    def _attention(
+        self, job_id: int, category: AttentionCategory, message: str, exc: BaseException | None = None
+    ) -> RunResult:
+        log.warning("job needs attention", category=category.value, reason=message)
+        self._release(
+            job_id,
+            JobStatus.NEEDS_ATTENTION,
+            attention_category=category.value,
+            last_error_class=type(exc).__name__ if exc else category.value,
+            last_error_message=message[:4000],
+            next_attempt_at=None,
+        )
+        return RunResult(job_id, ran=True, status=JobStatus.NEEDS_ATTENTION.value)
+
+    def _transient(self, job_id: int, step: Step, attempt_no: int, exc: BaseException) -> RunResult:
+        message = str(exc)
+        if self.policy.exhausted(attempt_no):
+            log.error("retries exhausted", step=step.value, error=message, exc_info=exc)
+            return self._attention(
+                job_id,
+                AttentionCategory.RETRIES_EXHAUSTED,
+                f"{step.value}: {message} (after {attempt_no} attempts)",
+                exc,
+            )
+        retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
+        delay = self.policy.delay(attempt_no, retry_after)
+        # No traceback while retries remain (OCA queue_job's rule): the attempt row has it all.
+        log.info("transient error; will retry", step=step.value, error=message, retry_in=round(delay, 2))
+        return self._retry(job_id, delay, message, type(exc).__name__)
+
+    def _retry(self, job_id: int, delay: float, message: str | None, error_class: str) -> RunResult:
+        self._release(
+            job_id,
+            JobStatus.RETRYING,
+            next_attempt_at=self.clock() + timedelta(seconds=delay),
+            last_error_class=error_class,
+            last_error_message=(message or "")[:4000],
+        )
+        return RunResult(job_id, ran=True, status=JobStatus.RETRYING.value, retry_in=delay)
+
+
+_SNAPSHOT_COLUMNS = (
+    "id", "idempotency_key", "store_id", "order_id", "order_json", "status",
+    "step_customer", "step_invoice", "step_e_document", "step_journal",
+    "customer_id", "invoice_id", "ettn", "invoice_number", "gib_uuid", "journal_ref",
+    "document_type", "document_alias", "e_document_status", "attempt_count",
+)

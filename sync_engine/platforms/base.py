@@ -1,0 +1,117 @@
+"""The shop side of ingest: one adapter per platform turns a raw webhook delivery into an Order.
+
+The web layer calls, in this order and for every delivery:
+
+1. ``verify(headers, body, secrets)``: raises ``SignatureError`` (→ 401, nothing stored).
+   It checks the raw bytes *before* any JSON parsing: both Shopify and WooCommerce sign the
+   exact bytes they sent, and any re-serialisation would break the HMAC.
+2. ``parse(headers, body, store_id)``: raises ``MalformedPayload`` (→ 400) only when the body
+   is not a JSON object the platform could have sent at all. Anything else that stops an
+   invoice — unpaid, cancelled, a company without VKN, a non-TRY currency — comes back as a
+   ``ParsedDelivery`` with ``invoiceable=False`` and a ``problem`` for operators (→ 202 and
+   stored), because a 4xx makes the shop retry and at last drop the subscription.
+
+Reconciliation uses ``order_from_resource`` and ``is_paid`` on orders pulled from the shop's
+REST API, which have the same shape as webhook bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sync_engine.domain import Order
+
+
+class SignatureError(Exception):
+    """The delivery is not proven to come from the shop: answer 401 and store nothing."""
+
+
+class MalformedPayload(Exception):
+    """The body cannot be what the platform sends (not JSON, not an object, no id): 400."""
+
+
+class EventKind(StrEnum):
+    ORDER = "order"  # an order body (created / paid / updated / cancelled)
+    PING = "ping"  # WooCommerce's unsigned "webhook saved" request
+    TEST = "test"  # Shopify's "send test notification" fixed sample order
+    OTHER = "other"  # refunds and topics we store but do not act on yet
+
+
+@dataclass(frozen=True)
+class ParsedDelivery:
+    """What a delivery means for invoicing.
+
+    * ``invoiceable`` and no ``problem``: a sale invoice job can run now.
+    * ``invoiceable`` with a ``problem``: the order is due for a sale invoice but needs an
+      operator first (a foreign currency, a 0 % line without exemption code, lines that do
+      not add up to the paid total): the job goes to needs_attention with that reason.
+    * ``order is None`` with an ``order_id`` (kind ORDER): the order cannot be built (a
+      company without a valid VKN); ``problem`` says why, for a needs_attention job.
+    * not ``invoiceable`` with an ``order``: nothing to do yet (unpaid, cancelled).
+    * kinds PING, TEST and OTHER never invoice.
+    """
+
+    kind: EventKind
+    event_key: str  # dedupe key, unique per store + platform
+    topic: str | None
+    order_id: str | None  # platform order id as text (Shopify ids exceed 2^53)
+    order_name: str | None  # e.g. "#1001"
+    invoiceable: bool  # True only for a paid order that is due for a sale invoice now
+    order: Order | None  # None when the payload cannot become an Order
+    problem: str | None  # why not (yet) invoiceable / why order is None, for operators
+
+
+class PlatformAdapter(Protocol):
+    name: str
+
+    def verify(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime | None = None,
+    ) -> None:
+        """Raise ``SignatureError`` unless one of ``secrets`` signed ``body``."""
+        ...
+
+    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+        """Classify a verified delivery and normalise its order; raise ``MalformedPayload``."""
+        ...
+
+    def order_from_resource(
+        self, payload: dict[str, Any], store_id: str
+    ) -> tuple[Order | None, str | None]:
+        """An order from a REST order list (reconciliation): (order, problem)."""
+        ...
+
+    def is_paid(self, payload: dict[str, Any]) -> bool:
+        """Whether the platform says the customer has paid this order."""
+        ...
+
+
+class UnknownPlatform(KeyError):
+    """No adapter is registered under this name."""
+
+
+def get_platform(name: str) -> PlatformAdapter:
+    """The adapter registered as ``name`` (shopify, woocommerce, generic)."""
+    # Imported here: the platform modules import this one for the shared types.
+    from sync_engine.platforms.generic import GenericAdapter
+    from sync_engine.platforms.shopify import ShopifyAdapter
+    from sync_engine.platforms.woocommerce import WooCommerceAdapter
+
+    registry: dict[str, PlatformAdapter] = {
+        "shopify": ShopifyAdapter(),
+        "woocommerce": WooCommerceAdapter(),
+        "generic": GenericAdapter(),
+    }
+    try:
+        return registry[name.strip().lower()]
+    except KeyError:
+        raise UnknownPlatform(
+            f"unknown platform {name!r}; known: {', '.join(sorted(registry))}"
+        ) from None

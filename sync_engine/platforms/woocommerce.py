@@ -1,0 +1,201 @@
+"""WooCommerce webhooks: HMAC check, the unsigned ping, dedupe key; mapping in woocommerce_order.
+
+Signature: ``X-WC-Webhook-Signature`` = base64(HMAC-SHA256(secret, raw body)). WooCommerce
+keys the HMAC with ``wp_specialchars_decode(secret)``, so a secret that was stored with HTML
+entities (``&amp;``) is tried decoded as well.
+
+The ping: when a webhook is saved, WooCommerce posts the form body ``webhook_id=<n>`` with no
+signature headers at all (``WC_Webhook::deliver_ping``). ``verify`` lets exactly that body
+through unsigned — nothing else — so that saving the webhook in the shop admin succeeds (a
+failing ping makes the merchant think the URL is wrong). It is safe because ``parse`` turns
+that body into a PING and nothing else: no order, no job, nothing invoiced. A ping that does
+carry a signature header is verified like any delivery.
+
+Dedupe: ``X-WC-Webhook-Delivery-ID`` is a hash of webhook id and the current second, so a
+re-delivery gets a new one. The business key ``order:<id>:<date_modified_gmt>`` is stable:
+the same order state is the same event.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sync_engine.domain import Order
+from sync_engine.platforms._util import (
+    blocking_problems,
+    body_digest,
+    first_header,
+    hmac_sha256_b64,
+    id_text,
+    load_json,
+    lower_headers,
+    signature_matches,
+    text,
+)
+from sync_engine.platforms.base import (
+    EventKind,
+    MalformedPayload,
+    ParsedDelivery,
+    SignatureError,
+)
+from sync_engine.platforms.woocommerce_order import build_order, is_paid
+
+PING_BODY = re.compile(rb"webhook_id=(\d{1,20})")
+SIGNATURE_HEADER = "x-wc-webhook-signature"
+TOPIC_HEADER = "x-wc-webhook-topic"
+CANCEL_REFUND_PROBLEM = "cancel/refund handling is not implemented yet; event stored"
+UNPAYABLE_STATUSES = frozenset({"cancelled", "failed", "trash"})
+
+
+def _wp_specialchars_decode(secret: str) -> str:
+    # wp_specialchars_decode(…, ENT_QUOTES) decodes only these five entities.
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#039;", "'")):
+        secret = secret.replace(entity, char)
+    return secret.replace("&amp;", "&")
+
+
+class WooCommerceAdapter:
+    name = "woocommerce"
+
+    def verify(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime | None = None,
+    ) -> None:
+        h = lower_headers(headers)
+        given = first_header(h, SIGNATURE_HEADER)
+        if given is None:
+            if SIGNATURE_HEADER not in h and PING_BODY.fullmatch(body):
+                return  # WooCommerce never signs its ping; see the module docstring
+            raise SignatureError("missing X-WC-Webhook-Signature header")
+        if not secrets:
+            raise SignatureError("no webhook secret is configured for this store")
+        keys = {k for s in secrets for k in (s, _wp_specialchars_decode(s))}
+        expected = [hmac_sha256_b64(k.encode("utf-8"), body) for k in keys]
+        if not signature_matches(given, expected):
+            raise SignatureError("X-WC-Webhook-Signature does not match the body")
+
+    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+        h = lower_headers(headers)
+        ping = PING_BODY.fullmatch(body)
+        if ping:
+            webhook_id = ping.group(1).decode()
+            return ParsedDelivery(
+                kind=EventKind.PING,
+                event_key=f"ping:{webhook_id}",
+                topic=first_header(h, TOPIC_HEADER),
+                order_id=None,
+                order_name=None,
+                invoiceable=False,
+                order=None,
+                problem=f"WooCommerce ping for webhook {webhook_id}; nothing to invoice",
+            )
+        data = load_json(body)
+        if not isinstance(data, dict):
+            raise MalformedPayload(f"body must be a JSON object, got {type(data).__name__}")
+        topic = (first_header(h, TOPIC_HEADER) or "").lower() or None
+        if _is_refund(data):
+            return self._refund(topic, data, body)
+
+        resource_id = id_text(data.get("id"))
+        modified = text(data.get("date_modified_gmt")) or text(data.get("date_modified"))
+        if topic is not None and not topic.startswith("order."):
+            return _other(
+                topic, f"{topic}:{resource_id}:{modified or body_digest(body)}", None,
+                f"topic {topic} is not handled; event stored",
+            )
+        if resource_id is None:
+            raise MalformedPayload("order body has no id")
+        if topic == "order.deleted" or "line_items" not in data:
+            # order.deleted sends only {"id": …}.
+            return _other(
+                topic, f"{topic or 'order'}:{resource_id}:{modified or body_digest(body)}",
+                resource_id, CANCEL_REFUND_PROBLEM if topic == "order.deleted"
+                else "body is not a full order; event stored",
+            )
+
+        order_name = f"#{text(data.get('number')) or resource_id}"
+        key = f"order:{resource_id}:{modified or body_digest(body)}"
+        order, problem = build_order(data, store_id)
+        status = text(data.get("status")).lower() or "missing"
+
+        def delivery(problem: str | None, invoiceable: bool = False) -> ParsedDelivery:
+            return ParsedDelivery(
+                kind=EventKind.ORDER,
+                event_key=key,
+                topic=topic,
+                order_id=resource_id,
+                order_name=order_name,
+                invoiceable=invoiceable,
+                order=order,
+                problem=problem,
+            )
+
+        if status in UNPAYABLE_STATUSES:
+            if status == "cancelled":
+                return delivery(CANCEL_REFUND_PROBLEM)
+            return delivery(f"order status is {status}; nothing to invoice")
+        if order is None:
+            return delivery(problem)
+        if not is_paid(data):
+            return delivery(f"order is not paid yet (status {status})")
+        # Due for a sale invoice; if the order needs an operator first, the job waits in
+        # needs_attention with this reason.
+        return delivery("; ".join(blocking_problems(order)) or None, invoiceable=True)
+
+    def _refund(self, topic: str | None, data: dict[str, Any], body: bytes) -> ParsedDelivery:
+        refund_id = id_text(data.get("id"))
+        return _other(
+            topic,
+            f"refund:{refund_id}:{text(data.get('date_created_gmt')) or body_digest(body)}",
+            _refund_order_id(data),
+            CANCEL_REFUND_PROBLEM,
+        )
+
+    def order_from_resource(
+        self, payload: dict[str, Any], store_id: str
+    ) -> tuple[Order | None, str | None]:
+        """(order, None), or (None, why): invoicing problems stay on the order itself."""
+        return build_order(payload, store_id)
+
+    def is_paid(self, payload: dict[str, Any]) -> bool:
+        return is_paid(payload)
+
+
+def _other(topic: str | None, key: str, order_id: str | None, problem: str) -> ParsedDelivery:
+    return ParsedDelivery(
+        kind=EventKind.OTHER,
+        event_key=key,
+        topic=topic,
+        order_id=order_id,
+        order_name=None,
+        invoiceable=False,
+        order=None,
+        problem=problem,
+    )
+
+
+def _is_refund(data: Mapping[str, Any]) -> bool:
+    # A refund object (wc/v3 orders/<id>/refunds) has amount and refunded_by; an order has
+    # neither. WooCommerce core sends no refund topic, but plugins and REST pulls do.
+    if "refunded_by" in data:
+        return True
+    return "amount" in data and "status" not in data and "billing" not in data
+
+
+def _refund_order_id(data: Mapping[str, Any]) -> str | None:
+    if data.get("order_id") is not None:
+        return id_text(data["order_id"])
+    links = data.get("_links")
+    ups = links.get("up") if isinstance(links, dict) else None
+    if isinstance(ups, list) and ups and isinstance(ups[0], dict):
+        match = re.search(r"/orders/(\d+)/?$", html.unescape(text(ups[0].get("href"))))
+        if match:
+            return match.group(1)
+    return None

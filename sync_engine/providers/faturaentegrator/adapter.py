@@ -1,0 +1,234 @@
+"""FaturaEntegratör adapter: customers, invoices and formalization (GİB) over its REST API.
+
+``{base_url}/api/...`` with a static ``Authorization: Bearer <api key>`` and
+``Accept: application/json`` (DESIGN §7; provider-docs/000). No client-chosen ids exist, so
+both creates search first (DESIGN §3): customers by ``filters[tax_number][$eq]``, invoices by
+``filters[order_id][$eq]=<idempotency key>``. The provider decides e-Fatura vs e-Arşiv
+itself from GİB's directory when the invoice is formalized, and assigns number and ETTN.
+
+Not offered, so not declared: journal (no accounting API), cancel (no documented endpoint),
+GİB directory lookup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from sync_engine.domain import Order
+from sync_engine.providers.base import (
+    BaseProvider,
+    Capability,
+    CustomerRef,
+    EDocumentState,
+    InvoiceRef,
+    InvoiceRequest,
+    RemoteInvoice,
+)
+from sync_engine.providers.errors import PermanentError, TransientError
+from sync_engine.providers.faturaentegrator import mapping
+from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
+from sync_engine.providers.ratelimit import RedisTokenBucket
+
+if TYPE_CHECKING:
+    import redis as redis_lib
+
+    from sync_engine.config import FaturaEntegratorConfig
+
+NAME = "faturaentegrator"
+CUSTOMERS = "/api/customers"
+INVOICES = "/api/invoices"
+
+
+def message_of(response: httpx.Response) -> str:
+    """Laravel's error shape: ``message``, plus ``errors{field: [...]}`` on a 422."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if not isinstance(body, dict):
+        return response.text[:200]
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    errors = body.get("errors")
+    if isinstance(errors, dict) and errors:
+        details = "; ".join(
+            f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+            for field, msgs in errors.items()
+        )
+        return f"{message} [{details}]" if message else details
+    return message or response.text[:200]
+
+
+class _StaticBearer(httpx.Auth):
+    """The API key as a bearer token; kept out of client headers so it never shows in reprs."""
+
+    def __init__(self, api_key: str) -> None:
+        self._header = f"Bearer {api_key}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+class FaturaEntegratorProvider(BaseProvider):
+    name: ClassVar[str] = NAME
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.CUSTOMER,
+            Capability.INVOICE,
+            Capability.E_DOCUMENT,
+            Capability.E_DOCUMENT_STATE,
+            Capability.FIND_INVOICE,
+            Capability.LIST_INVOICES,
+        }
+    )
+    list_page_size: ClassVar[int] = 100  # the list endpoints' per_page maximum
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        sale_channel_id: int | str,
+        invoice_integration_id: int | str,
+        timeout_s: float = 10.0,
+        budget: RateBudget | None = None,
+        page_size: int | None = None,
+    ) -> None:
+        self.sale_channel_id = sale_channel_id
+        self.invoice_integration_id = invoice_integration_id
+        self.page_size = page_size or self.list_page_size
+        client = make_client(
+            base_url, timeout_s, auth=_StaticBearer(api_key), headers={"Accept": "application/json"}
+        )
+        self.http = ProviderHttp(NAME, client, message_of=message_of, budget=budget)
+
+    @classmethod
+    def from_config(
+        cls, cfg: FaturaEntegratorConfig, *, redis: redis_lib.Redis | None
+    ) -> FaturaEntegratorProvider:
+        budget = (
+            RedisTokenBucket(redis, cfg.account_key(), cfg.max_requests_per_s) if redis is not None else None
+        )
+        return cls(
+            base_url=cfg.base_url,
+            api_key=cfg.api_key.get_secret_value(),
+            sale_channel_id=cfg.sale_channel_id,
+            invoice_integration_id=cfg.invoice_integration_id,
+            timeout_s=cfg.timeout_s,
+            budget=budget,
+        )
+
+    # -- answers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _body(response: httpx.Response, operation: str) -> dict[str, Any]:
+        try:
+            body = json.loads(response.text, parse_float=Decimal)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            # A 2xx we cannot read: the effect may have happened. Transient, so the pipeline
+            # searches (create) or probes (formalize) before it does anything again.
+            raise TransientError(
+                "unreadable answer", provider=NAME, endpoint=operation,
+                status=response.status_code, body=response.text,
+            )
+        return body
+
+    def _data(self, response: httpx.Response, operation: str) -> dict[str, Any]:
+        data = self._body(response, operation).get("data")
+        if not isinstance(data, dict) or "id" not in data:
+            raise TransientError(
+                "answer without data.id", provider=NAME, endpoint=operation,
+                status=response.status_code, body=response.text,
+            )
+        return data
+
+    def _pages(self, path: str, params: dict[str, str], operation: str) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            response = self.http.request(
+                "GET", path, operation=operation,
+                params={**params, "sort": "id:asc", "per_page": str(self.page_size), "page": str(page)},
+            )
+            body = self._body(response, operation)
+            items = body.get("data")
+            if not isinstance(items, list):
+                raise TransientError(
+                    "list answer without data[]", provider=NAME, endpoint=operation,
+                    status=response.status_code, body=response.text,
+                )
+            yield from (item for item in items if isinstance(item, dict))
+            last = (body.get("meta") or {}).get("last_page")
+            if not items or not isinstance(last, int) or page >= last:
+                return
+            page += 1
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def upsert_customer(self, order: Order) -> CustomerRef:
+        buyer = order.buyer
+        for record in self._pages(CUSTOMERS, mapping.customer_search_filters(buyer), f"{NAME}.customers.list"):
+            if mapping.customer_matches(buyer, record):
+                return CustomerRef(str(record["id"]))
+        operation = f"{NAME}.customers.create"
+        response = self.http.request("POST", CUSTOMERS, operation=operation, json=mapping.customer_payload(buyer))
+        return CustomerRef(str(self._data(response, operation)["id"]))
+
+    def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:
+        params = {"filters[order_id][$eq]": req.idempotency_key}
+        for record in self._pages(INVOICES, params, f"{NAME}.invoices.list"):
+            if record.get("order_id") == req.idempotency_key:
+                return mapping.invoice_ref(record)  # the oldest: sorted by id
+        return None
+
+    def create_invoice(self, req: InvoiceRequest, customer: CustomerRef | None) -> InvoiceRef:
+        operation = f"{NAME}.invoices.create"
+        if customer is None:
+            raise PermanentError(
+                "an invoice needs the buyer's customer id (customer step first)", provider=NAME,
+                endpoint=operation,
+            )
+        existing = self.find_invoice(req)
+        if existing is not None:
+            return existing
+        payload = mapping.invoice_payload(
+            req, customer.customer_id, sale_channel_id=self.sale_channel_id,
+            invoice_integration_id=self.invoice_integration_id,
+        )
+        response = self.http.request("POST", INVOICES, operation=operation, json=payload)
+        return mapping.invoice_ref(self._data(response, operation))
+
+    def rounding_difference(self, req: InvoiceRequest) -> Decimal:
+        """What the provider's per-line rounding leaves off our total (the pipeline records it
+        on the job): see ``mapping.rounding_difference``."""
+        return mapping.rounding_difference(req)
+
+    def send_e_document(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
+        # Irreversible. The provider refuses (422, its message) an invoice that is no longer
+        # pending/failed: that arrives as a PermanentError, never as a second send.
+        operation = f"{NAME}.invoices.formalize"
+        response = self.http.request("POST", f"{INVOICES}/{invoice.invoice_id}/formalize", operation=operation)
+        return mapping.edocument_state(self._data(response, operation))
+
+    def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
+        operation = f"{NAME}.invoices.get"
+        response = self.http.request("GET", f"{INVOICES}/{invoice.invoice_id}", operation=operation)
+        return mapping.edocument_state(self._data(response, operation))
+
+    def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
+        params = {
+            "filters[issue_date][$gte]": start.isoformat(),
+            "filters[issue_date][$lte]": end.isoformat(),
+        }
+        for record in self._pages(INVOICES, params, f"{NAME}.invoices.list"):
+            yield mapping.remote_invoice(record)
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,291 @@
+"""Invoices, their GİB e-document life cycle, and proformas.
+
+Documented rules (002, 003): e-document create needs a ``ready_to_send`` invoice and a
+``receiver_email``, is irreversible and answers the GİB ``uuid``; a proforma needs a valid
+cari, address, products and Y-m-d dates and is valid 30 days unless ``due_date`` says so.
+
+Assumptions where the documents are silent (each also marked below):
+* an invoice is saved ``ready_to_send`` when it is complete, else ``draft``: a 0 % VAT item
+  without ``vat_exemption_reason_code`` leaves it a draft (GİB needs the exemption code);
+* e-Fatura or e-Arşiv is KolayBi's own choice, from GİB's registered-user list on the
+  associate's identity number; a ``document_scenario`` (an e-Fatura scenario) for a buyer
+  who is not registered is refused — the wrong choice GİB would reject;
+* the GİB number (prefix + year of ``order_date`` + 9 digits) is assigned at sending; the
+  prefix is the invoice's 3-character ``serial_no``, else the company's configured series;
+* GİB answers on the sandbox clock: ``sent`` becomes ``approved`` one status step later;
+  ``rejected`` happens only when a test says so (``KolayBiSimulator.reject``);
+* only a sent or approved e-Arşiv can be cancelled; an e-Fatura is answered with a return
+  invoice instead, never cancelled; an invoice can be deleted only before sending;
+* the list endpoint filters ``min_issue_date`` / ``max_issue_date`` (inclusive, on
+  ``order_date``, named as on KolayBi's e-document list), ``status``, and ``search`` (a
+  case-insensitive substring of ``description`` or ``no``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sync_engine.domain import ANONYMOUS_TCKN
+from sync_engine.sandbox.kolaybi import fields
+from sync_engine.sandbox.kolaybi.books import NAME, Books, paginate
+from sync_engine.sandbox.kolaybi.records import (
+    APPROVED,
+    CANCELLED,
+    DRAFT,
+    E_ARCHIVE,
+    E_INVOICE,
+    READY,
+    SENT,
+    ZERO,
+    Account,
+    Address,
+    Associate,
+    Invoice,
+    Item,
+    Proforma,
+    kurus,
+    totals,
+)
+
+INVOICE_TYPES = frozenset({"sale_invoice", "sale_return_invoice"})
+SCENARIOS = frozenset({"TEMELFATURA", "TICARIFATURA", "ILAC_TIBBICIHAZ"})
+DOCUMENT_TYPES = frozenset({"SATIS", "IADE", "ISTISNA", "TEVKIFAT", "OZELMATRAH", "IHRACKAYITLI"})
+PAYMENT_TYPES = frozenset({"credit-card", "bank-transfer", "pay-at-door", "payment-platform"})
+# Assumed bound: the correction absorbs rounding, it must not re-price the invoice.
+MAX_CORRECTION = Decimal("1.00")
+VAT_REFORM = date(2023, 7, 10)  # 8 % and 18 % became 10 % and 20 %
+_SERIES = re.compile(r"[A-Z0-9]{3}")
+_ITEM_FIELDS = ("product_id", "quantity", "unit_price", "vat_rate", "description", "discount_amount")
+_INVOICE_FIELDS = (
+    "contact_id", "address_id", "order_date", "currency", "items", "serial_no", "due_date",
+    "description", "receiver_email", "type", "subtotal_correction_amount", "exchange_rate",
+    "document_scenario", "document_type", "vat_exemption_reason_code", "order_reference",
+    "internet_sale", "internet_sale_shipment",
+)
+_PROFORMA_FIELDS = (
+    "contact_id", "address_id", "order_date", "currency", "items", "serial_no", "due_date",
+    "description",
+)
+Answer = tuple[int, dict[str, Any]]
+
+
+def _items(books: Books, account: Account, form: Mapping[str, Any]) -> list[Item]:
+    items = []
+    for i, record in enumerate(fields.records(form, "items", required=True)):
+        where = f"items.{i}."
+        fields.reject_unknown(record, _ITEM_FIELDS, f"items[{i}]: ")
+        product = books.product(account, fields.integer(record, "product_id", required=True, where=where), f"{where}product_id")
+        quantity = fields.decimal(record, "quantity", required=True, places=8, where=where)
+        unit_price = fields.decimal(record, "unit_price", required=True, places=8, minimum=ZERO, where=where)
+        rate = fields.vat_rate(record, "vat_rate", required=True, where=where)
+        discount = fields.decimal(record, "discount_amount", places=2, minimum=ZERO, where=where) or ZERO
+        assert quantity is not None and unit_price is not None and rate is not None
+        if quantity <= 0:
+            raise fields.invalid(f"{where}quantity must be greater than 0")
+        if discount > kurus(quantity * unit_price):
+            raise fields.invalid(f"{where}discount_amount exceeds quantity × unit_price")
+        items.append(Item(
+            id=books.next_id("item"), product_id=product.id, quantity=quantity,
+            unit_price=unit_price, vat_rate=rate, discount_amount=discount,
+            description=fields.text(record, "description", max_len=255, where=where),
+        ))
+    return items
+
+
+def _party(books: Books, account: Account, form: Mapping[str, Any]) -> tuple[Associate, Address]:
+    associate = books.associate(account, fields.integer(form, "contact_id", required=True), "contact_id")
+    address_id = fields.integer(form, "address_id", required=True)
+    address = next((a for a in associate.addresses if a.id == address_id), None)
+    if address is None:
+        raise fields.invalid(f"address_id: address {address_id} does not belong to associate {associate.id}")
+    return associate, address
+
+
+def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    sale = fields.mapping(form, "internet_sale")
+    shipment = fields.mapping(form, "internet_sale_shipment")
+    if sale is not None:
+        w = "internet_sale."
+        fields.reject_unknown(sale, ("url", "payment_type", "payment_platform", "payment_date"), w)
+        fields.url(sale, "url", required=True, where=w)
+        kind = fields.choice(sale, "payment_type", PAYMENT_TYPES, required=True, where=w)
+        fields.text(sale, "payment_platform", required=kind == "payment-platform", where=w)
+        fields.loose_date(sale, "payment_date", required=True, where=w)
+        if shipment is None:
+            # GİB: an internet sale on e-Arşiv names its carrier and shipping date.
+            raise fields.invalid("internet_sale_shipment is required for an internet sale")
+    if shipment is not None:
+        w = "internet_sale_shipment."
+        fields.reject_unknown(
+            shipment, ("carrier_company", "carrier_person", "carrier_company_tax_number", "carrier_date"), w
+        )
+        company = fields.text(shipment, "carrier_company", where=w)
+        person = fields.text(shipment, "carrier_person", where=w)
+        if not company and not person:
+            raise fields.invalid(f"{w}carrier_company or {w}carrier_person is required")
+        if company:
+            vkn = fields.text(shipment, "carrier_company_tax_number", required=True, max_len=11, where=w) or ""
+            if not vkn.isdigit() or len(vkn) not in (10, 11):
+                raise fields.invalid(f"{w}carrier_company_tax_number must be 10 or 11 digits")
+        fields.loose_date(shipment, "carrier_date", required=True, where=w)
+    return sale, shipment
+
+
+def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
+    fields.reject_unknown(form, _INVOICE_FIELDS)
+    associate, address = _party(books, account, form)
+    order_date = fields.iso_date(form, "order_date", required=True)
+    currency = fields.choice(form, "currency", fields.CURRENCIES, required=True)
+    items = _items(books, account, form)
+    serial_no = fields.text(form, "serial_no", max_len=3)
+    if serial_no is not None and not _SERIES.fullmatch(serial_no):
+        raise fields.invalid("serial_no must be the 3-character GİB series (A-Z, 0-9)")
+    correction = fields.decimal(form, "subtotal_correction_amount") or ZERO
+    if abs(correction) > MAX_CORRECTION:
+        raise fields.invalid(f"subtotal_correction_amount may be at most ±{MAX_CORRECTION}")
+    document_type = fields.choice(form, "document_type", DOCUMENT_TYPES)
+    exemption = fields.text(form, "vat_exemption_reason_code", max_len=10)
+    if document_type == "ISTISNA" and not exemption:
+        raise fields.invalid("vat_exemption_reason_code is required when document_type is ISTISNA")
+    order_reference = fields.mapping(form, "order_reference")
+    if order_reference is not None:
+        fields.reject_unknown(order_reference, ("serial_no", "issue_date"), "order_reference.")
+        fields.text(order_reference, "serial_no", required=True, max_len=100, where="order_reference.")
+        fields.loose_date(order_reference, "issue_date", where="order_reference.")
+    sale, shipment = _internet_sale(form)
+    # Accepted for foreign-currency invoices; not modelled further (we only send TRY).
+    fields.decimal(form, "exchange_rate", places=6, minimum=ZERO)
+    assert order_date is not None and currency is not None
+    inv = Invoice(
+        id=books.next_id("invoice"), company_id=account.company_id,
+        type=fields.choice(form, "type", INVOICE_TYPES) or "sale_invoice",
+        contact_id=associate.id, address_id=address.id, order_date=order_date, currency=currency,
+        items=items, serial_no=serial_no, due_date=fields.iso_date(form, "due_date"),
+        description=fields.text(form, "description", max_len=1000),
+        receiver_email=fields.email(form, "receiver_email"), correction=correction,
+        document_scenario=fields.choice(form, "document_scenario", SCENARIOS),
+        document_type=document_type, vat_exemption_reason_code=exemption,
+        order_reference=order_reference, internet_sale=sale, internet_sale_shipment=shipment,
+        status=DRAFT, created_at=books.now_iso(),
+    )
+    if totals(items, correction)[2] < 0:
+        raise fields.invalid("the invoice total may not be negative")
+    # Assumed completeness rule: GİB needs an exemption code for every 0 % line.
+    complete = exemption is not None or all(i.vat_rate != 0 for i in items)
+    inv.status = READY if complete else DRAFT
+    books.invoices[inv.id] = inv
+    books.state.ledger.record(
+        NAME, "invoice_created", str(inv.id), description=inv.description,
+        total=str(totals(items, correction)[2]), status=inv.status,
+    )
+    return 200, {"success": True, "data": inv.as_json()}
+
+
+def get_invoice(books: Books, account: Account, document_id: int) -> Answer:
+    return 200, {"success": True, "data": books.invoice(account, document_id).as_json()}
+
+
+def list_invoices(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
+    start = fields.iso_date(params, "min_issue_date")
+    end = fields.iso_date(params, "max_issue_date")
+    status = params.get("status")
+    query = (params.get("search") or "").casefold()
+    rows = [
+        inv.as_json()
+        for inv in books.company_invoices(account)
+        if (start is None or inv.order_date >= start)
+        and (end is None or inv.order_date <= end)
+        and (status is None or inv.status == status)
+        and (not query or query in f"{inv.description or ''}\n{inv.no or ''}".casefold())
+    ]
+    return 200, {"success": True, "data": paginate(rows, params)}
+
+
+def delete_invoice(books: Books, account: Account, document_id: int) -> Answer:
+    inv = books.invoice(account, document_id)
+    if inv.uuid is not None or inv.status not in (DRAFT, READY):
+        raise fields.invalid(f"Fatura GİB'e gönderildi ({inv.status}); silinemez")
+    del books.invoices[inv.id]
+    books.state.ledger.record(NAME, "invoice_deleted", str(inv.id))
+    return 200, {"success": True, "message": "Fatura silindi", "data": {"document_id": inv.id}}
+
+
+def _document_id(form: Mapping[str, Any]) -> int:
+    fields.reject_unknown(form, ("document_id",))
+    document_id = fields.integer(form, "document_id", required=True)
+    assert document_id is not None
+    return document_id
+
+
+def create_e_document(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
+    inv = books.invoice(account, _document_id(form))
+    if inv.uuid is not None:
+        raise fields.invalid(f"Fatura zaten GİB'e gönderildi (uuid {inv.uuid}); tekrar gönderilemez")
+    if inv.status != READY:
+        raise fields.invalid(f"Fatura durumu 'ready_to_send' olmalı (şu an: {inv.status})")
+    if not inv.receiver_email:
+        raise fields.invalid("E-fatura için receiver_email gerekli")
+    if inv.order_date >= VAT_REFORM and any(i.vat_rate in (8, 18) for i in inv.items):
+        raise fields.invalid("KDV %8 ve %18 10.07.2023 itibarıyla geçersiz (%10 / %20 kullanın)")
+    identity = books.associates[inv.contact_id].identity_no
+    aliases = [] if identity == ANONYMOUS_TCKN else books.state.gib.aliases(identity)
+    if inv.document_scenario and not aliases:
+        raise fields.invalid(
+            f"Alıcı GİB e-Fatura kayıtlı kullanıcısı değil: {inv.document_scenario} senaryosu "
+            "kullanılamaz, fatura e-Arşiv olarak gönderilmeli (document_scenario göndermeyin)"
+        )
+    prefix = inv.serial_no or account.serial_prefix
+    inv.no = books.state.numbering.next(books.numbering_account(account), prefix, inv.order_date.year)
+    inv.uuid = str(uuid.uuid4())
+    inv.e_document_type = E_INVOICE if aliases else E_ARCHIVE
+    inv.status = SENT
+    inv.sent_at = books.state.clock.now()
+    books.state.ledger.record(
+        NAME, "gib_send", str(inv.id), uuid=inv.uuid, no=inv.no,
+        document_type="e_fatura" if aliases else "e_arsiv", alias=aliases[0] if aliases else None,
+    )
+    return 200, {"success": True, "data": {"document_id": inv.id, "uuid": inv.uuid}}
+
+
+def cancel_e_document(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
+    inv = books.invoice(account, _document_id(form))
+    if inv.uuid is None:
+        raise fields.invalid("Fatura GİB'e gönderilmemiş; iptal edilecek e-Arşiv yok")
+    if inv.e_document_type != E_ARCHIVE:
+        raise fields.invalid("e-Fatura iptal edilemez: alıcıya iade faturası düzenlenmeli")
+    if inv.status not in (SENT, APPROVED):
+        raise fields.invalid(f"Yalnızca gönderilmiş e-Arşiv iptal edilebilir (şu an: {inv.status})")
+    inv.status = CANCELLED
+    books.state.ledger.record(NAME, "cancel", str(inv.id), uuid=inv.uuid, no=inv.no)
+    return 200, {"success": True, "data": {"document_id": inv.id, "uuid": inv.uuid, "status": CANCELLED}}
+
+
+def create_proforma(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
+    fields.reject_unknown(form, _PROFORMA_FIELDS)
+    associate, address = _party(books, account, form)
+    order_date = fields.iso_date(form, "order_date", required=True)
+    currency = fields.choice(form, "currency", fields.CURRENCIES, required=True)
+    items = _items(books, account, form)
+    assert order_date is not None and currency is not None
+    # Documented: valid 30 days unless due_date says otherwise.
+    due_date = fields.iso_date(form, "due_date") or order_date + timedelta(days=30)
+    if due_date < order_date:
+        raise fields.invalid("due_date must be a date after or equal to order_date")
+    proforma_id = books.next_id("proforma")
+    serial_no = fields.text(form, "serial_no", max_len=50)
+    proforma = Proforma(
+        id=proforma_id, company_id=account.company_id,
+        document_id=serial_no or f"PROF-{proforma_id:03d}",  # assumed default numbering
+        contact_id=associate.id, address_id=address.id, order_date=order_date, due_date=due_date,
+        currency=currency, description=fields.text(form, "description", max_len=1000),
+        items=items, created_at=books.now_iso(),
+    )
+    books.proformas[proforma.id] = proforma
+    books.state.ledger.record(NAME, "proforma_created", proforma.document_id, proforma_id=proforma.id)
+    # The document's success answer has no "success" key: only "data".
+    return 200, {"data": proforma.as_json()}

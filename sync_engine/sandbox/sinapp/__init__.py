@@ -1,0 +1,14 @@
+"""SinApp Muhasebe API simulator; see ``simulator`` for endpoints, ledger kinds and the
+assumptions made where the provider's document is silent."""
+
+from sync_engine.sandbox.sinapp.simulator import (
+    DEMO_API_KEY,
+    DEMO_API_SECRET,
+    NAME,
+    PREFIX,
+    SinAppSimulator,
+)
+
+SIMULATOR = SinAppSimulator
+
+__all__ = ["DEMO_API_KEY", "DEMO_API_SECRET", "NAME", "PREFIX", "SIMULATOR", "SinAppSimulator"]

@@ -1,0 +1,470 @@
+"""Muhasebe: outgoing invoices — save (POST; saving an ETTN again updates it), get by ETTN,
+list, update (PUT), delete, muhasebeleştir (journal) and ters kayıt (reverse).
+
+The e-Fatura service (``efatura.py``) sends these same records to GİB; the invoice number
+is assigned there, never on save ("Fatura Numarası girilmemelidir, gib tarafından gönderilen
+numara kaydedilmektedir").
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sync_engine.sandbox.core import SandboxState
+from sync_engine.sandbox.turkcell.cari import Cari, CariBook
+from sync_engine.sandbox.turkcell.common import (
+    NAME,
+    Refusal,
+    boolean,
+    ettn as check_ettn,
+    identifier,
+    integer,
+    iso,
+    number,
+    page,
+    query_bool,
+    require_object,
+    text,
+    timestamp,
+    url,
+)
+
+E_ARSIV, E_FATURA = 0, 1
+NOT_JOURNALED, JOURNALED = 0, 1  # recordStatus: "Muhasebelesmedi : 0"; 1 assumed "Muhasebeleşti"
+# e-Fatura service statuses (DESIGN §6): 0 draft, 20 queued, 30 awaiting send, 40 error,
+# 50 delivered to GİB, 60 approved, 80 rejected, 100 e-Arşiv cancelled.
+DRAFT, QUEUED, DELIVERED, APPROVED, CANCELLED = 0, 20, 50, 60, 100
+
+PREFIX = re.compile(r"^[A-Z0-9]{3}$")
+VAT_RATES = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
+# UN/ECE 4461 codes; the document labels "1" as "Ödeme Aracısı" (payment intermediary).
+PAYMENT_MEANS_CODES = frozenset({"1", "10", "20", "23", "42", "48", "49", "97", "ZZZ"})
+SHIPMENT_SEND_TYPES = ("ELEKTRONIK", "KAGIT")
+# ASSUMPTION: line amounts must agree with quantity × unit price − discount and with
+# net × rate to within 2 kuruş (a per-rate allocation moves a line's VAT by up to ~1.5
+# kuruş from its own rounding). The document is silent; GİB refuses inconsistent amounts.
+TOLERANCE = Decimal("0.02")
+KURUS = Decimal("0.01")
+
+
+@dataclass
+class Invoice:
+    ettn: str
+    cari: Cari
+    record_type: int
+    prefix: str
+    issue_date: datetime
+    content: dict[str, Any]  # the normalised saved model
+    totals: dict[str, Decimal]
+    created_at: datetime
+    updated_at: datetime
+    record_status: int = NOT_JOURNALED
+    # Set by the e-Fatura service when it sends the invoice to GİB.
+    service_id: str | None = None
+    service_kind: str | None = None  # "earchive" | "outbox"
+    invoice_number: str | None = None
+    target_alias: str | None = None
+    sent_at: datetime | None = None
+    forced_status: int | None = None  # tests: make GİB reject (80) or error (40)
+    cancelled: bool = False
+    history: list[str] = field(default_factory=list)
+
+
+def _amount(line: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> Decimal | None:
+    value = number(line, key, required=required, minimum=Decimal(0), where=where)
+    if value is not None and value != value.quantize(KURUS):
+        raise Refusal(400, f"{where}{key} en fazla 2 ondalık basamak içerebilir.")
+    return value
+
+
+def _check_line(raw: Any, i: int) -> dict[str, Any]:
+    where = f"invoiceLines[{i}]."
+    line = require_object(raw, f"invoiceLines[{i}]")
+    quantity = number(line, "amount", required=True, where=where)
+    assert quantity is not None
+    if quantity <= 0:
+        raise Refusal(400, f"{where}amount sıfırdan büyük olmalıdır.")
+    unit_price = number(line, "unitPrice", required=True, minimum=Decimal(0), where=where)
+    assert unit_price is not None
+    unit_code = text(line, "unitCode", required=True, max_len=10, where=where)
+    rate = number(line, "vatRate", required=True, where=where)
+    if rate not in VAT_RATES:
+        raise Refusal(400, f"{where}vatRate geçersiz: {rate} (KDV oranları: 0, 1, 10, 20).")
+    exemption = text(line, "vatExemptionReasonCode", max_len=10, where=where)
+    if rate == 0 and not exemption:
+        raise Refusal(400, f"{where}KDV oranı 0 olan kalemde vatExemptionReasonCode zorunludur.")
+    code = text(line, "inventoryServiceCode", max_len=100, where=where)
+    # ASSUMPTION: the line's printed name travels in "inventoryCard" (the name shown by the
+    # documented GET answer); the stock/service card endpoints are not published.
+    card = text(line, "inventoryCard", max_len=500, where=where)
+    if not code and not card:
+        raise Refusal(400, f"{where}inventoryServiceCode veya inventoryCard alanı zorunludur.")
+    discount = _amount(line, "discountAmount", where) or Decimal("0.00")
+    discount_rate = number(line, "discountRate", minimum=Decimal(0), where=where)
+    if discount_rate is not None and discount_rate > 100:
+        raise Refusal(400, f"{where}discountRate 100'den büyük olamaz.")
+    gross = quantity * unit_price
+    expected_net = (gross - discount).quantize(KURUS)
+    net = _amount(line, "lineExtensionAmount", where)
+    if net is None:
+        net = expected_net
+    elif abs(net - (gross - discount)) > TOLERANCE:
+        raise Refusal(400, f"{where}lineExtensionAmount ({net}) miktar × birim fiyat − iskonto ({expected_net}) ile uyuşmuyor.")
+    expected_vat = (net * rate / 100).quantize(KURUS)
+    vat = _amount(line, "vatAmount", where)
+    if vat is None:
+        vat = expected_vat
+    elif abs(vat - net * rate / 100) > TOLERANCE:
+        raise Refusal(400, f"{where}vatAmount ({vat}) lineExtensionAmount × KDV oranı ({expected_vat}) ile uyuşmuyor.")
+    return {
+        "inventoryServiceCode": code, "inventoryCard": card, "warehouseCode": text(line, "warehouseCode", where=where),
+        "amount": quantity, "unitCode": unit_code, "unitPrice": unit_price, "lineExtensionAmount": net,
+        "discountAmount": discount, "discountRate": discount_rate, "vatRate": rate, "vatAmount": vat,
+        "vatExemptionReasonCode": exemption, "taxes": [],
+    }
+
+
+def check_archive_info(raw: Any, *, where: str = "archiveInfoModel.") -> dict[str, Any]:
+    info = require_object(raw, "archiveInfoModel")
+    out = {
+        "isInternetSale": bool(boolean(info, "isInternetSale", where=where)),
+        "websiteUrl": url(info, "websiteUrl", where=where),
+        "shipmentSenderTcknVkn": None,
+        "shipmentSendType": text(info, "shipmentSendType", where=where),
+        "shipmentSenderName": text(info, "shipmentSenderName", max_len=250, where=where),
+        "shipmentSenderSurname": text(info, "shipmentSenderSurname", max_len=250, where=where),
+        "shipmentDate": timestamp(info, "shipmentDate", where=where),
+    }
+    if info.get("shipmentSenderTcknVkn") not in (None, ""):
+        out["shipmentSenderTcknVkn"] = identifier(info.get("shipmentSenderTcknVkn"), f"{where}shipmentSenderTcknVkn")
+    if out["shipmentSendType"] is not None and out["shipmentSendType"] not in SHIPMENT_SEND_TYPES:
+        raise Refusal(400, f"{where}shipmentSendType geçersiz: {out['shipmentSendType']} ({', '.join(SHIPMENT_SEND_TYPES)}).")
+    if out["isInternetSale"]:
+        # GİB: an e-Arşiv internet sale names the website and the carrier (name, VKN, date).
+        for key in ("websiteUrl", "shipmentSenderTcknVkn", "shipmentSenderName", "shipmentDate"):
+            if out[key] is None:
+                raise Refusal(400, f"İnternet satışı e-Arşiv faturada {where}{key} zorunludur.")
+    return out
+
+
+def check_payment_means(raw: Any) -> dict[str, Any]:
+    where = "paymentMeansModel."
+    means = require_object(raw, "paymentMeansModel")
+    code = means.get("paymentMeansCode")
+    if code is not None and (not isinstance(code, str) or code not in PAYMENT_MEANS_CODES):
+        raise Refusal(400, f"{where}paymentMeansCode geçersiz: {code!r} (UN/ECE 4461: {', '.join(sorted(PAYMENT_MEANS_CODES))}).")
+    return {
+        "paymentMeansCode": code,
+        "paymentDueDate": timestamp(means, "paymentDueDate", where=where),
+        "paymentChannelCode": text(means, "paymentChannelCode", max_len=100, where=where),
+        "instructionNote": text(means, "instructionNote", max_len=500, where=where),
+        "payeeFinancialAccountId": text(means, "payeeFinancialAccountId", max_len=100, where=where),
+    }
+
+
+class InvoiceBook:
+    def __init__(self, state: SandboxState, caris: CariBook) -> None:
+        self.state = state
+        self.caris = caris
+        self.reset()
+
+    def reset(self) -> None:
+        self.invoices: dict[str, Invoice] = {}
+
+    # --- status on the clock ------------------------------------------------------------
+
+    def status(self, inv: Invoice) -> int:
+        if inv.service_id is None or inv.sent_at is None:
+            return DRAFT
+        if inv.cancelled:
+            return CANCELLED
+        if inv.forced_status is not None:
+            return inv.forced_status
+        steps = (self.state.clock.now() - inv.sent_at).total_seconds() / self.state.status_step_s
+        return QUEUED if steps < 1 else DELIVERED if steps < 2 else APPROVED
+
+    # --- save / update ------------------------------------------------------------------
+
+    def _check(self, body: Any) -> dict[str, Any]:
+        body = require_object(body)
+        description = text(body, "description", required=True)
+        if body.get("isSend") is not True:
+            raise Refusal(400, "Giden faturalar için isSend true gönderilmelidir (bu uç gelen fatura kaydını simüle etmez).")
+        ident = identifier(body.get("currentAccountIdentifier"), "currentAccountIdentifier")
+        code = text(body, "currentAccountCode", max_len=50)
+        alias = text(body, "currentAccountAlias", max_len=250)
+        record_type = integer(body, "recordType", allowed=(E_ARSIV, E_FATURA))
+        general = require_object(body.get("generalInfoModel"), "generalInfoModel")
+        where = "generalInfoModel."
+        ettn = check_ettn(general["ettn"], f"{where}ettn") if general.get("ettn") else str(uuid.uuid4())
+        prefix = text(general, "prefix", required=True, where=where)
+        assert prefix is not None
+        if not PREFIX.match(prefix):
+            raise Refusal(400, f"{where}prefix 3 karakter olmalıdır (büyük harf veya rakam): {prefix!r}")
+        if general.get("invoiceNumber"):
+            raise Refusal(400, "Giden fatura kaydedilirken fatura numarası girilmemelidir; numara GİB gönderiminde atanır.")
+        profile = integer(general, "invoiceProfileType", allowed=(0, 1), where=where)
+        invoice_type = integer(general, "type", where=where)
+        currency = text(general, "currencyCode", max_len=3, where=where) or "TRY"
+        if currency != "TRY":
+            for key in ("exchangeRate", "exchangeRateSource", "exchangeRateComment"):
+                if general.get(key) in (None, ""):
+                    raise Refusal(400, f"TRY dışı para biriminde {where}{key} zorunludur.")
+        issue = timestamp(general, "issueDate", where=where) or self.state.clock.now()
+
+        registered = self.state.gib.is_registered(ident)
+        if record_type is None:
+            # Documented: the scenario follows whether the customer is an e-Fatura user.
+            record_type = E_FATURA if registered else E_ARSIV
+        if record_type == E_FATURA:
+            if not registered:
+                raise Refusal(400, f"Alıcı ({ident}) e-Fatura mükellefi değil; e-Arşiv (recordType 0) kesilmelidir.")
+            if not alias:
+                raise Refusal(400, "e-Fatura için currentAccountAlias (posta kutusu) zorunludur.")
+            if alias not in self.state.gib.aliases(ident):
+                raise Refusal(400, f"currentAccountAlias alıcının posta kutularından biri değil: {alias}")
+        elif registered:
+            raise Refusal(400, f"Alıcı ({ident}) e-Fatura mükellefi; e-Arşiv fatura kesilemez, e-Fatura (recordType 1) kesilmelidir.")
+
+        raw_lines = body.get("invoiceLines") or []
+        if not isinstance(raw_lines, list):
+            raise Refusal(400, "invoiceLines bir liste olmalıdır.")
+        lines = [_check_line(raw, i) for i, raw in enumerate(raw_lines)]
+        archive = None
+        if body.get("archiveInfoModel") is not None:
+            if record_type != E_ARSIV:
+                raise Refusal(400, "archiveInfoModel sadece e-Arşiv faturada doldurulur.")
+            archive = check_archive_info(body["archiveInfoModel"])
+        means = check_payment_means(body["paymentMeansModel"]) if body.get("paymentMeansModel") is not None else None
+        notes = body.get("notes") or []
+        if not isinstance(notes, list) or not all(isinstance(n, dict) and isinstance(n.get("note"), str) for n in notes):
+            raise Refusal(400, "notes bir {note} listesi olmalıdır.")
+        note = text(body, "note")
+        return {
+            "ettn": ettn, "identifier": ident, "code": code, "record_type": record_type, "prefix": prefix,
+            "issue": issue, "currentAccount": body.get("currentAccount"),
+            "content": {
+                "description": description, "currentAccountAlias": alias if record_type == E_FATURA else None,
+                "note": None if notes else note, "notes": [{"note": n["note"]} for n in notes],
+                "invoiceProfileType": profile or 0, "type": invoice_type or 1, "currencyCode": currency,
+                "exchangeRate": general.get("exchangeRate"), "invoiceLines": lines, "archiveInfoModel": archive,
+                "paymentMeansModel": means,
+            },
+        }
+
+    def _resolve_cari(self, checked: dict[str, Any]) -> Cari:
+        cari = self.caris.find_for_invoice(checked["identifier"], checked["code"])
+        if cari is not None:
+            return cari
+        embedded = checked["currentAccount"]
+        if embedded is None:
+            raise Refusal(400, f"Cari bulunamadı: {checked['identifier']}{' / ' + checked['code'] if checked['code'] else ''} (önce cari kaydedin veya currentAccount gönderin).")
+        # Documented: a cari unknown to the system may travel inside the invoice model.
+        embedded = require_object(embedded, "currentAccount")
+        if embedded.get("identifier") != checked["identifier"] or embedded.get("code") != checked["code"]:
+            raise Refusal(400, "currentAccount.identifier/code faturadaki currentAccountIdentifier/currentAccountCode ile aynı olmalıdır.")
+        created = self.caris.create_cari(embedded)
+        return self.caris.caris[created["id"]]
+
+    @staticmethod
+    def _totals(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
+        net = sum((ln["lineExtensionAmount"] for ln in lines), Decimal("0.00"))
+        vat = sum((ln["vatAmount"] for ln in lines), Decimal("0.00"))
+        discount = sum((ln["discountAmount"] for ln in lines), Decimal("0.00"))
+        return {
+            "lineExtensionAmount": net, "taxExclusiveAmount": net, "taxInclusiveAmount": net + vat,
+            "allowanceTotalAmount": discount, "payableAmount": net + vat, "taxTotal": vat,
+        }
+
+    def _refuse_if_locked(self, inv: Invoice) -> None:
+        if inv.record_status == JOURNALED:
+            raise Refusal(400, "Muhasebeleştirilmiş fatura güncellenemez; önce ters kayıt alın.")
+        if inv.service_id is not None:
+            # ASSUMPTION: a document already sent to GİB cannot change (GİB keeps the sent XML).
+            raise Refusal(400, "GİB'e gönderilmiş fatura güncellenemez.")
+
+    def save(self, body: Any, *, must_exist: bool = False) -> dict[str, Any]:
+        checked = self._check(body)
+        now = self.state.clock.now()
+        existing = self.invoices.get(checked["ettn"])
+        if must_exist and existing is None:
+            raise Refusal(404, f"Fatura bulunamadı: {checked['ettn']}")
+        if existing is not None:
+            self._refuse_if_locked(existing)
+        cari = self._resolve_cari(checked)
+        lines = checked["content"]["invoiceLines"]
+        if existing is not None:
+            # Documented (update rule 6) and DESIGN §3: the same ETTN updates, never duplicates.
+            existing.cari, existing.record_type, existing.prefix = cari, checked["record_type"], checked["prefix"]
+            existing.issue_date, existing.content, existing.updated_at = checked["issue"], checked["content"], now
+            existing.totals = self._totals(lines)
+            self.state.ledger.record(NAME, "invoice_updated", existing.ettn)
+            return self.render_saved(existing)
+        inv = Invoice(
+            ettn=checked["ettn"], cari=cari, record_type=checked["record_type"], prefix=checked["prefix"],
+            issue_date=checked["issue"], content=checked["content"], totals=self._totals(lines),
+            created_at=now, updated_at=now,
+        )
+        self.invoices[inv.ettn] = inv
+        self.state.ledger.record(NAME, "invoice_created", inv.ettn, record_type=inv.record_type, payable=str(inv.totals["payableAmount"]))
+        return self.render_saved(inv)
+
+    # --- read ------------------------------------------------------------------------------
+
+    def get(self, raw_ettn: str, query: Mapping[str, str]) -> Invoice:
+        is_send = query_bool(query, "isSend")
+        try:
+            key = str(uuid.UUID(raw_ettn))
+        except ValueError:
+            raise Refusal(400, f"ettn geçerli bir GUID olmalıdır: {raw_ettn!r}") from None
+        inv = self.invoices.get(key)
+        if inv is None or is_send is False:
+            # Only outgoing invoices exist here: an incoming lookup finds nothing.
+            raise Refusal(404, f"Fatura bulunamadı: {raw_ettn}", violation=False)
+        return inv
+
+    def _common(self, inv: Invoice) -> dict[str, Any]:
+        c = inv.content
+        return {
+            "branchId": None, "isSend": True, "recordType": inv.record_type, "recordStatus": inv.record_status,
+            "invoiceStatus": self.status(inv), "invoiceProcessStatus": 0, "description": c["description"],
+            "currentAccountIdentifier": inv.cari.identifier, "currentAccountName": inv.cari.display_name,
+        }
+
+    def _general(self, inv: Invoice) -> dict[str, Any]:
+        c = inv.content
+        return {
+            "ettn": inv.ettn, "prefix": inv.prefix, "invoiceNumber": inv.invoice_number,
+            "invoiceProfileType": c["invoiceProfileType"], "issueDate": iso(inv.issue_date), "issueTime": iso(inv.issue_date),
+            "type": c["type"], "returnInvoiceNumber": None, "returnInvoiceDate": None,
+            "currencyCode": c["currencyCode"], "exchangeRate": c["exchangeRate"],
+        }
+
+    @staticmethod
+    def _means(inv: Invoice) -> dict[str, Any] | None:
+        means = inv.content["paymentMeansModel"]
+        return None if means is None else {**means, "paymentDueDate": iso(means["paymentDueDate"])}
+
+    def render_saved(self, inv: Invoice) -> dict[str, Any]:
+        archive = inv.content["archiveInfoModel"]
+        return {
+            **self._common(inv), "note": inv.content["note"], "generalInfoModel": self._general(inv),
+            "invoiceLines": [dict(ln, lineAmount=ln["lineExtensionAmount"]) for ln in inv.content["invoiceLines"]],
+            "paymentMeansModel": self._means(inv),
+            "archiveInfoModel": None if archive is None else {**archive, "shipmentDate": iso(archive["shipmentDate"])},
+        }
+
+    def render_detail(self, inv: Invoice) -> dict[str, Any]:
+        account = self.caris.matched_account(inv.cari.id)
+        return {
+            **self._common(inv),
+            "currentAccountAlias": inv.content["currentAccountAlias"],
+            "currentAccountAccountName": account["name"] if account else None,
+            "curAccAccCode": account["code"] if account else None,
+            "notes": inv.content["notes"] or ([{"note": inv.content["note"]}] if inv.content["note"] else []),
+            "generalInfoModel": self._general(inv),
+            "invoiceLines": [dict(ln) for ln in inv.content["invoiceLines"]],
+            # Documented as strings in this answer (unlike the list's numbers).
+            "invoiceTotalsModel": {k: format(v, "f") for k, v in inv.totals.items() if k != "taxTotal"},
+            "paymentMeansModel": self._means(inv),
+        }
+
+    def list_item(self, inv: Invoice) -> dict[str, Any]:
+        return {
+            "ettn": inv.ettn, "branchId": None, "invoiceNumber": inv.invoice_number,
+            "profile": inv.content["invoiceProfileType"], "type": inv.content["type"], "recordType": inv.record_type,
+            "recordStatus": inv.record_status, "invoiceStatus": self.status(inv), "issueDate": iso(inv.issue_date),
+            "lineCount": len(inv.content["invoiceLines"]), "targetAlias": inv.content["currentAccountAlias"],
+            "targetTitle": inv.cari.display_name, "targetVknTckn": inv.cari.identifier, "currencyId": 1,
+            "exchangeRate": inv.content["exchangeRate"], "exchangeRateComment": None, "exchangeRateSource": None,
+            "payableAmount": inv.totals["payableAmount"], "taxExclusiveAmount": inv.totals["taxExclusiveAmount"],
+            "taxTotal": inv.totals["taxTotal"], "totalAmount": inv.totals["taxInclusiveAmount"],
+            "createDateUtc": iso(inv.created_at), "updateDateUtc": iso(inv.updated_at),
+        }
+
+    def list_outgoing(self, query: Mapping[str, str]) -> dict[str, Any]:
+        categories = {
+            "IssueDate": lambda i: i.issue_date,
+            "CreateDate": lambda i: i.created_at,
+            "Ettn": lambda i: i.ettn,
+            "InvoiceNumber": lambda i: i.invoice_number,
+            "TargetVknTckn": lambda i: i.cari.identifier,
+            "TargetTitle": lambda i: i.cari.display_name,
+            "RecordStatus": lambda i: i.record_status,
+            "RecordType": lambda i: i.record_type,
+        }
+        # Stable order for paging: creation order (assumption: the API's default sort).
+        items = sorted(self.invoices.values(), key=lambda i: (i.created_at, i.ettn))
+        return page(
+            items, query, render=self.list_item, categories=categories,
+            date_categories=frozenset({"IssueDate", "CreateDate"}), paging_required=True,
+        )
+
+    # --- delete, journal, reverse ----------------------------------------------------------
+
+    def delete(self, query: Mapping[str, str]) -> list[None]:
+        raw = query.get("ettn")
+        if not raw or query.get("isSend") in (None, ""):
+            raise Refusal(400, "ettn ve isSend alanları zorunludur.")
+        inv = self.get(raw, query)
+        if inv.record_status == JOURNALED:
+            raise Refusal(400, "Muhasebeleştirilmiş faturalar silinemez.")
+        if inv.service_id is not None:
+            raise Refusal(400, "GİB'e gönderilmiş e-faturalar silinemez.")
+        del self.invoices[inv.ettn]
+        self.state.ledger.record(NAME, "invoice_deleted", inv.ettn)
+        return [None]  # the documented answer: "[null]"
+
+    def _targets(self, body: Any) -> list[Invoice]:
+        if not isinstance(body, list) or not body:
+            raise Refusal(400, "İstek gövdesi [{ettn, isSend}] listesi olmalıdır.")
+        out: list[Invoice] = []
+        for i, raw in enumerate(body):
+            item = require_object(raw, f"[{i}]")
+            key = check_ettn(item.get("ettn"), f"[{i}].ettn")
+            if not isinstance(item.get("isSend"), bool):
+                raise Refusal(400, f"[{i}].isSend true/false olmalıdır.")
+            inv = self.invoices.get(key)
+            if inv is None or item["isSend"] is False:
+                raise Refusal(404, f"Fatura bulunamadı: {key}")
+            out.append(inv)
+        return out
+
+    def journal(self, body: Any) -> list[dict[str, Any]]:
+        # ASSUMPTION: the batch is checked as a whole; one refused invoice refuses the call
+        # and nothing is journaled (the document shows one error for the call).
+        targets = self._targets(body)
+        for inv in targets:
+            if inv.record_status == JOURNALED:
+                # Not a violation: a client retrying after an unknown outcome meets it.
+                raise Refusal(400, f"Fatura zaten muhasebeleştirilmiş: {inv.ettn}", violation=False)
+            if not inv.content["invoiceLines"]:
+                raise Refusal(400, f"Kalemi bulunmayan fatura muhasebeleştirilemez: {inv.ettn}")
+            if self.status(inv) == CANCELLED:
+                raise Refusal(400, f"İptal edilmiş fatura muhasebeleştirilemez: {inv.ettn}")
+            if self.caris.matched_account(inv.cari.id) is None:
+                raise Refusal(400, f"Carinin hesap eşleştirmesi yapılmamış; fatura muhasebeleştirilemez: {inv.cari.identifier}")
+        for inv in targets:
+            inv.record_status = JOURNALED
+            account = self.caris.matched_account(inv.cari.id)
+            assert account is not None
+            self.state.ledger.record(NAME, "journal", inv.ettn, account_code=account["code"], debit=str(inv.totals["payableAmount"]))
+        return [{"ettn": inv.ettn, "recordStatus": inv.record_status} for inv in targets]
+
+    def reverse(self, body: Any) -> list[dict[str, Any]]:
+        targets = self._targets(body)
+        for inv in targets:
+            if inv.record_status != JOURNALED:
+                raise Refusal(400, f"Ters kayıt için fatura muhasebeleştirilmiş olmalıdır: {inv.ettn}")
+        for inv in targets:
+            # ASSUMPTION: after ters kayıt the invoice is "not journaled" again (it may be
+            # updated, deleted or journaled anew), as a reversed voucher cancels the first.
+            inv.record_status = NOT_JOURNALED
+            self.state.ledger.record(NAME, "journal_reversed", inv.ettn)
+        return [{"ettn": inv.ettn, "recordStatus": inv.record_status} for inv in targets]

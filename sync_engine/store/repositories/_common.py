@@ -1,0 +1,75 @@
+"""Helpers shared by the repositories: dialect-aware upsert and guarded UPDATEs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_columns(model: type[DeclarativeBase], fields: Iterable[str]) -> None:
+    """Refuse unknown keys: a typo in `**fields` must fail loudly, not vanish."""
+    columns = model.__table__.columns.keys()
+    unknown = sorted(set(fields) - set(columns))
+    if unknown:
+        raise TypeError(f"{model.__name__} has no column(s) {', '.join(unknown)}")
+
+
+def insert_or_ignore(
+    session: Session,
+    model: type[DeclarativeBase],
+    values: Mapping[str, Any],
+    conflict_columns: Iterable[str],
+) -> int | None:
+    """INSERT … ON CONFLICT (cols) DO NOTHING RETURNING id: the new id, or None on conflict.
+
+    The unique constraint decides, not a prior SELECT, so two racing writers cannot both
+    "not find" the row and both insert it. On PostgreSQL a conflicting insert that is still
+    uncommitted makes this statement wait for it, so the caller's follow-up SELECT sees the
+    winner's row.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(model)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model)
+    else:  # pragma: no cover - only the two supported stores
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    stmt = (
+        stmt.values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model.__table__.c.id)
+    )
+    new_id: int | None = session.execute(stmt).scalar_one_or_none()
+    return new_id
+
+
+def guarded_update(
+    session: Session,
+    model: type[DeclarativeBase],
+    where: Iterable[ColumnElement[bool]],
+    values: Mapping[str, Any],
+) -> bool:
+    """One UPDATE … WHERE <guard>; True when it touched a row.
+
+    The guard is evaluated by the database at write time (PostgreSQL re-checks it against
+    the newest row version after waiting on a row lock), which is what makes leases and
+    claims exclusive. "fetch" keeps any copy of the row already loaded in this session
+    up to date.
+    """
+    stmt = (
+        update(model)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    result: Any = session.execute(stmt)
+    return bool(result.rowcount == 1)

@@ -1,0 +1,230 @@
+"""Jobs: one row per logical invoice, unique on its idempotency key, held by one worker.
+
+Leases (DESIGN §3, "one worker per job"): a worker takes a job with ONE conditional UPDATE.
+The guard in the WHERE clause — leasable status and no live lease — is evaluated by the
+database at write time, so of any number of concurrent takers exactly one gets rowcount 1.
+Every later write of the holder goes through `update_held`/`release`, guarded on
+`lease_owner`, so a worker whose lease expired and was taken over cannot overwrite the new
+holder's progress.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from sync_engine.store.models import LEASABLE_STATUSES, Job, JobStatus
+from sync_engine.store.repositories._common import (
+    check_columns,
+    guarded_update,
+    insert_or_ignore,
+    utcnow,
+)
+
+# Lease and bookkeeping columns are written only by the lease methods themselves.
+_LEASE_COLUMNS = frozenset({"lease_owner", "lease_expires_at"})
+
+
+class JobRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- creation and lookup -------------------------------------------------------------
+
+    def create_if_absent(self, idempotency_key: str, **fields: Any) -> tuple[Job, bool]:
+        """The job for `idempotency_key`, inserting it if no job has that key yet.
+
+        Returns (job, created). A duplicate webhook gets the existing job back with
+        created=False and nothing in it changed. `created_at`/`updated_at` default to now.
+        Does not commit.
+        """
+        check_columns(Job, fields)
+        values = dict(fields)
+        values["idempotency_key"] = idempotency_key
+        values.setdefault("created_at", utcnow())
+        values.setdefault("updated_at", values["created_at"])
+        new_id = insert_or_ignore(self.session, Job, values, ["idempotency_key"])
+        job = self.session.scalars(
+            select(Job)
+            .where(Job.idempotency_key == idempotency_key)
+            .execution_options(populate_existing=True)
+        ).one()
+        return job, new_id is not None
+
+    def get(self, job_id: int) -> Job | None:
+        return self.session.get(Job, job_id)
+
+    def get_by_key(self, idempotency_key: str) -> Job | None:
+        return self.session.scalars(
+            select(Job).where(Job.idempotency_key == idempotency_key)
+        ).one_or_none()
+
+    def list(
+        self,
+        status: str | None = None,
+        store_id: str | None = None,
+        limit: int = 50,
+        cursor: int | None = None,
+    ) -> tuple[builtins.list[Job], int | None]:
+        """Newest first; `cursor` is the `next_cursor` of the previous page (an id).
+
+        Keyset pagination on id: stable while new jobs arrive, unlike OFFSET.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        stmt = select(Job).order_by(Job.id.desc()).limit(limit + 1)
+        if status is not None:
+            stmt = stmt.where(Job.status == status)
+        if store_id is not None:
+            stmt = stmt.where(Job.store_id == store_id)
+        if cursor is not None:
+            stmt = stmt.where(Job.id < cursor)
+        jobs = builtins.list(self.session.scalars(stmt))
+        if len(jobs) > limit:
+            jobs = jobs[:limit]
+            return jobs, jobs[-1].id
+        return jobs, None
+
+    def find_by_order(self, store_id: str, order_id: str, kind: str = "sale") -> Job | None:
+        """The first job of `kind` for a shop order (a sale has exactly one; returns many)."""
+        return self.session.scalars(
+            select(Job)
+            .where(Job.store_id == store_id, Job.order_id == order_id, Job.kind == kind)
+            .order_by(Job.id)
+            .limit(1)
+        ).first()
+
+    def list_in_window(self, store_id: str, start: datetime, end: datetime) -> builtins.list[Job]:
+        """Jobs of a store created in [start, end), oldest first (for reconciliation)."""
+        return builtins.list(
+            self.session.scalars(
+                select(Job)
+                .where(Job.store_id == store_id, Job.created_at >= start, Job.created_at < end)
+                .order_by(Job.created_at, Job.id)
+            )
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.session.execute(select(Job.status, func.count()).group_by(Job.status))
+        return {status: int(count) for status, count in rows}
+
+    def due_for_sweep(self, now: datetime, limit: int) -> builtins.list[int]:
+        """Ids of jobs that should be running but nobody holds: lost message, dead worker.
+
+        Due (no next attempt time, or it has passed) and unleased (never leased, or the
+        lease expired). Oldest first so a backlog drains in order.
+        """
+        stmt = (
+            select(Job.id)
+            .where(
+                Job.status.in_(LEASABLE_STATUSES),
+                or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now),
+                or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < now),
+            )
+            .order_by(Job.id)
+            .limit(limit)
+        )
+        return builtins.list(self.session.scalars(stmt))
+
+    # -- leases --------------------------------------------------------------------------
+
+    def take_lease(self, job_id: int, owner: str, ttl_s: float, now: datetime) -> bool:
+        """Try to become the job's only worker until now + ttl_s; True on success.
+
+        COMMITS the session immediately, success or not: a lease that sits in an open
+        transaction is invisible to other workers, who would take it too. Call it at the
+        start of a unit of work, with nothing else pending in the session.
+        """
+        taken = guarded_update(
+            self.session,
+            Job,
+            [
+                Job.id == job_id,
+                Job.status.in_(LEASABLE_STATUSES),
+                or_(Job.lease_owner.is_(None), Job.lease_expires_at < now),
+            ],
+            {
+                "lease_owner": owner,
+                "lease_expires_at": now + timedelta(seconds=ttl_s),
+                "status": JobStatus.RUNNING,
+                "updated_at": now,
+            },
+        )
+        self.session.commit()
+        return taken
+
+    def renew_lease(self, job_id: int, owner: str, ttl_s: float, now: datetime) -> bool:
+        """Extend a lease still held by `owner` (a long provider call); COMMITS, as take_lease.
+
+        Renewing a lease that expired but was not taken over is safe: nobody else holds it.
+        """
+        renewed = guarded_update(
+            self.session,
+            Job,
+            [Job.id == job_id, Job.lease_owner == owner],
+            {"lease_expires_at": now + timedelta(seconds=ttl_s), "updated_at": now},
+        )
+        self.session.commit()
+        return renewed
+
+    def update_held(self, job_id: int, owner: str, now: datetime, **fields: Any) -> bool:
+        """Write step results only while `owner` holds the lease; False if it was lost.
+
+        Does not commit: the pipeline commits each step's result before the next step.
+        """
+        self._check_writable(fields)
+        return guarded_update(
+            self.session,
+            Job,
+            [Job.id == job_id, Job.lease_owner == owner],
+            {**fields, "updated_at": now},
+        )
+
+    def release(
+        self,
+        job_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        status: str,
+        next_attempt_at: datetime | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Give the job up with its new status (and retry time); False if not the holder.
+
+        `completed_at` is set to `now` when the status becomes completed and the caller did
+        not give one. Does not commit.
+        """
+        self._check_writable(fields)
+        values: dict[str, Any] = {
+            **fields,
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if status == JobStatus.COMPLETED:
+            values.setdefault("completed_at", now)
+        return guarded_update(
+            self.session, Job, [Job.id == job_id, Job.lease_owner == owner], values
+        )
+
+    def set_fields(self, job_id: int, now: datetime, **fields: Any) -> bool:
+        """Unconditional write for operators (retry, cancel); may clear a lease. No commit."""
+        check_columns(Job, fields)
+        return guarded_update(self.session, Job, [Job.id == job_id], {**fields, "updated_at": now})
+
+    @staticmethod
+    def _check_writable(fields: dict[str, Any]) -> None:
+        check_columns(Job, fields)
+        clash = sorted(_LEASE_COLUMNS.intersection(fields))
+        if clash:
+            raise TypeError(f"{', '.join(clash)} are managed by the lease methods")
+
+
+__all__ = ["JobRepository"]

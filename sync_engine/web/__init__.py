@@ -1,0 +1,1 @@
+"""FastAPI app: webhooks, ops API, health and metrics."""

@@ -1,0 +1,428 @@
+"""The FaturaEntegratör adapter against its simulator over real HTTP on loopback, with the
+rate budget in the real Redis (db 15, only this test's own keys are touched)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis
+from pydantic import SecretStr
+
+from sync_engine.config import FaturaEntegratorConfig
+from sync_engine.domain import (
+    ANONYMOUS_TCKN,
+    Address,
+    Buyer,
+    BuyerKind,
+    InvoiceLine,
+    LineKind,
+    Order,
+    compute_invoice,
+    round_kurus,
+)
+from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.providers.base import (
+    Capability,
+    CustomerRef,
+    DocumentRoute,
+    DocumentType,
+    InvoiceRequest,
+    InvoiceSettings,
+    SendState,
+)
+from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
+from sync_engine.providers.faturaentegrator import FaturaEntegratorProvider
+from sync_engine.providers.ratelimit import RedisTokenBucket
+from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.core import FaultMode, FaultRule
+from sync_engine.sandbox.faturaentegrator import DEFAULT_API_KEY, NAME, FaturaEntegratorSimulator
+from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
+
+pytestmark = pytest.mark.redis
+
+SETTINGS = InvoiceSettings(
+    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
+    seller_vkn="1000036109", carrier_name="Demo Mağazacılık A.Ş.", carrier_vkn="1000036109",
+)
+PERSON = Buyer(
+    kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe", last_name="Yılmaz",
+    email="ayse@example.com", phone="5551234567",
+    address=Address(line1="Bağdat Cad. No:1", district="Kadıköy", city="İstanbul", postal_code="34710"),
+)
+DEFAULT_LINES = (
+    InvoiceLine(sku="TSHIRT-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("149.90"), vat_rate=Decimal(20)),
+    InvoiceLine(sku="BOOK-1", name="Kitap", quantity=Decimal(1), unit_price=Decimal("85.00"), vat_rate=Decimal(10),
+                discount=Decimal("5.00")),
+    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("29.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
+)
+
+
+def order(order_id: str = "1001", buyer: Buyer = PERSON, **kw: Any) -> Order:
+    """An order paid exactly its lines (VAT-inclusive), unless ``paid_total`` says otherwise."""
+    lines = tuple(kw.pop("lines", DEFAULT_LINES))
+    paid = kw.pop("paid_total", None)
+    if paid is None:
+        paid = sum((round_kurus(ln.quantity * ln.unit_price) - ln.discount for ln in lines), Decimal("0.00"))
+    return Order(
+        store_id="shop", platform="shopify", order_id=order_id, order_name=f"#{order_id}",
+        created_at=datetime(2026, 11, 20, 14, 30, tzinfo=UTC), buyer=buyer, lines=lines, paid_total=paid, **kw,
+    )
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+COMPANY = Buyer(
+    kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
+    tax_office="Pamukkale", email="muhasebe@ornek.com.tr",
+    address=Address(line1="Uydukent Sitesi No: 5", district="Pamukkale", city="Denizli"),
+)
+
+
+def anonymous(email: str = "", first: str = "Zeynep", last: str = "Kaya") -> Buyer:
+    return Buyer(
+        kind=BuyerKind.ANONYMOUS, tax_id=ANONYMOUS_TCKN, first_name=first, last_name=last, email=email,
+        address=Address(line1="Atatürk Cad. 3", district="Konak", city="İzmir"),
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer(Sandbox(simulators=[FaturaEntegratorSimulator])) as srv:
+        yield srv
+
+
+@pytest.fixture
+def sandbox(server: SandboxServer) -> Sandbox:
+    server.sandbox.reset()
+    return server.sandbox
+
+
+@pytest.fixture
+def redis_client() -> Iterator[tuple[redis.Redis, list[str]]]:
+    client = redis.Redis.from_url(REDIS_URL)
+    owned: list[str] = []
+    yield client, owned
+    if owned:
+        client.delete(*owned)
+    client.close()
+
+
+@pytest.fixture
+def make_provider(
+    server: SandboxServer, sandbox: Sandbox, redis_client: tuple[redis.Redis, list[str]]
+) -> Iterator[Callable[..., FaturaEntegratorProvider]]:
+    client, owned = redis_client
+    made: list[FaturaEntegratorProvider] = []
+
+    def make(**kw: Any) -> FaturaEntegratorProvider:
+        account = f"test-fe-{uuid.uuid4().hex}"
+        budget = RedisTokenBucket(client, account, 1000.0)
+        owned.append(budget.key)
+        args: dict[str, Any] = dict(
+            base_url=f"{server.url}/faturaentegrator", api_key=DEFAULT_API_KEY, sale_channel_id=1,
+            invoice_integration_id=1, timeout_s=5.0, budget=budget,
+        )
+        args.update(kw)
+        provider = FaturaEntegratorProvider(**args)
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        provider.close()
+
+
+@pytest.fixture
+def provider(make_provider: Callable[..., FaturaEntegratorProvider]) -> FaturaEntegratorProvider:
+    return make_provider()
+
+
+def today(sandbox: Sandbox) -> date:
+    return sandbox.state.clock.now().astimezone(ISTANBUL).date()
+
+
+def request(o: Order, issue: date) -> InvoiceRequest:
+    key = sale_key(o.store_id, o.order_id)
+    return InvoiceRequest(
+        idempotency_key=key, ettn=ettn_for(key), order=o, invoice=compute_invoice(o), settings=SETTINGS,
+        route=DocumentRoute(DocumentType.E_ARSIV), issue_date=issue,
+    )
+
+
+def invoiced(provider: FaturaEntegratorProvider, sandbox: Sandbox, o: Order | None = None):  # noqa: ANN201
+    o = o or order()
+    req = request(o, today(sandbox))
+    customer = provider.upsert_customer(o)
+    return req, provider.create_invoice(req, customer)
+
+
+def no_violations(sandbox: Sandbox) -> None:
+    assert sandbox.state.violations.list() == []
+
+
+# -- declared surface ----------------------------------------------------------------------------
+
+
+def test_capabilities_are_what_the_api_offers(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    assert provider.name == "faturaentegrator"
+    assert provider.capabilities == {
+        Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
+        Capability.FIND_INVOICE, Capability.LIST_INVOICES,
+    }
+    req = request(order(), today(sandbox))
+    with pytest.raises(UnsupportedCapability):
+        provider.journal(req, None)  # type: ignore[arg-type]
+    with pytest.raises(UnsupportedCapability):
+        provider.cancel_invoice(req, None)  # type: ignore[arg-type]
+
+
+def test_from_config(server: SandboxServer, sandbox: Sandbox, redis_client: tuple[redis.Redis, list[str]]) -> None:
+    client, owned = redis_client
+    cfg = FaturaEntegratorConfig(
+        name="faturaentegrator", base_url=f"{server.url}/faturaentegrator",
+        api_key=SecretStr(DEFAULT_API_KEY), sale_channel_id="1", invoice_integration_id=1,
+        timeout_s=3, max_requests_per_s=50,
+    )
+    provider = FaturaEntegratorProvider.from_config(cfg, redis=client)
+    assert isinstance(provider.http.budget, RedisTokenBucket)
+    owned.append(provider.http.budget.key)
+    try:
+        ref = provider.upsert_customer(order())
+        _, inv = invoiced(provider, sandbox)
+    finally:
+        provider.close()
+    assert ref.customer_id == "1" and inv.invoice_id == "1"
+    assert client.exists(provider.http.budget.key)
+    no_violations(sandbox)
+
+
+# -- customers -----------------------------------------------------------------------------------
+
+
+def test_upsert_customer_twice_creates_one(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    first = provider.upsert_customer(order())
+    second = provider.upsert_customer(order(order_id="1002"))
+    assert first == second == CustomerRef("1")
+    assert sandbox.ledger.count(NAME, "cari_created", PERSON.tax_id) == 1
+    company = provider.upsert_customer(order(buyer=COMPANY))
+    assert company.customer_id == "2" and provider.upsert_customer(order(buyer=COMPANY)) == company
+    assert sandbox.ledger.count(NAME, "cari_created") == 2
+    no_violations(sandbox)
+
+
+def test_anonymous_consumers_get_one_customer_each(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    a = provider.upsert_customer(order(buyer=anonymous("zeynep@example.com")))
+    b = provider.upsert_customer(order(buyer=anonymous("mehmet@example.com", "Mehmet", "Öz")))
+    c = provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak")))
+    assert len({a.customer_id, b.customer_id, c.customer_id}) == 3
+    assert provider.upsert_customer(order(buyer=anonymous("ZEYNEP@example.com"))) == a
+    assert provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak"))) == c
+    assert sandbox.ledger.count(NAME, "cari_created", ANONYMOUS_TCKN) == 3
+    no_violations(sandbox)
+
+
+def test_customer_search_pages_through_every_match(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    provider = make_provider(page_size=2)
+    # Three other anonymous buyers named the same but with other addresses fill page one
+    # and two; ours is only found on page two.
+    for city in ("Ankara", "Bursa", "Konya"):
+        buyer = anonymous("", "Can", "Ak").model_copy(update={"address": Address(line1="X", city=city)})
+        provider.upsert_customer(order(buyer=buyer))
+    ours = provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak")))
+    assert ours.customer_id == "4"
+    assert provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak"))) == ours
+    assert sandbox.ledger.count(NAME, "cari_created") == 4
+    no_violations(sandbox)
+
+
+# -- invoices ------------------------------------------------------------------------------------
+
+
+def test_create_invoice_is_idempotent_and_totals_match(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    req = request(order(), today(sandbox))
+    assert provider.find_invoice(req) is None
+    customer = provider.upsert_customer(req.order)
+    first = provider.create_invoice(req, customer)
+    second = provider.create_invoice(req, customer)
+    assert first == second and first.invoice_id == "1" and first.ettn is None
+    assert provider.find_invoice(req) == first
+    assert sandbox.ledger.count(NAME, "invoice_created") == 1
+    (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
+    assert remote.total == req.order.paid_total - provider.rounding_difference(req) == Decimal("409.79")
+    assert (remote.order_ref, remote.sent) == (req.idempotency_key, False)
+    no_violations(sandbox)
+
+
+def test_rounding_difference_is_what_the_provider_really_left_off(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    lines = (InvoiceLine(name="Kalem", quantity=Decimal(1), unit_price=Decimal("12.03"), vat_rate=Decimal(20)),)
+    req, _ = invoiced(provider, sandbox, order(lines=lines))
+    assert provider.rounding_difference(req) == Decimal("0.01")
+    (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
+    assert remote.total == Decimal("12.02")
+
+
+def test_create_invoice_needs_a_customer(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    with pytest.raises(PermanentError):
+        provider.create_invoice(request(order(), today(sandbox)), None)
+
+
+def test_validation_refusal_is_permanent_with_the_providers_message(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    provider = make_provider(invoice_integration_id=99)
+    with pytest.raises(PermanentError) as exc:
+        invoiced(provider, sandbox)
+    assert exc.value.status == 422
+    assert "invoice_integration_id: The selected invoice integration id is invalid." in exc.value.message
+    assert sandbox.ledger.count(NAME, "invoice_created") == 0
+
+
+def test_list_invoices_pages_through_a_date_window(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    provider = make_provider(page_size=2)
+    days = [date(2026, 3, d) for d in (1, 2, 2, 3, 9)]
+    for i, day in enumerate(days):
+        o = order(order_id=str(2000 + i))
+        provider.create_invoice(request(o, day), provider.upsert_customer(o))
+    listed = list(provider.list_invoices(date(2026, 3, 2), date(2026, 3, 3)))
+    assert [(r.order_ref, r.issue_date) for r in listed] == [
+        ("shop:2001:sale", date(2026, 3, 2)), ("shop:2002:sale", date(2026, 3, 2)),
+        ("shop:2003:sale", date(2026, 3, 3)),
+    ]
+    assert all(r.total == Decimal("409.79") and r.journaled is None for r in listed)
+    assert list(provider.list_invoices(date(2026, 4, 1), date(2026, 4, 30))) == []
+    no_violations(sandbox)
+
+
+# -- formalize (GİB) -----------------------------------------------------------------------------
+
+
+def test_send_then_state_on_the_clock_and_never_twice(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    req, inv = invoiced(provider, sandbox)
+    assert provider.e_document_state(req, inv).state is SendState.NOT_SENT
+    sent = provider.send_e_document(req, inv)
+    year = today(sandbox).year
+    assert (sent.state, sent.raw_status, sent.invoice_number) == (
+        SendState.IN_PROGRESS, "running", f"FEN{year}000000001",
+    )
+    assert uuid.UUID(sent.gib_uuid or "")
+    no_violations(sandbox)
+    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    state = provider.e_document_state(req, inv)
+    assert (state.state, state.gib_uuid, state.invoice_number) == (SendState.SENT, sent.gib_uuid, sent.invoice_number)
+    (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
+    assert (remote.sent, remote.ettn, remote.invoice_number) == (True, sent.gib_uuid, sent.invoice_number)
+    no_violations(sandbox)
+    # The adapter itself does not guard: the provider's refusal arrives as a PermanentError.
+    with pytest.raises(PermanentError) as exc:
+        provider.send_e_document(req, inv)
+    assert "zaten" in exc.value.message
+    assert sandbox.ledger.count(NAME, "gib_send") == 1
+
+
+def test_registered_company_gets_an_e_fatura(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    req, inv = invoiced(provider, sandbox, order(buyer=COMPANY))
+    provider.send_e_document(req, inv)
+    (effect,) = sandbox.ledger.effects(NAME, "gib_send")
+    assert (effect.detail["document_type"], effect.detail["alias"]) == (
+        "e_fatura", "urn:mail:defaultpk@ornekteknoloji.com.tr",
+    )
+    no_violations(sandbox)
+
+
+def test_gib_failure_maps_to_failed(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    sandbox[NAME].fail_formalizations("GİB: geçersiz alıcı")
+    req, inv = invoiced(provider, sandbox)
+    provider.send_e_document(req, inv)
+    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    state = provider.e_document_state(req, inv)
+    assert (state.state, state.raw_status) == (SendState.FAILED, "failed")
+
+
+# -- faults and errors ---------------------------------------------------------------------------
+
+
+def test_before_500_is_transient_and_nothing_happened(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    sandbox.state.faults.add(FaultRule(NAME, "customers_create", FaultMode.BEFORE_500, times=1))
+    with pytest.raises(TransientError) as exc:
+        provider.upsert_customer(order())
+    assert exc.value.status == 500
+    assert sandbox.ledger.count(NAME, "cari_created") == 0
+    provider.upsert_customer(order())
+    assert sandbox.ledger.count(NAME, "cari_created") == 1
+
+
+def test_after_504_then_retry_finds_the_invoice(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    o = order()
+    req = request(o, today(sandbox))
+    customer = provider.upsert_customer(o)
+    sandbox.state.faults.add(FaultRule(NAME, "invoices_create", FaultMode.AFTER_504, times=1))
+    with pytest.raises(TransientError) as exc:
+        provider.create_invoice(req, customer)
+    assert exc.value.status == 504
+    found = provider.find_invoice(req)
+    assert found is not None and provider.create_invoice(req, customer) == found
+    assert sandbox.ledger.count(NAME, "invoice_created") == 1
+
+
+def test_after_stall_on_formalize_times_out_and_the_probe_sees_the_send(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    provider = make_provider(timeout_s=0.5)
+    req, inv = invoiced(provider, sandbox)
+    sandbox.state.faults.add(FaultRule(NAME, "invoices_formalize", FaultMode.AFTER_STALL, stall_s=1.5, times=1))
+    with pytest.raises(TransientError) as exc:
+        provider.send_e_document(req, inv)
+    assert exc.value.status is None and "timeout" in exc.value.message
+    # What the pipeline does next: ask, and send only if the provider says not sent.
+    assert provider.e_document_state(req, inv).state is SendState.IN_PROGRESS
+    assert sandbox.ledger.count(NAME, "gib_send") == 1
+
+
+def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox,
+    redis_client: tuple[redis.Redis, list[str]],
+) -> None:
+    provider = make_provider()
+    sandbox.state.faults.add(FaultRule(NAME, "customers_list", FaultMode.RATE_429, retry_after_s=2, times=1))
+    with pytest.raises(TransientError) as exc:
+        provider.upsert_customer(order())
+    assert (exc.value.status, exc.value.retry_after) == (429, 2.0)
+    client, _ = redis_client
+    assert provider.http.budget is not None
+    blocked_until = float(client.hget(provider.http.budget.key, "blocked_until") or 0)  # type: ignore[union-attr]
+    sec, usec = client.time()
+    assert 1.0 < blocked_until - (sec + usec / 1e6) <= 2.0
+    assert sandbox.ledger.count(NAME, "cari_created") == 0
+
+
+def test_latency_within_and_beyond_the_timeout(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    sandbox.state.faults.add(FaultRule(NAME, "invoices_get", FaultMode.LATENCY, latency_ms=200))
+    provider = make_provider()
+    req, inv = invoiced(provider, sandbox)
+    start = datetime.now()
+    assert provider.e_document_state(req, inv).state is SendState.NOT_SENT
+    assert (datetime.now() - start).total_seconds() >= 0.2
+    slow = make_provider(timeout_s=0.1)
+    with pytest.raises(TransientError):
+        slow.e_document_state(req, inv)
+
+
+def test_bad_credentials_are_an_auth_error(
+    make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox
+) -> None:
+    provider = make_provider(api_key="not-the-key")
+    with pytest.raises(AuthError) as exc:
+        provider.upsert_customer(order())
+    assert (exc.value.status, exc.value.message) == (401, "Unauthenticated.")
+    assert "not-the-key" not in repr(provider.http.client.headers)

@@ -1,0 +1,450 @@
+"""The SinApp adapter against the SinApp simulator over real HTTP on loopback, with the rate
+budget in the real Redis (db 15, keys under this module's own random namespace)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+import redis
+
+from sync_engine.config import SinAppConfig
+from sync_engine.domain import (
+    ANONYMOUS_TCKN,
+    Address,
+    Buyer,
+    BuyerKind,
+    InvoiceLine,
+    LineKind,
+    Order,
+    Payment,
+    PaymentMethod,
+    compute_invoice,
+)
+from sync_engine.domain.keys import ettn_for, return_key, sale_key, short_ref
+from sync_engine.providers.base import (
+    BaseProvider,
+    Capability,
+    DocumentRoute,
+    DocumentType,
+    InvoiceRef,
+    InvoiceRequest,
+    InvoiceSettings,
+)
+from sync_engine.providers.errors import (
+    AuthError,
+    PermanentError,
+    TransientError,
+    UnsupportedCapability,
+)
+from sync_engine.providers.http import CallRecord, observe_calls
+from sync_engine.providers.ratelimit import RedisTokenBucket
+from sync_engine.providers.sinapp import SinAppProvider, message_of
+from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.core import FaultMode, FaultRule
+from sync_engine.sandbox.sinapp import DEMO_API_KEY, DEMO_API_SECRET, SinAppSimulator
+from sync_engine.sandbox.sinapp.simulator import ISTANBUL
+
+pytestmark = pytest.mark.redis
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+WEBSITE = "demo-shop.example"
+COMPANY_NAME = "Demo Mağazacılık A.Ş."
+
+SETTINGS = InvoiceSettings(
+    prefix="DMS", website="https://demo-shop.example", seller_name=COMPANY_NAME,
+    seller_vkn="1234567890", carrier_name=COMPANY_NAME, carrier_vkn="1234567890",
+)
+ADDRESS = Address(line1="Atatürk Cad. No: 1", district="Çankaya", city="Ankara")
+PERSON = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe",
+               last_name="Yılmaz", email="ayse@example.com", phone="05551234567", address=ADDRESS)
+COMPANY = Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
+                tax_office="Çankaya", email="fatura@ornek.com.tr", address=ADDRESS)
+ANONYMOUS = Buyer(kind=BuyerKind.ANONYMOUS, tax_id=ANONYMOUS_TCKN)
+LINES = (
+    InvoiceLine(name="Kahve Makinesi", quantity=Decimal(1), unit_price=Decimal("2499.90"),
+                vat_rate=Decimal(20), discount=Decimal("250.00")),
+    InvoiceLine(name="Filtre Kahve 250 g", quantity=Decimal(3), unit_price=Decimal("89.90"),
+                vat_rate=Decimal(1)),
+    InvoiceLine(name="Yurtiçi Kargo", quantity=Decimal(1), unit_price=Decimal("39.90"),
+                vat_rate=Decimal(20), kind=LineKind.SHIPPING),
+)
+PAID = Decimal("2559.50")  # 2249.90 + 269.70 + 39.90
+
+
+def make_request(
+    buyer: Buyer = PERSON, *, order_id: str | None = None, paid: Decimal = PAID,
+    key: str | None = None,
+) -> InvoiceRequest:
+    order = Order(
+        store_id="demo-shop", platform="shopify",
+        order_id=order_id or str(uuid.uuid4().int % 10**12), order_name="#1001",
+        created_at=datetime(2025, 5, 2, 9, 0, tzinfo=UTC), buyer=buyer, lines=LINES,
+        paid_total=paid, payment=Payment(method=PaymentMethod.CREDIT_CARD, platform="PayTR"),
+    )
+    key = key or sale_key(order.store_id, order.order_id)
+    return InvoiceRequest(
+        idempotency_key=key, ettn=ettn_for(key), order=order, invoice=compute_invoice(order),
+        settings=SETTINGS, route=DocumentRoute(DocumentType.E_ARSIV), issue_date=date(2025, 5, 2),
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    with SandboxServer(Sandbox(simulators=[SinAppSimulator])) as srv:
+        yield srv
+
+
+@pytest.fixture
+def sandbox(server: SandboxServer) -> Sandbox:
+    server.sandbox.reset()
+    return server.sandbox
+
+
+@pytest.fixture(scope="module")
+def redis_ns() -> Iterator[tuple[redis.Redis, str]]:
+    client = redis.Redis.from_url(REDIS_URL)
+    namespace = f"test-sinapp-{uuid.uuid4().hex[:12]}"
+    yield client, namespace
+    # Only our own keys: other suites share this database.
+    for key in client.scan_iter(match=f"sync:rate:{namespace}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def budget(redis_ns: tuple[redis.Redis, str]) -> RedisTokenBucket:
+    client, namespace = redis_ns
+    return RedisTokenBucket(client, f"{namespace}:{uuid.uuid4().hex[:8]}", rate_per_s=500)
+
+
+def make_provider(
+    server: SandboxServer, budget: RedisTokenBucket | None = None, *, timeout_s: float = 5.0,
+    api_key: str = DEMO_API_KEY, api_secret: str = DEMO_API_SECRET, website: str = WEBSITE,
+) -> SinAppProvider:
+    return SinAppProvider(
+        base_url=f"{server.url}/sinapp", api_key=api_key, api_secret=api_secret,
+        website=website, company_name=COMPANY_NAME, timeout_s=timeout_s, budget=budget,
+    )
+
+
+@pytest.fixture
+def provider(server: SandboxServer, sandbox: Sandbox, budget: RedisTokenBucket) -> Iterator[SinAppProvider]:
+    p = make_provider(server, budget)
+    yield p
+    p.close()
+
+
+def add_fault(sandbox: Sandbox, endpoint: str, mode: FaultMode, **kw: object) -> None:
+    sandbox.state.faults.add(FaultRule("sinapp", endpoint, mode, times=1, **kw))  # type: ignore[arg-type]
+
+
+def created(sandbox: Sandbox, req: InvoiceRequest | None = None) -> int:
+    key = short_ref(req.idempotency_key) if req is not None else None
+    return sandbox.ledger.count("sinapp", "invoice_created", key)
+
+
+# --- declared capabilities -------------------------------------------------------------
+
+OPERATION_OF = {
+    Capability.CUSTOMER: "upsert_customer",
+    Capability.INVOICE: "create_invoice",
+    Capability.E_DOCUMENT: "send_e_document",
+    Capability.E_DOCUMENT_STATE: "e_document_state",
+    Capability.JOURNAL: "journal",
+    Capability.FIND_INVOICE: "find_invoice",
+    Capability.LIST_INVOICES: "list_invoices",
+    Capability.CANCEL: "cancel_invoice",
+}
+
+
+def test_declared_capabilities_match_the_implemented_operations() -> None:
+    assert SinAppProvider.name == "sinapp"
+    assert SinAppProvider.capabilities == {
+        Capability.INVOICE, Capability.FIND_INVOICE, Capability.CANCEL
+    }
+    for capability, method in OPERATION_OF.items():
+        overridden = getattr(SinAppProvider, method) is not getattr(BaseProvider, method)
+        assert overridden == (capability in SinAppProvider.capabilities), capability
+
+
+def test_what_sinapp_does_not_offer_raises_unsupported(provider: SinAppProvider) -> None:
+    req = make_request()
+    ref = InvoiceRef(invoice_id="x")
+    for call in (
+        lambda: provider.upsert_customer(req.order),
+        lambda: provider.send_e_document(req, ref),
+        lambda: provider.e_document_state(req, ref),
+        lambda: provider.journal(req, ref),
+        lambda: provider.list_invoices(date(2025, 1, 1), date(2025, 1, 31)),
+    ):
+        with pytest.raises(UnsupportedCapability):
+            call()
+
+
+# --- happy paths -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("buyer", [PERSON, COMPANY, ANONYMOUS], ids=["person", "company", "anonymous"])
+def test_create_invoice(provider: SinAppProvider, sandbox: Sandbox, buyer: Buyer) -> None:
+    req = make_request(buyer)
+    ref = provider.create_invoice(req, None)
+    year = sandbox.state.clock.now().astimezone(ISTANBUL).year
+    assert ref.invoice_id == short_ref(req.idempotency_key)
+    assert ref.ettn is None  # SinApp is not a GİB integrator
+    assert ref.invoice_number is not None and ref.invoice_number.startswith(f"INV-{year}-")
+    stored = sandbox["sinapp"].invoice(ref.invoice_id)
+    assert stored.order_id == req.order.order_id
+    assert [(c.title, c.price) for c in stored.courses] == [
+        ("Kahve Makinesi", Decimal("2249.90")),
+        ("Filtre Kahve 250 g x 3", Decimal("269.70")),
+        ("Kargo", Decimal("39.90")),
+    ]
+    assert stored.total == stored.payment["amount"] == PAID
+    assert stored.channel == {"website": WEBSITE, "company_name": COMPANY_NAME}
+    assert stored.customer["invoice_type"] == ("company" if buyer is COMPANY else "individual")
+    assert created(sandbox, req) == 1
+    assert sandbox.state.violations.list() == []
+
+
+def test_find_invoice(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    assert provider.find_invoice(req) is None
+    ref = provider.create_invoice(req, None)
+    assert provider.find_invoice(req) == ref
+    other_order = make_request(order_id="424242")
+    assert provider.find_invoice(other_order) is None
+    assert sandbox.state.violations.list() == []
+
+
+def test_cancel_invoice_is_a_soft_cancel_and_repeatable(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    ref = provider.create_invoice(req, None)
+    provider.cancel_invoice(req, ref)
+    provider.cancel_invoice(req, ref)
+    assert sandbox.ledger.count("sinapp", "cancel", ref.invoice_id) == 1
+    assert sandbox["sinapp"].invoice(ref.invoice_id).status == "cancelled"
+    assert provider.find_invoice(req) == ref  # still there, marked cancelled
+    assert sandbox.state.violations.list() == []
+
+
+def test_from_config_with_a_redis_budget(
+    server: SandboxServer, sandbox: Sandbox, redis_ns: tuple[redis.Redis, str]
+) -> None:
+    client, namespace = redis_ns
+    api_key = f"{namespace}-key"
+    sandbox["sinapp"].add_credentials(api_key, "cfg-secret")
+    cfg = SinAppConfig.model_validate({
+        "name": "sinapp", "base_url": f"{server.url}/sinapp", "api_key": api_key,
+        "api_secret": "cfg-secret", "website": WEBSITE, "company_name": COMPANY_NAME,
+        "timeout_s": 3, "max_requests_per_s": 50,
+    })
+    provider = SinAppProvider.from_config(cfg, redis=client)
+    try:
+        budget = provider.http.budget
+        assert isinstance(budget, RedisTokenBucket)
+        assert provider.http.client.timeout.read == 3
+        ref = provider.create_invoice(make_request(), None)
+        assert ref.invoice_number
+        assert client.exists(budget.key)
+    finally:
+        provider.close()
+        client.delete(f"sync:rate:{cfg.account_key()}")  # the one key this test made
+    assert sandbox.state.violations.list() == []
+
+
+# --- idempotency -----------------------------------------------------------------------
+
+
+def test_creating_twice_creates_once(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    first = provider.create_invoice(req, None)
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append):
+        second = provider.create_invoice(req, None)
+    assert second == first
+    assert [(c.operation, c.http_status) for c in calls] == [
+        ("sinapp.invoice.create", 409), ("sinapp.invoice.get", 200)
+    ]
+    assert created(sandbox) == 1
+    assert sandbox.state.violations.list() == []
+
+
+def test_a_409_that_cannot_be_read_back_is_not_taken_for_ours(
+    provider: SinAppProvider, sandbox: Sandbox
+) -> None:
+    req = make_request(order_id="1001")
+    provider.create_invoice(req, None)
+    # The same invoice_id but another order: never answer with someone else's invoice.
+    clash = make_request(order_id="2002", key=req.idempotency_key)
+    with pytest.raises(PermanentError) as info:
+        provider.create_invoice(clash, None)
+    assert info.value.status == 409
+    assert created(sandbox) == 1
+
+
+# --- faults ----------------------------------------------------------------------------
+
+
+def test_before_500_is_transient_and_has_no_effect(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    add_fault(sandbox, "invoice_create", FaultMode.BEFORE_500)
+    with pytest.raises(TransientError) as info:
+        provider.create_invoice(req, None)
+    assert info.value.status == 500
+    assert "injected" in info.value.message  # the provider's own message, via message_of
+    assert created(sandbox) == 0
+    provider.create_invoice(req, None)
+    assert created(sandbox) == 1
+
+
+def test_after_504_is_transient_and_the_retry_reads_it_back(
+    provider: SinAppProvider, sandbox: Sandbox
+) -> None:
+    req = make_request()
+    add_fault(sandbox, "invoice_create", FaultMode.AFTER_504)
+    with pytest.raises(TransientError) as info:
+        provider.create_invoice(req, None)
+    assert info.value.status == 504
+    assert created(sandbox, req) == 1
+    assert provider.find_invoice(req) is not None  # the pipeline's probe after an unknown outcome
+    ref = provider.create_invoice(req, None)
+    assert ref.invoice_number == sandbox["sinapp"].invoice(ref.invoice_id).invoice_number
+    assert created(sandbox, req) == 1
+
+
+def test_after_stall_times_out_as_transient_and_the_retry_creates_nothing_new(
+    server: SandboxServer, sandbox: Sandbox
+) -> None:
+    req = make_request()
+    add_fault(sandbox, "invoice_create", FaultMode.AFTER_STALL, stall_s=1.5)
+    impatient = make_provider(server, timeout_s=0.5)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(TransientError) as info:
+            impatient.create_invoice(req, None)
+        assert time.perf_counter() - started < 1.4
+        assert info.value.message.startswith("timeout")
+        assert created(sandbox, req) == 1
+        assert impatient.create_invoice(req, None).invoice_number is not None
+        assert created(sandbox, req) == 1
+    finally:
+        impatient.close()
+
+
+def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
+    provider: SinAppProvider, sandbox: Sandbox, budget: RedisTokenBucket
+) -> None:
+    add_fault(sandbox, "invoice_create", FaultMode.RATE_429, retry_after_s=2)
+    with pytest.raises(TransientError) as info:
+        provider.create_invoice(make_request(), None)
+    assert info.value.status == 429
+    assert info.value.retry_after == 2.0
+    assert created(sandbox) == 0
+    blocked_until = float(budget.redis.hget(budget.key, "blocked_until"))
+    sec, usec = budget.redis.time()
+    assert 1.0 < blocked_until - (sec + usec / 1e6) <= 2.0
+    assert budget.try_acquire() > 1.0  # every worker of this account now waits
+
+
+def test_latency_is_only_slower(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    add_fault(sandbox, "invoice_create", FaultMode.LATENCY, latency_ms=300)
+    started = time.perf_counter()
+    provider.create_invoice(make_request(), None)
+    assert time.perf_counter() - started >= 0.3
+    assert created(sandbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "mode"),
+    [("invoice_get", FaultMode.BEFORE_500), ("invoice_get", FaultMode.RATE_429)],
+)
+def test_a_failing_probe_is_never_read_as_not_found(
+    provider: SinAppProvider, sandbox: Sandbox, endpoint: str, mode: FaultMode
+) -> None:
+    add_fault(sandbox, endpoint, mode)
+    with pytest.raises(TransientError):
+        provider.find_invoice(make_request())
+
+
+def test_cancel_fault_is_transient(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    ref = provider.create_invoice(req, None)
+    add_fault(sandbox, "invoice_delete", FaultMode.AFTER_504)
+    with pytest.raises(TransientError):
+        provider.cancel_invoice(req, ref)
+    provider.cancel_invoice(req, ref)  # the retry is harmless: cancelling is idempotent
+    assert sandbox.ledger.count("sinapp", "cancel") == 1
+
+
+# --- refusals --------------------------------------------------------------------------
+
+
+def test_bad_credentials_are_an_auth_error(server: SandboxServer, sandbox: Sandbox) -> None:
+    wrong = make_provider(server, api_secret="not-the-secret")
+    req = make_request()
+    try:
+        for call in (
+            lambda: wrong.create_invoice(req, None),
+            lambda: wrong.find_invoice(req),
+            lambda: wrong.cancel_invoice(req, InvoiceRef(invoice_id=short_ref(req.idempotency_key))),
+        ):
+            with pytest.raises(AuthError) as info:
+                call()
+            assert info.value.status == 401
+            assert "geçersiz API anahtarı" in info.value.message
+    finally:
+        wrong.close()
+    assert created(sandbox) == 0
+
+
+def test_a_refused_payload_is_permanent_with_the_provider_message(
+    server: SandboxServer, sandbox: Sandbox
+) -> None:
+    misconfigured = make_provider(server, website="  ")
+    try:
+        with pytest.raises(PermanentError) as info:
+            misconfigured.create_invoice(make_request(), None)
+    finally:
+        misconfigured.close()
+    assert info.value.status == 400
+    assert info.value.message == "Channel.website alanı boş olamaz"
+
+
+def test_an_order_that_does_not_add_up_is_refused_before_any_call(
+    provider: SinAppProvider, sandbox: Sandbox
+) -> None:
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(PermanentError, match="paid"):
+        provider.create_invoice(make_request(paid=PAID + Decimal("10.00")), None)
+    assert calls == []
+
+
+def test_a_return_invoice_is_refused(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    req = make_request(key=return_key("demo-shop", "77", "9"))
+    with pytest.raises(PermanentError, match="İADE"):
+        provider.create_invoice(req, None)
+    assert created(sandbox) == 0
+
+
+def test_cancelling_an_unknown_invoice_is_permanent(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    with pytest.raises(PermanentError) as info:
+        provider.cancel_invoice(make_request(), InvoiceRef(invoice_id="se_unknown"))
+    assert info.value.status == 404
+
+
+def test_message_of_reads_the_documented_error_shape() -> None:
+    def response(status: int, content: bytes) -> httpx.Response:
+        return httpx.Response(status, content=content, request=httpx.Request("GET", "http://x"))
+
+    refused = '{"success": false, "message": "Geçersiz JSON"}'.encode()
+    assert message_of(response(400, refused)) == "Geçersiz JSON"
+    not_found = b'{"status": "error", "message": "Fatura bulunamadi"}'
+    assert message_of(response(404, not_found)) == "Fatura bulunamadi"
+    assert message_of(response(502, b"<html>Bad Gateway</html>")) == "<html>Bad Gateway</html>"
+    assert message_of(response(500, b'["no message"]')) == '["no message"]'

@@ -1,0 +1,609 @@
+"""The Turkcell e-Şirket adapter against its simulator over real HTTP on loopback, with a
+real Redis (db 15, keys under a random namespace only)."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis
+from pydantic import SecretStr
+
+from sync_engine.config import TurkcellEsirketConfig
+from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order, compute_invoice
+from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.providers.base import (
+    BaseProvider,
+    Capability,
+    DocumentRoute,
+    DocumentType,
+    InvoiceRequest,
+    InvoiceSettings,
+    SendState,
+)
+from sync_engine.providers.errors import AuthError, PermanentError, TransientError
+from sync_engine.providers.ratelimit import RedisTokenBucket
+from sync_engine.providers.turkcell import TurkcellEsirketProvider
+from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.core import FaultMode, FaultRule
+from sync_engine.sandbox.turkcell import TurkcellSimulator
+
+pytestmark = pytest.mark.redis
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+P = "turkcell"
+EFATURA_VKN = "1234567890"
+EFATURA_ALIAS = "urn:mail:defaultpk@ornekteknoloji.com.tr"
+SETTINGS = InvoiceSettings(
+    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
+    seller_vkn="1000000018", carrier_name="Yurtiçi Kargo", carrier_vkn="1000000026",
+)
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, str]]:
+    box = Sandbox(simulators=[TurkcellSimulator])
+    server = SandboxServer(box)
+    # Workaround until SandboxServer does it: without TCP_NODELAY every keep-alive request
+    # waits ~40 ms for a delayed ACK (Nagle). Accepted sockets inherit the option.
+    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with server:
+        yield box, server.url
+
+
+@pytest.fixture
+def sandbox(served: tuple[Sandbox, str]) -> Sandbox:
+    served[0].reset()
+    return served[0]
+
+
+@pytest.fixture
+def sim(sandbox: Sandbox) -> TurkcellSimulator:
+    return sandbox[P]
+
+
+@pytest.fixture
+def url(served: tuple[Sandbox, str]) -> str:
+    return served[1]
+
+
+@pytest.fixture
+def rds() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def namespace(rds: redis.Redis) -> Iterator[str]:
+    ns = f"test-turkcell-{uuid.uuid4().hex[:12]}:"
+    yield ns
+    for key in rds.scan_iter(match=f"{ns}*"):
+        rds.delete(key)
+    rds.delete(f"sync:rate:{ns}account")  # the rate bucket of the 429 test
+
+
+def make_provider(url: str, rds: redis.Redis | None, namespace: str, **over: Any) -> TurkcellEsirketProvider:
+    kwargs: dict[str, Any] = dict(
+        base_url=f"{url}/turkcell",
+        efatura_base_url=f"{url}/turkcell/efatura",
+        token_url=f"{url}/turkcell/v1/token",
+        username="demo",
+        password="demo-password",
+        pool_account_code="120.01",
+        redis_client=rds,
+        timeout_s=5.0,
+        namespace=namespace,
+        account_key=f"{namespace}account",
+    )
+    kwargs.update(over)
+    return TurkcellEsirketProvider(**kwargs)
+
+
+@pytest.fixture
+def provider(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> Iterator[TurkcellEsirketProvider]:
+    p = make_provider(url, rds, namespace)
+    yield p
+    p.close()
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+LINES = (
+    InvoiceLine(sku="TS-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("199.90"), vat_rate=Decimal(20), discount=Decimal("20.00")),
+    InvoiceLine(sku="KT-9", name="Kitap", quantity=Decimal(1), unit_price=Decimal("55.55"), vat_rate=Decimal(10)),
+    InvoiceLine(name="Ekmek", quantity=Decimal(3), unit_price=Decimal("12.50"), vat_rate=Decimal(1)),
+    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("39.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
+)
+
+
+def person(tckn: str = "10000000146") -> Buyer:
+    return Buyer(
+        kind=BuyerKind.PERSON, tax_id=tckn, first_name="Ayşe", last_name="Yılmaz", email="ayse@example.com",
+        phone="+90 532 111 22 33", address=Address(line1="Moda Cd. 1", district="Kadıköy", city="İstanbul"),
+    )
+
+
+def company(vkn: str = EFATURA_VKN) -> Buyer:
+    return Buyer(
+        kind=BuyerKind.COMPANY, tax_id=vkn, company_name="Örnek Teknoloji A.Ş.", tax_office="Kozyatağı",
+        address=Address(line1="Atatürk Cd. 5", district="Ataşehir", city="İstanbul"),
+    )
+
+
+def anonymous(email: str) -> Buyer:
+    return Buyer(kind=BuyerKind.ANONYMOUS, tax_id="11111111111", first_name="Mehmet", last_name="Demir",
+                 email=email, address=Address(city="Ankara"))
+
+
+def order(buyer: Buyer | None = None, order_id: str = "5550001", created: datetime | None = None) -> Order:
+    return Order(
+        store_id="demo-shop", platform="shopify", order_id=order_id, order_name=f"#{order_id[-4:]}",
+        created_at=created or datetime(2026, 1, 15, 9, 30, tzinfo=UTC), buyer=buyer or person(),
+        lines=LINES, paid_total=Decimal("512.84"),
+    )
+
+
+def request(o: Order, route: DocumentRoute, issue: date = date(2026, 1, 15)) -> InvoiceRequest:
+    key = sale_key(o.store_id, o.order_id)
+    return InvoiceRequest(
+        idempotency_key=key, ettn=ettn_for(key), order=o, invoice=compute_invoice(o),
+        settings=SETTINGS, route=route, issue_date=issue,
+    )
+
+
+def prepared(provider: TurkcellEsirketProvider, o: Order | None = None) -> InvoiceRequest:
+    o = o or order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    provider.create_invoice(req, None)
+    return req
+
+
+# --- declaration -------------------------------------------------------------------------------
+
+
+def test_capabilities_are_declared_and_implemented() -> None:
+    assert TurkcellEsirketProvider.name == "turkcell_esirket"
+    assert TurkcellEsirketProvider.list_page_size == 500
+    assert TurkcellEsirketProvider.capabilities == frozenset(Capability)
+    methods = {
+        Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
+        Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
+        Capability.JOURNAL: "journal", Capability.FIND_INVOICE: "find_invoice",
+        Capability.LIST_INVOICES: "list_invoices", Capability.CANCEL: "cancel_invoice",
+        Capability.GIB_DIRECTORY: "route",
+    }
+    for capability in TurkcellEsirketProvider.capabilities:
+        name = methods[capability]
+        assert getattr(TurkcellEsirketProvider, name) is not getattr(BaseProvider, name), name
+
+
+def test_from_config_reads_the_documented_keys(url: str, rds: redis.Redis, sandbox: Sandbox) -> None:
+    cfg = TurkcellEsirketConfig(
+        name="turkcell_esirket", base_url=f"{url}/turkcell", efatura_base_url=f"{url}/turkcell/efatura",
+        token_url=f"{url}/turkcell/v1/token", username="demo", password=SecretStr("demo-password"),
+        pool_account_code="120.01", timeout_s=3.0, max_requests_per_s=50,
+    )
+    p = TurkcellEsirketProvider.from_config(cfg, redis=None)  # no Redis: process-local caches
+    try:
+        o = order()
+        ref = p.upsert_customer(o)
+        assert ref.customer_id
+        assert p.http.client.timeout.read == 3.0
+    finally:
+        p.close()
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+
+def test_persons_and_anonymous_consumers_route_to_e_arsiv_without_a_call(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    assert provider.route(order(person())) == DocumentRoute(DocumentType.E_ARSIV)
+    assert provider.route(order(anonymous("a@example.com"))) == DocumentRoute(DocumentType.E_ARSIV)
+    assert sum(sim.hits.values()) == 0
+
+
+def test_registered_company_routes_to_e_fatura_and_the_answer_is_cached(
+    provider: TurkcellEsirketProvider, sim: TurkcellSimulator, url: str, rds: redis.Redis, namespace: str
+) -> None:
+    route = provider.route(order(company()))
+    assert route == DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
+    assert (sim.hits["gibuser_isuser"], sim.hits["gibuser_getuser"]) == (1, 1)
+    assert sim.last_query["gibuser_isuser"] == {"identifier": EFATURA_VKN, "appType": "1"}
+    ttl = rds.ttl(f"{namespace}turkcell:gibuser:{EFATURA_VKN}")
+    assert 0 < ttl <= 86400
+    other = make_provider(url, rds, namespace)  # another worker shares the Redis cache
+    try:
+        assert other.route(order(company())) == route
+    finally:
+        other.close()
+    assert sim.hits["gibuser_isuser"] == 1
+
+
+def test_unregistered_company_routes_to_e_arsiv(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    o = order(company("1000000018"))
+    assert provider.route(o) == DocumentRoute(DocumentType.E_ARSIV)
+    assert provider.route(o) == DocumentRoute(DocumentType.E_ARSIV)
+    assert (sim.hits["gibuser_isuser"], sim.hits["gibuser_getuser"]) == (1, 0)
+
+
+def test_shop_alias_hint_wins_when_gib_lists_it(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    sandbox.state.gib.register(EFATURA_VKN, "urn:mail:fatura@ornekteknoloji.com.tr")
+    buyer = company().model_copy(update={"efatura_alias": "urn:mail:fatura@ornekteknoloji.com.tr"})
+    assert provider.route(order(buyer)).alias == "urn:mail:fatura@ornekteknoloji.com.tr"
+
+
+def test_directory_outage_is_transient_and_not_cached(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    sandbox.state.faults.add(FaultRule(P, "gibuser_isuser", FaultMode.BEFORE_500, times=1))
+    with pytest.raises(TransientError):
+        provider.route(order(company()))
+    assert provider.route(order(company())).type is DocumentType.E_FATURA
+    assert sim.hits["gibuser_isuser"] == 2
+
+
+# --- customer ----------------------------------------------------------------------------------
+
+
+def test_upsert_customer_creates_matches_and_is_idempotent(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    first = provider.upsert_customer(order())
+    second = provider.upsert_customer(order(order_id="5550002"))
+    assert first.customer_id == second.customer_id
+    assert sandbox.ledger.count(P, "cari_created") == 1
+    assert sandbox.ledger.count(P, "cari_matched") == 1
+    assert sim.hits["account_list"] == 1  # the pool account id is looked up once
+    cari = sim.caris.caris[int(first.customer_id)]
+    assert cari.addresses[0]["isDefault"] is True and cari.addresses[0]["city"] == "İstanbul"
+    assert sim.caris.matched_account(cari.id)["code"] == "120.01"
+    assert sandbox.state.violations.list() == []
+
+
+def test_each_anonymous_consumer_gets_one_coded_cari(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    a1 = provider.upsert_customer(order(anonymous("mehmet@example.com")))
+    a2 = provider.upsert_customer(order(anonymous("zeynep@example.com")))
+    again = provider.upsert_customer(order(anonymous("Mehmet@Example.com"), order_id="5550009"))
+    assert a1.customer_id != a2.customer_id and again.customer_id == a1.customer_id
+    keys = sandbox.ledger.per_key(P, "cari_created")
+    assert len(keys) == 2 and all(k.startswith("11111111111:A") for k in keys)
+    assert sandbox.ledger.count(P, "cari_matched") == 2
+    assert sandbox.state.violations.list() == []
+
+
+def test_a_cari_the_merchant_already_matched_is_left_alone(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    created = sim.caris.create_cari({"name": "Ayşe", "surname": "Yılmaz", "identifier": "10000000146"})
+    sim.caris.create_match({"currentAccountId": created["id"], "accountId": 3})
+    ref = provider.upsert_customer(order())
+    assert ref.customer_id == str(created["id"])
+    assert sandbox.ledger.count(P, "cari_matched") == 1
+    assert sim.hits["cari_account_create"] == 0
+
+
+def test_cari_created_behind_a_timeout_is_found_on_retry(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    sandbox.state.faults.add(FaultRule(P, "cari_create", FaultMode.AFTER_504, times=1))
+    with pytest.raises(TransientError):
+        provider.upsert_customer(order())
+    ref = provider.upsert_customer(order())
+    assert sandbox.ledger.count(P, "cari_created") == 1
+    assert sandbox.ledger.count(P, "cari_matched") == 1
+    assert ref.customer_id
+
+
+# --- invoice -----------------------------------------------------------------------------------
+
+
+def test_create_invoice_twice_updates_the_same_ettn(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    o = order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    first = provider.create_invoice(req, None)
+    second = provider.create_invoice(req, None)
+    assert first.invoice_id == second.invoice_id == req.ettn and first.ettn == req.ettn
+    assert first.invoice_number is None  # assigned by GİB on send
+    assert sandbox.ledger.count(P, "invoice_created", req.ettn) == 1
+    assert sandbox.ledger.count(P, "invoice_updated", req.ettn) == 1
+    assert len(sandbox[P].invoices.invoices) == 1
+    stored = sandbox[P].invoices.invoices[req.ettn]
+    assert stored.totals["payableAmount"] == Decimal("512.84") == o.paid_total
+    assert stored.content["description"] == "Sipariş #0001 (shopify 5550001)"
+    assert sandbox.state.violations.list() == []
+
+
+def test_find_invoice(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    found = provider.find_invoice(req)
+    assert found is not None and found.ettn == req.ettn and found.invoice_number is None
+    other = request(order(order_id="9999999"), DocumentRoute(DocumentType.E_ARSIV))
+    assert provider.find_invoice(other) is None
+    assert sandbox.state.violations.list() == []
+
+
+def test_e_arsiv_flow_send_state_journal_cancel(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
+    sent = provider.send_e_document(req, ref)
+    assert sent.state is SendState.IN_PROGRESS
+    assert sent.invoice_number == "DMS2026000000001" and sent.gib_uuid == req.ettn
+    assert provider.e_document_state(req, ref).state is SendState.IN_PROGRESS
+    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    state = provider.e_document_state(req, ref)
+    assert (state.state, state.raw_status, state.invoice_number) == (SendState.SENT, "50", "DMS2026000000001")
+    assert provider.find_invoice(req).invoice_number == "DMS2026000000001"  # type: ignore[union-attr]
+    assert provider.journal(req, ref).reference == req.ettn
+    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    assert provider.e_document_state(req, ref).raw_status == "60"
+    provider.cancel_invoice(req, ref)
+    assert provider.e_document_state(req, ref).state is SendState.CANCELLED
+    effects = sandbox.ledger.summary()[P]
+    assert (effects["gib_send"], effects["journal"], effects["cancel"]) == (1, 1, 1)
+    gib = sandbox.ledger.effects(P, "gib_send")[0]
+    assert gib.key == req.ettn and gib.detail["document_type"] == "e_arsiv"
+    assert sandbox.state.violations.list() == []
+
+
+def test_e_fatura_flow(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    o = order(company())
+    req = prepared(provider, o)
+    assert req.route == DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
+    sent = provider.send_e_document(req, ref)
+    assert sent.invoice_number == "DMS2026000000001"
+    sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
+    assert provider.e_document_state(req, ref).raw_status == "60"
+    provider.journal(req, ref)
+    with pytest.raises(PermanentError, match="İADE"):
+        provider.cancel_invoice(req, ref)
+    gib = sandbox.ledger.effects(P, "gib_send")[0]
+    assert gib.detail["document_type"] == "e_fatura"
+    assert sandbox[P].invoices.invoices[req.ettn].target_alias == EFATURA_ALIAS
+    assert sandbox.ledger.count(P, "cancel") == 0
+    assert sandbox.state.violations.list() == []
+
+
+def test_a_second_send_is_refused_and_gib_sees_one(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    with pytest.raises(PermanentError) as caught:
+        provider.send_e_document(req, ref)
+    assert caught.value.status == 409 and "iki kez" in caught.value.message
+    assert sandbox.ledger.count(P, "gib_send", req.ettn) == 1
+
+
+@pytest.mark.parametrize(("code", "state"), [(40, SendState.FAILED), (80, SendState.FAILED), (30, SendState.IN_PROGRESS)])
+def test_provider_statuses_map_to_send_states(provider: TurkcellEsirketProvider, sim: TurkcellSimulator, code: int, state: SendState) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    sim.force_status(req.ettn, code)
+    got = provider.e_document_state(req, ref)
+    assert (got.state, got.raw_status) == (state, str(code))
+
+
+def test_journal_twice_is_one_entry(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.journal(req, ref)
+    provider.journal(req, ref)
+    assert sandbox.ledger.count(P, "journal", req.ettn) == 1
+    assert sandbox.state.violations.list() == []
+
+
+def test_journal_refusal_keeps_the_providers_message(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
+    provider.cancel_invoice(req, ref)
+    with pytest.raises(PermanentError, match="İptal edilmiş fatura"):
+        provider.journal(req, ref)
+    assert sandbox.ledger.count(P, "journal") == 0
+
+
+def test_cancel_before_approval_is_refused(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    with pytest.raises(PermanentError, match="60"):
+        provider.cancel_invoice(req, ref)
+
+
+def test_list_invoices_pages_and_reads_order_references(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    p = make_provider(url, rds, namespace, page_size=2)
+    try:
+        reqs = []
+        for i, day in enumerate((10, 12, 14, 16, 18)):
+            o = order(order_id=f"55500{i}0")
+            req = request(o, DocumentRoute(DocumentType.E_ARSIV), issue=date(2026, 1, day))
+            p.upsert_customer(o)
+            p.create_invoice(req, None)
+            reqs.append(req)
+        outside = request(order(order_id="5559990"), DocumentRoute(DocumentType.E_ARSIV), issue=date(2026, 2, 1))
+        p.create_invoice(outside, None)
+        p.send_e_document(reqs[0], p.find_invoice(reqs[0]))  # type: ignore[arg-type]
+        p.journal(reqs[1], p.find_invoice(reqs[1]))  # type: ignore[arg-type]
+
+        listed = list(p.list_invoices(date(2026, 1, 1), date(2026, 1, 31)))
+        assert sim.hits["invoice_list"] == 3  # 2 + 2 + 1
+        assert [r.ettn for r in listed] == [r.ettn for r in reqs]
+        assert [r.order_ref for r in listed] == [r.reference for r in reqs]
+        first, second = listed[0], listed[1]
+        assert (first.sent, first.invoice_number, first.journaled) == (True, "DMS2026000000001", False)
+        assert (second.sent, second.invoice_number, second.journaled) == (False, None, True)
+        assert all(r.total == Decimal("512.84") for r in listed)
+        assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 14, 16, 18)]
+        assert sandbox.state.violations.list() == []
+    finally:
+        p.close()
+
+
+def test_list_invoices_asks_for_500_per_page(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    assert list(provider.list_invoices(date(2026, 1, 1), date(2026, 1, 31))) == []
+    query = sim.last_query["invoice_list"]
+    assert (query["pageIndex"], query["pageSize"]) == ("0", "500")
+    assert "büyük eşittir" in query["filterQuery"]
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+def test_before_500_is_transient_and_nothing_happened(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    o = order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    sandbox.state.faults.add(FaultRule(P, "invoice_save", FaultMode.BEFORE_500, times=1))
+    with pytest.raises(TransientError) as caught:
+        provider.create_invoice(req, None)
+    assert caught.value.status == 500 and "injected" in caught.value.message
+    assert sandbox.ledger.count(P, "invoice_created") == 0
+    assert provider.find_invoice(req) is None
+
+
+def test_after_504_the_invoice_exists_and_a_retry_does_not_duplicate(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    o = order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    sandbox.state.faults.add(FaultRule(P, "invoice_save", FaultMode.AFTER_504, times=1))
+    with pytest.raises(TransientError) as caught:
+        provider.create_invoice(req, None)
+    assert caught.value.status == 504
+    assert provider.find_invoice(req) is not None
+    provider.create_invoice(req, None)
+    assert sandbox.ledger.count(P, "invoice_created", req.ettn) == 1
+    assert len(sandbox[P].invoices.invoices) == 1
+
+
+def test_stalled_send_is_a_timeout_and_the_probe_says_it_went(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> None:
+    p = make_provider(url, rds, namespace, timeout_s=0.5)
+    try:
+        req = prepared(p)
+        ref = p.find_invoice(req)
+        assert ref is not None
+        sandbox.state.faults.add(FaultRule(P, "earchive_create", FaultMode.AFTER_STALL, stall_s=1.5, times=1))
+        with pytest.raises(TransientError, match="timeout"):
+            p.send_e_document(req, ref)
+        assert sandbox.ledger.count(P, "gib_send", req.ettn) == 1
+        # The pipeline asks before any retry: never NOT_SENT once the provider has it.
+        state = p.e_document_state(req, ref)
+        assert state.state is SendState.IN_PROGRESS and state.invoice_number == "DMS2026000000001"
+    finally:
+        p.close()
+
+
+def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
+    url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox
+) -> None:
+    budget = RedisTokenBucket(rds, f"{namespace}account", 100)
+    p = make_provider(url, rds, namespace, budget=budget)
+    try:
+        sandbox.state.faults.add(FaultRule(P, "cari_list", FaultMode.RATE_429, retry_after_s=2, times=1))
+        with pytest.raises(TransientError) as caught:
+            p.upsert_customer(order())
+        assert (caught.value.status, caught.value.retry_after) == (429, 2.0)
+        assert budget.try_acquire() > 1.0  # every worker of this account now waits
+        assert sandbox.ledger.count(P, "cari_created") == 0
+    finally:
+        p.close()
+
+
+def test_latency_slows_but_succeeds(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    sandbox.state.faults.add(FaultRule(P, "invoice_get", FaultMode.LATENCY, latency_ms=300))
+    t0 = time.perf_counter()
+    assert provider.find_invoice(req) is not None
+    assert time.perf_counter() - t0 >= 0.3
+
+
+def test_probe_outage_is_transient_never_not_sent(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    sandbox.state.faults.add(FaultRule(P, "earchive_getinvoice", FaultMode.BEFORE_500))
+    with pytest.raises(TransientError):
+        provider.e_document_state(req, ref)
+
+
+# --- auth ------------------------------------------------------------------------------------------
+
+
+def test_token_is_cached_in_redis_and_shared_by_workers(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    a, b = make_provider(url, rds, namespace), make_provider(url, rds, namespace)
+    try:
+        a.upsert_customer(order())
+        b.upsert_customer(order())
+        assert sim.hits["token"] == 1
+        keys = list(rds.scan_iter(match=f"{namespace}token:*"))
+        assert len(keys) == 1 and 0 < rds.ttl(keys[0]) < 86400
+    finally:
+        a.close()
+        b.close()
+
+
+def test_expired_token_is_refreshed_once(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    provider.upsert_customer(order())
+    sandbox.state.clock.advance(86401)  # the sandbox says expired; Redis still holds it
+    provider.upsert_customer(order())
+    assert sim.hits["token"] == 2
+    assert sandbox.state.violations.list() == []
+
+
+def test_a_token_lost_by_the_provider_is_refreshed(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    provider.route(order(company()))
+    sim.tokens.clear()  # revoked early
+    provider.upsert_customer(order())
+    assert sim.hits["token"] == 2
+
+
+def test_bad_credentials_are_an_auth_error(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> None:
+    p = make_provider(url, rds, namespace, password="wrong")
+    try:
+        with pytest.raises(AuthError) as caught:
+            p.upsert_customer(order())
+        assert caught.value.status == 422 and "hatalı" in caught.value.message
+        assert sandbox.ledger.count(P, "cari_created") == 0
+    finally:
+        p.close()
+
+
+def test_a_401_after_refresh_is_an_auth_error(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    sim.token_ttl_s = 0  # every token is born expired: the refresh cannot help
+    try:
+        with pytest.raises(AuthError) as caught:
+            provider.upsert_customer(order())
+        assert caught.value.status == 401
+        assert sim.hits["token"] == 2
+    finally:
+        sim.token_ttl_s = 86400
+
+
+def test_happy_paths_leave_no_violations(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    for o in (order(), order(company(), order_id="5550002"), order(anonymous("x@example.com"), order_id="5550003"),
+              order(company("1000000018"), order_id="5550004")):
+        req = prepared(provider, o)
+        ref = provider.find_invoice(req)
+        assert ref is not None
+        provider.send_e_document(req, ref)
+        provider.e_document_state(req, ref)
+        provider.journal(req, ref)
+    list(provider.list_invoices(date(2026, 1, 1), date(2026, 1, 31)))
+    assert sandbox.ledger.count(P, "gib_send") == 4
+    numbers = sorted(e.detail["invoice_number"] for e in sandbox.ledger.effects(P, "gib_send"))
+    assert numbers == [f"DMS2026{n:09d}" for n in range(1, 5)]
+    assert sandbox.state.violations.list() == []

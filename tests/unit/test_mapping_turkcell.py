@@ -1,0 +1,392 @@
+"""Golden tests of the pure Turkcell e-Şirket mappings (order → Muhasebe / e-Fatura payloads)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync_engine.domain import (
+    Address,
+    Buyer,
+    BuyerKind,
+    InvoiceLine,
+    LineKind,
+    Order,
+    Payment,
+    PaymentMethod,
+    Shipment,
+    compute_invoice,
+)
+from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
+from sync_engine.providers.http import dumps
+from sync_engine.providers.turkcell import mapping
+
+ETTN = "3f1d2c4b-5a69-5b7c-8d9e-0f1a2b3c4d5e"
+SETTINGS = InvoiceSettings(
+    prefix="DMS",
+    website="https://demo-shop.example",
+    seller_name="Demo Mağazacılık A.Ş.",
+    seller_vkn="1000000018",
+    carrier_name="Yurtiçi Kargo",
+    carrier_vkn="1000000026",
+)
+PERSON = Buyer(
+    kind=BuyerKind.PERSON,
+    tax_id="10000000146",
+    first_name="Ayşe",
+    last_name="Yılmaz",
+    email="ayse@example.com",
+    phone="+90 532 111 22 33",
+    address=Address(line1="Moda Cd. No:1", line2="D:3", district="Kadıköy", city="İstanbul", postal_code="34710"),
+)
+COMPANY = Buyer(
+    kind=BuyerKind.COMPANY,
+    tax_id="1234567890",
+    company_name="Örnek Teknoloji A.Ş.",
+    tax_office="Kozyatağı",
+    email="muhasebe@ornekteknoloji.com.tr",
+    address=Address(line1="Atatürk Cd. 5", district="Ataşehir", city="İstanbul"),
+    efatura_registered=True,
+    efatura_alias="urn:mail:defaultpk@ornekteknoloji.com.tr",
+)
+ANONYMOUS = Buyer(
+    kind=BuyerKind.ANONYMOUS,
+    tax_id="11111111111",
+    first_name="Mehmet",
+    last_name="Demir",
+    email="Mehmet@Example.com",
+    address=Address(line1="Cumhuriyet Mh.", city="Ankara"),
+)
+
+MIXED_LINES = (
+    InvoiceLine(sku="TS-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("199.90"), vat_rate=Decimal(20), discount=Decimal("20.00")),
+    InvoiceLine(sku="KT-9", name="Kitap", quantity=Decimal(1), unit_price=Decimal("55.55"), vat_rate=Decimal(10)),
+    InvoiceLine(name="Ekmek", quantity=Decimal(3), unit_price=Decimal("12.50"), vat_rate=Decimal(1)),
+    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("39.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
+)
+
+
+def make_order(buyer: Buyer = PERSON, lines: tuple[InvoiceLine, ...] = MIXED_LINES, paid: str = "512.84", **kw: object) -> Order:
+    return Order(
+        store_id="demo-shop",
+        platform="shopify",
+        order_id="5550001",
+        order_name="#1001",
+        created_at=datetime(2026, 1, 15, 9, 30, tzinfo=UTC),
+        buyer=buyer,
+        lines=lines,
+        paid_total=Decimal(paid),
+        payment=Payment(method=PaymentMethod.CREDIT_CARD, platform="iyzico", date=datetime(2026, 1, 15, 9, 31, tzinfo=UTC)),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def make_request(order: Order, route: DocumentRoute = DocumentRoute(DocumentType.E_ARSIV)) -> InvoiceRequest:
+    return InvoiceRequest(
+        idempotency_key="demo-shop:5550001:sale",
+        ettn=ETTN,
+        order=order,
+        invoice=compute_invoice(order),
+        settings=SETTINGS,
+        route=route,
+        issue_date=date(2026, 1, 15),
+    )
+
+
+def payload_total(payload: dict) -> Decimal:
+    return sum((ln["lineExtensionAmount"] + ln["vatAmount"] for ln in payload["invoiceLines"]), Decimal(0))
+
+
+E_ARSIV_INTERNET_SALE = {
+    "isInternetSale": True,
+    "websiteUrl": "https://demo-shop.example",
+    "shipmentSendType": "ELEKTRONIK",
+    "shipmentSenderName": "Yurtiçi Kargo",
+    "shipmentSenderTcknVkn": "1000000026",
+    "shipmentDate": "2026-01-15T00:00:00Z",
+}
+PAYMENT = {"paymentMeansCode": "48", "paymentDueDate": "2026-01-15T09:31:00Z", "instructionNote": "iyzico"}
+
+
+def test_e_arsiv_invoice_payload_for_a_person_is_golden() -> None:
+    # VAT-inclusive prices, a discounted line, shipping, VAT 20/10/1. Group 20 %: paid
+    # 379.80 + 39.99 = 419.79 → net round(419.79 / 1.2) = 349.83 split 316.50 / 33.33 by
+    # largest remainder, VAT = paid − net per line; 10 %: 55.55 → 50.50 + 5.05;
+    # 1 %: 37.50 → 37.13 + 0.37.
+    payload = mapping.invoice_payload(make_request(make_order()))
+    assert payload == {
+        "description": "Sipariş #1001 (shopify 5550001)",
+        "currentAccountIdentifier": "10000000146",
+        "isSend": True,
+        "recordType": 0,
+        "notes": [{"note": "Sipariş: #1001 (shopify 5550001)"}],
+        "generalInfoModel": {
+            "ettn": ETTN,
+            "prefix": "DMS",
+            "invoiceProfileType": 0,
+            "type": 1,
+            "currencyCode": "TRY",
+            "issueDate": "2026-01-15T00:00:00Z",
+        },
+        "invoiceLines": [
+            {
+                "inventoryServiceCode": "TS-1", "inventoryCard": "Tişört", "amount": Decimal(2), "unitCode": "C62",
+                # before discount: round(399.80 / 1.2) = 333.17 net for 2 pieces
+                "unitPrice": Decimal("166.585"), "discountAmount": Decimal("16.67"),
+                "lineExtensionAmount": Decimal("316.50"), "vatRate": Decimal(20), "vatAmount": Decimal("63.30"),
+            },
+            {
+                "inventoryServiceCode": "KT-9", "inventoryCard": "Kitap", "amount": Decimal(1), "unitCode": "C62",
+                "unitPrice": Decimal("50.50"), "discountAmount": Decimal("0.00"),
+                "lineExtensionAmount": Decimal("50.50"), "vatRate": Decimal(10), "vatAmount": Decimal("5.05"),
+            },
+            {
+                "inventoryServiceCode": "SATIR3", "inventoryCard": "Ekmek", "amount": Decimal(3), "unitCode": "C62",
+                "unitPrice": Decimal("12.37666667"), "discountAmount": Decimal("0.00"),
+                "lineExtensionAmount": Decimal("37.13"), "vatRate": Decimal(1), "vatAmount": Decimal("0.37"),
+            },
+            {
+                "inventoryServiceCode": "KARGO", "inventoryCard": "Kargo", "amount": Decimal(1), "unitCode": "C62",
+                "unitPrice": Decimal("33.33"), "discountAmount": Decimal("0.00"),
+                "lineExtensionAmount": Decimal("33.33"), "vatRate": Decimal(20), "vatAmount": Decimal("6.66"),
+            },
+        ],
+        "paymentMeansModel": PAYMENT,
+        "archiveInfoModel": E_ARSIV_INTERNET_SALE,
+    }
+    assert payload_total(payload) == Decimal("512.84")
+    assert "invoiceNumber" not in payload["generalInfoModel"]  # GİB assigns it on send
+
+
+def test_payload_serialises_amounts_as_exact_json_numbers() -> None:
+    text = dumps(mapping.invoice_payload(make_request(make_order()))).decode()
+    assert '"unitPrice": 12.37666667' in text
+    assert '"lineExtensionAmount": 316.50' in text
+    assert '"vatRate": 20,' in text
+    assert "Tişört" in text  # UTF-8, not \u escapes
+    json.loads(text)
+
+
+def test_e_fatura_payload_carries_the_alias_and_no_archive_info() -> None:
+    lines = (InvoiceLine(sku="SRV", name="Yazılım lisansı", quantity=Decimal(1), unit_price=Decimal("1200.00"), vat_rate=Decimal(20)),)
+    order = make_order(COMPANY, lines, "1200.00")
+    route = DocumentRoute(DocumentType.E_FATURA, "urn:mail:defaultpk@ornekteknoloji.com.tr")
+    payload = mapping.invoice_payload(make_request(order, route))
+    assert payload["currentAccountAlias"] == "urn:mail:defaultpk@ornekteknoloji.com.tr"
+    assert payload["recordType"] == 1
+    assert payload["currentAccountIdentifier"] == "1234567890"
+    assert "archiveInfoModel" not in payload and "currentAccountCode" not in payload
+    assert payload["invoiceLines"] == [
+        {
+            "inventoryServiceCode": "SRV", "inventoryCard": "Yazılım lisansı", "amount": Decimal(1), "unitCode": "C62",
+            "unitPrice": Decimal("1000.00"), "discountAmount": Decimal("0.00"),
+            "lineExtensionAmount": Decimal("1000.00"), "vatRate": Decimal(20), "vatAmount": Decimal("200.00"),
+        }
+    ]
+    assert payload_total(payload) == Decimal("1200.00")
+    assert mapping.e_document_payload(make_request(order, route)) == {
+        "status": 20,
+        "recordType": 1,
+        "generalInfoModel": {
+            "ettn": ETTN, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z", "invoiceProfileType": "TEMELFATURA",
+        },
+        "paymentMeansModel": PAYMENT,
+        "targetAlias": "urn:mail:defaultpk@ornekteknoloji.com.tr",
+    }
+
+
+def test_e_fatura_route_without_alias_is_a_programming_error() -> None:
+    order = make_order(COMPANY, MIXED_LINES[:1], "379.80")
+    with pytest.raises(ValueError, match="alias"):
+        mapping.invoice_payload(make_request(order, DocumentRoute(DocumentType.E_FATURA)))
+
+
+def test_e_arsiv_send_payload_is_golden() -> None:
+    assert mapping.e_document_payload(make_request(make_order())) == {
+        "status": 20,
+        "recordType": 0,
+        "generalInfoModel": {
+            "ettn": ETTN, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z", "invoiceProfileType": "EARSIVFATURA",
+        },
+        "paymentMeansModel": PAYMENT,
+        "archiveInfoModel": E_ARSIV_INTERNET_SALE,
+    }
+
+
+def test_carrier_on_the_order_wins_and_shipment_date_is_used() -> None:
+    order = make_order(
+        shipment=Shipment(carrier_name="Aras Kargo", carrier_vkn="1000000034", date=datetime(2026, 1, 16, 14, 0, tzinfo=UTC))
+    )
+    info = mapping.archive_info(make_request(order))
+    assert info["shipmentSenderName"] == "Aras Kargo"
+    assert info["shipmentSenderTcknVkn"] == "1000000034"
+    assert info["shipmentDate"] == "2026-01-16T14:00:00Z"
+
+
+def test_website_without_scheme_gets_https() -> None:
+    req = make_request(make_order())
+    req = InvoiceRequest(**{**req.__dict__, "settings": InvoiceSettings(**{**SETTINGS.__dict__, "website": "demo-shop.example"})})
+    assert mapping.archive_info(req)["websiteUrl"] == "https://demo-shop.example"
+
+
+def test_anonymous_consumer_invoice_names_the_cari_code() -> None:
+    order = make_order(ANONYMOUS)
+    payload = mapping.invoice_payload(make_request(order))
+    code = ANONYMOUS.distinguishing_code
+    assert code is not None and code.startswith("A")
+    assert payload["currentAccountIdentifier"] == "11111111111"
+    assert payload["currentAccountCode"] == code
+    assert json.loads(mapping.cari_filter(ANONYMOUS)) == [
+        {"category": "Identifier", "operator": "eşittir", "value": "11111111111"},
+        {"category": "Code", "operator": "eşittir", "value": code},
+    ]
+
+
+def test_cari_payload_for_a_person() -> None:
+    assert mapping.cari_payload(make_order()) == {
+        "name": "Ayşe",
+        "identifier": "10000000146",
+        "surname": "Yılmaz",
+        "currentAccountAddress": {
+            "isDefault": True,
+            "addressName": "Fatura Adresi",
+            "subDivisionName": "Kadıköy",
+            "city": "İstanbul",
+            "country": "Türkiye",
+            "streetName": "Moda Cd. No:1, D:3",
+            "postalZone": "34710",
+            "emailAddress": "ayse@example.com",
+            "phoneNumber": "5321112233",
+        },
+    }
+    assert json.loads(mapping.cari_filter(PERSON)) == [
+        {"category": "Identifier", "operator": "eşittir", "value": "10000000146"}
+    ]
+
+
+def test_cari_payload_for_a_company_has_tax_office_and_no_surname() -> None:
+    payload = mapping.cari_payload(make_order(COMPANY))
+    assert payload["name"] == "Örnek Teknoloji A.Ş."
+    assert payload["taxOffice"] == "Kozyatağı"
+    assert "surname" not in payload and "code" not in payload
+    assert payload["currentAccountAddress"]["subDivisionName"] == "Ataşehir"
+
+
+def test_cari_payload_for_a_sole_proprietor_splits_the_title() -> None:
+    # 11-digit identifier: Turkcell requires a surname; name + surname must read as the title.
+    buyer = Buyer(kind=BuyerKind.COMPANY, tax_id="10000000078", company_name="Ahmet Kaya Elektrik", tax_office="Çankaya")
+    payload = mapping.cari_payload(make_order(buyer))
+    assert (payload["name"], payload["surname"]) == ("Ahmet Kaya", "Elektrik")
+
+
+def test_anonymous_cari_without_a_name_or_address() -> None:
+    buyer = Buyer(kind=BuyerKind.ANONYMOUS, tax_id="11111111111", email="x@example.com")
+    payload = mapping.cari_payload(make_order(buyer))
+    assert (payload["name"], payload["surname"]) == ("Nihai", "Tüketici")
+    assert payload["code"] == buyer.distinguishing_code
+    address = payload["currentAccountAddress"]
+    assert (address["city"], address["subDivisionName"], address["country"]) == ("Belirtilmemiş", "Belirtilmemiş", "Türkiye")
+    assert "streetName" not in address
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("+90 532 111 22 33", "5321112233"), ("0532 111 22 33", "05321112233"), ("12345", None), ("", None)],
+)
+def test_phone_numbers_fit_the_documented_10_to_11_characters(raw: str, expected: str | None) -> None:
+    buyer = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="A", last_name="B", phone=raw)
+    assert mapping.cari_address(buyer).get("phoneNumber") == expected
+
+
+def test_long_street_spills_over_instead_of_being_cut() -> None:
+    street = "Çok Uzun Sokak " * 10  # 150 characters
+    buyer = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="A", last_name="B", address=Address(line1=street, city="İzmir"))
+    address = mapping.cari_address(buyer)
+    assert len(address["streetName"]) == 100
+    assert address["streetName"] + address["buildingName"] == street.strip()
+
+
+def test_one_word_name_gets_a_placeholder_surname() -> None:
+    buyer = Buyer(kind=BuyerKind.ANONYMOUS, tax_id="11111111111", first_name="Cem")
+    assert mapping.cari_names(buyer) == ("Cem", "-")
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [
+        (PaymentMethod.CREDIT_CARD, "48"),
+        (PaymentMethod.BANK_TRANSFER, "42"),
+        (PaymentMethod.CASH_ON_DELIVERY, "10"),
+        (PaymentMethod.PAYMENT_AGENT, "1"),
+        (PaymentMethod.OTHER, "ZZZ"),
+    ],
+)
+def test_payment_means_codes(method: PaymentMethod, code: str) -> None:
+    order = make_order().model_copy(update={"payment": Payment(method=method)})
+    means = mapping.payment_means(order)
+    assert means == {"paymentMeansCode": code, "paymentDueDate": "2026-01-15T09:30:00Z"}
+
+
+def test_vat_exclusive_order_uses_the_shops_vat_and_adds_up() -> None:
+    lines = (
+        InvoiceLine(sku="A", name="A", quantity=Decimal(3), unit_price=Decimal("33.33"), vat_rate=Decimal(20)),
+        InvoiceLine(sku="B", name="B", quantity=Decimal(1), unit_price=Decimal("10.00"), vat_rate=Decimal(10)),
+    )
+    # net 99.99 + 10.00; the shop reported VAT 20.00 (not 19.998 → 20.00 anyway) and 1.00
+    order = make_order(lines=lines, paid="130.99", prices_include_vat=False,
+                       reported_vat={Decimal(20): Decimal("20.00"), Decimal(10): Decimal("1.00")})
+    payload = mapping.invoice_payload(make_request(order))
+    assert [(ln["lineExtensionAmount"], ln["vatAmount"], ln["unitPrice"]) for ln in payload["invoiceLines"]] == [
+        (Decimal("99.99"), Decimal("20.00"), Decimal("33.33")),
+        (Decimal("10.00"), Decimal("1.00"), Decimal("10.00")),
+    ]
+    assert payload_total(payload) == Decimal("130.99")
+
+
+def test_vat_zero_line_carries_its_exemption_code() -> None:
+    lines = (InvoiceLine(name="Kitap (istisna)", quantity=Decimal(1), unit_price=Decimal("50.00"), vat_rate=Decimal(0), vat_exemption_code="351"),)
+    payload = mapping.invoice_payload(make_request(make_order(lines=lines, paid="50.00")))
+    assert payload["invoiceLines"][0]["vatExemptionReasonCode"] == "351"
+    assert payload["invoiceLines"][0]["vatAmount"] == Decimal("0.00")
+
+
+def test_order_reference_round_trips_through_the_description() -> None:
+    req = make_request(make_order())
+    assert mapping.order_ref_from(mapping.description_for(req)) == req.reference == "#1001 (shopify 5550001)"
+    assert mapping.order_ref_from("Elle kesilmiş fatura") is None
+    assert mapping.order_ref_from(None) is None
+
+
+def test_issue_window_filter_and_accounting_payload() -> None:
+    assert json.loads(mapping.issue_window_filter(date(2026, 1, 1), date(2026, 1, 31))) == [
+        {"category": "IssueDate", "operator": "büyük eşittir", "value": "2026-01-01"},
+        {"category": "IssueDate", "operator": "küçük eşittir", "value": "2026-01-31"},
+    ]
+    assert mapping.accounting_payload(ETTN) == [{"ettn": ETTN, "isSend": True}]
+    assert mapping.timestamp(datetime(2026, 1, 15, 12, 0)) == "2026-01-15T12:00:00Z"
+
+
+prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)
+quantities = st.integers(min_value=1, max_value=7).map(Decimal)
+rates = st.sampled_from([Decimal(1), Decimal(10), Decimal(20)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(prices, quantities, rates, st.booleans()), min_size=1, max_size=6))
+def test_line_amounts_always_add_up_to_the_paid_total(specs: list[tuple[Decimal, Decimal, Decimal, bool]]) -> None:
+    lines = []
+    for i, (price, qty, rate, discounted) in enumerate(specs):
+        discount = (price * qty / 10).quantize(Decimal("0.01")) if discounted else Decimal("0.00")
+        lines.append(InvoiceLine(sku=f"S{i}", name=f"Ürün {i}", quantity=qty, unit_price=price, vat_rate=rate, discount=discount))
+    paid = sum(((ln.unit_price * ln.quantity).quantize(Decimal("0.01")) - ln.discount for ln in lines), Decimal(0))
+    payload = mapping.invoice_payload(make_request(make_order(lines=tuple(lines), paid=str(paid))))
+    assert payload_total(payload) == paid
+    for ln in payload["invoiceLines"]:
+        # Within the simulator's (and GİB's) consistency tolerance of 2 kuruş.
+        assert abs(ln["amount"] * ln["unitPrice"] - ln["discountAmount"] - ln["lineExtensionAmount"]) <= Decimal("0.02")
+        assert abs(ln["lineExtensionAmount"] * ln["vatRate"] / 100 - ln["vatAmount"]) <= Decimal("0.02")

@@ -1,0 +1,53 @@
+"""Thin tasks: all decisions live in sync_engine.pipeline; these only call and re-enqueue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sync_engine.logging import get_logger
+from sync_engine.store.repositories import JobRepository
+from workers.celery_app import MAX_COUNTDOWN_S, app
+from workers.runtime import get_runtime
+
+log = get_logger(__name__)
+
+SWEEP_BATCH = 1000
+
+
+@app.task(name="sync_engine.run_job")
+def run_job(job_id: int) -> None:
+    result = get_runtime().runner.run(int(job_id))
+    if result.retry_in is not None and result.retry_in <= MAX_COUNTDOWN_S:
+        # A wake-up call at the retry time. If it is lost, the sweeper finds the job when
+        # next_attempt_at is due.
+        enqueue(int(job_id), countdown=result.retry_in)
+
+
+@app.task(name="sync_engine.sweep")
+def sweep() -> int:
+    runtime = get_runtime()
+    with runtime.sessions() as session:
+        due = JobRepository(session).due_for_sweep(datetime.now(UTC), SWEEP_BATCH)
+    for job_id in due:
+        enqueue(job_id)
+    if due:
+        log.info("sweeper re-enqueued jobs", count=len(due))
+    return len(due)
+
+
+@app.task(name="sync_engine.reconcile_all")
+def reconcile_all() -> None:
+    from sync_engine.reconcile.service import reconcile_all_stores
+
+    reconcile_all_stores(get_runtime())
+
+
+def enqueue(job_id: int, countdown: float | None = None) -> bool:
+    """Send a wake-up call for a job. Returns False (and logs) when the broker is down: the
+    job row is already committed, and the sweeper will enqueue it."""
+    try:
+        run_job.apply_async((job_id,), countdown=countdown, retry=False)
+    except Exception as exc:  # kombu raises OperationalError and friends
+        log.warning("could not enqueue; the sweeper will pick the job up", job_id=job_id, error=str(exc))
+        return False
+    return True
