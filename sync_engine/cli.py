@@ -47,7 +47,16 @@ def web(
     """Serve webhooks, the ops API, /healthz and /metrics."""
     import uvicorn
 
-    uvicorn.run("sync_engine.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+    from sync_engine.config import get_settings
+    from sync_engine.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    # log_config=None: uvicorn keeps our redacting handlers instead of installing its own.
+    uvicorn.run(
+        "sync_engine.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_config=None,
+    )
 
 
 @app.command()

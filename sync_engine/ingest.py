@@ -91,15 +91,15 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         reason = parsed.problem or "test notification: not invoiced"
         events.set_status(event.id, "ignored", reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
-    if parsed.order_id is None or (not parsed.invoiceable and parsed.order is not None) or (
-        parsed.kind is not EventKind.ORDER
-    ):
+    if parsed.kind is not EventKind.ORDER or parsed.order_id is None or not parsed.invoiceable:
         reason = parsed.problem or "not an invoiceable order event; stored"
         events.set_status(event.id, "ignored", reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
 
+    # Due for a sale invoice. The platform reports why it cannot be invoiced automatically
+    # (no order could be built, foreign currency, lines not adding up to the paid total…).
     order = parsed.order
-    problem = parsed.problem if order is None else "; ".join(order.invoicing_problems()) or None
+    problem = parsed.problem or ("missing order" if order is None else None)
     fields: dict[str, Any] = dict(
         store_id=store.id,
         platform=parsed.order.platform if order else store.platform,

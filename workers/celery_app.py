@@ -5,11 +5,12 @@ duplicate delivery is harmless — the job lease turns it away) and never toward
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
+from celery.signals import setup_logging
 
 from schedules import BEAT_SCHEDULE
+from sync_engine.config import get_settings
+from sync_engine.logging import configure_logging
 
 # Ceilings that the settings below must respect, in seconds.
 TASK_TIME_LIMIT_S = 300  # hard kill of a task; well above one job run (4 steps × HTTP timeout)
@@ -24,7 +25,7 @@ assert VISIBILITY_TIMEOUT_S > max(TASK_TIME_LIMIT_S, MAX_COUNTDOWN_S)
 
 
 def make_celery(broker_url: str | None = None) -> Celery:
-    broker = broker_url or os.environ.get("SYNC_REDIS_URL", "redis://127.0.0.1:6379/0")
+    broker = broker_url or get_settings().redis_url
     app = Celery("sync_engine", broker=broker, include=["workers.tasks"])
     app.conf.update(
         # Ack after the task ran, not when received: a worker killed mid-task leaves the
@@ -58,3 +59,10 @@ def make_celery(broker_url: str | None = None) -> Celery:
 
 
 app = make_celery()
+
+
+@setup_logging.connect
+def _logging(**_kwargs: object) -> None:
+    # Celery's own handlers would bypass the redaction processor: use ours for everything.
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)

@@ -134,6 +134,13 @@ class _Run:
         if not ok:
             raise LeaseLost(job_id)
 
+    def _renew(self, job_id: int) -> None:
+        """Extend the lease before each step, so a long job is not taken over mid-way."""
+        with self.sessions() as session:
+            ok = JobRepository(session).renew_lease(job_id, self.owner, self.lease_ttl_s, self.clock())
+        if not ok:
+            raise LeaseLost(job_id)
+
     def _release(self, job_id: int, status: JobStatus, **fields: object) -> None:
         with self.sessions() as session:
             JobRepository(session).release(job_id, self.owner, self.clock(), status=status.value, **fields)
@@ -197,6 +204,7 @@ class _Run:
             state = StepState(str(job[step.column]))
             if state in FINISHED:
                 continue
+            self._renew(job_id)
             if not runtime.provider.supports(step.capability):
                 self._update(job_id, **{step.column: StepState.SKIPPED.value})
                 job[step.column] = StepState.SKIPPED.value

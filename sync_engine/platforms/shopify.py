@@ -123,7 +123,9 @@ class ShopifyAdapter:
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
             return delivery(EventKind.ORDER, order, CANCEL_REFUND_PROBLEM)
         if order is None:
-            return delivery(EventKind.ORDER, None, problem)
+            # A paid order we cannot turn into an invoice (e.g. a company without a VKN):
+            # due for invoicing, so ingest parks it in needs_attention with the reason.
+            return delivery(EventKind.ORDER, None, problem, invoiceable=is_paid(payload))
         if not is_paid(payload):
             status = text(payload.get("financial_status")) or "missing"
             return delivery(

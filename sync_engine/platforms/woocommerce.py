@@ -142,7 +142,9 @@ class WooCommerceAdapter:
                 return delivery(CANCEL_REFUND_PROBLEM)
             return delivery(f"order status is {status}; nothing to invoice")
         if order is None:
-            return delivery(problem)
+            # A paid order we cannot turn into an invoice (e.g. a company without a VKN):
+            # due for invoicing, so ingest parks it in needs_attention with the reason.
+            return delivery(problem, invoiceable=is_paid(data))
         if not is_paid(data):
             return delivery(f"order is not paid yet (status {status})")
         # Due for a sale invoice; if the order needs an operator first, the job waits in

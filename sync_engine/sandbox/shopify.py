@@ -191,6 +191,7 @@ class ShopifySimulator:
             return copy.deepcopy(payload)
 
     def cancel_order(self, shop: str, order_id: int | str, reason: str = "customer") -> dict[str, Any]:
+        """Cancel with a full refund (the admin's default for a paid order): closed too."""
         now = shop_time(self.state.clock.now())
         return self.update_order(shop, order_id, {
             "cancelled_at": now, "closed_at": now, "cancel_reason": reason,
@@ -266,11 +267,11 @@ class ShopifySimulator:
             def effect() -> Response:
                 with self._lock:
                     stored = self._shop(shop).orders.get(int(order_id)) if order_id.isdigit() else None
-                    payload = copy.deepcopy(stored.payload) if stored else None
-                self.state.ledger.record(self.name, "get_call", f"{shop}:{order_id}", found=payload is not None)
-                if payload is None:
+                self.state.ledger.record(self.name, "get_call", f"{shop}:{order_id}", found=stored is not None)
+                if stored is None:
                     return JSONResponse({"errors": "Not Found"}, status_code=404)
-                return JSONResponse({"order": payload}, headers={"X-Shopify-API-Version": version})
+                return Response(b'{"order":' + stored.raw + b"}", media_type="application/json; charset=utf-8",
+                                headers={"X-Shopify-API-Version": version})
 
             return self.state.guarded(self.name, "orders_get", effect, self._error)
 

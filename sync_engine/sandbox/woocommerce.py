@@ -236,12 +236,11 @@ class WooCommerceSimulator:
             def effect() -> Response:
                 with self._lock:
                     row = self._site(shop).orders.get(int(order_id)) if order_id.isdigit() else None
-                    payload = copy.deepcopy(row.payload) if row else None
-                self.state.ledger.record(self.name, "get_call", f"{shop}:{order_id}", found=payload is not None)
-                if payload is None:
+                self.state.ledger.record(self.name, "get_call", f"{shop}:{order_id}", found=row is not None)
+                if row is None:
                     return wp_response({"code": "woocommerce_rest_shop_order_invalid_id",
                                         "message": "Invalid ID.", "data": {"status": 404}}, 404)
-                return wp_response(payload)
+                return Response(row.raw, media_type="application/json; charset=UTF-8")
 
             return self.state.guarded(self.name, "orders_get", effect, self._error)
 

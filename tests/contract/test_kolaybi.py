@@ -399,6 +399,16 @@ def test_token_endpoint_outage_is_transient(provider: KolayBiProvider, sandbox: 
     provider.upsert_customer(make_request().order)
 
 
+def test_a_stalled_token_endpoint_times_out(make_provider: ProviderFactory, sandbox: Sandbox) -> None:
+    # The token request is built by hand inside the auth flow: it must carry the timeout.
+    sandbox.state.faults.add(FaultRule("kolaybi", "access_token", FaultMode.AFTER_STALL, stall_s=1.5, times=1))
+    started = time.perf_counter()
+    with pytest.raises(TransientError, match="timeout"):
+        make_provider(timeout_s=0.5).upsert_customer(make_request().order)
+    assert time.perf_counter() - started < 1.4
+    time.sleep(1.1)
+
+
 # --- configuration and observation ---------------------------------------------------------
 
 

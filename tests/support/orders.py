@@ -7,7 +7,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order
+from sync_engine.domain import round_kurus, Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order
 from sync_engine.pipeline.context import StoreRuntime
 from sync_engine.providers.base import InvoiceSettings
 
@@ -31,7 +31,7 @@ def order(order_id: str = "1001", buyer: Buyer = PERSON, store_id: str = "shop",
     )
     paid = kw.pop("paid_total", None)
     if paid is None:
-        paid = sum((round(l.quantity * l.unit_price, 2) - l.discount for l in lines), Decimal(0))
+        paid = sum((round_kurus(l.quantity * l.unit_price) - l.discount for l in lines), Decimal(0))
     return Order(
         store_id=store_id, platform="shopify", order_id=order_id, order_name=f"#{order_id}",
         created_at=datetime(2026, 11, 20, 14, 30, tzinfo=UTC), buyer=buyer, lines=tuple(lines),

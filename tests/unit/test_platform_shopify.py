@@ -186,10 +186,11 @@ SHOPIFY_FILES: dict[str, Expect] = {
         "orders/paid", EventKind.ORDER, "4359400227009", "#1044", True,
         problem="line 'Tip': VAT 0% needs an exemption code", invoiceable=True,
     ),
-    # Billing company "Wyatt Inc." and no VKN anywhere: stored, no Order.
+    # Billing company "Wyatt Inc." and no VKN anywhere: stored, no Order; paid, so it is
+    # due for invoicing and ingest parks its job in needs_attention with this reason.
     "shopify-order-rest-inr-company__frappe_erpnext.json": Expect(
         "orders/paid", EventKind.ORDER, "2414345735", "#1005", False,
-        problem="company 'Wyatt Inc.' has no valid VKN (got nothing)",
+        problem="company 'Wyatt Inc.' has no valid VKN (got nothing)", invoiceable=True,
     ),
     "shopify-orders-create-inr__yellowmessenger_documentation.json": Expect(
         "orders/create", EventKind.ORDER, "5159806763157", "#1085", True, problem="currency INR",
@@ -665,7 +666,7 @@ def test_company_without_valid_vkn_has_no_order_but_keeps_its_ids(vkn: str) -> N
     payload["billing_address"]["company"] = "Moda Tekstil Ltd. Şti."
     d = parse(payload)
     assert d.kind is EventKind.ORDER
-    assert d.order is None and d.invoiceable is False
+    assert d.order is None and d.invoiceable is True and d.problem  # paid: parked with the reason
     assert d.order_id == "5601234567890" and d.order_name == "#1234"
     assert d.problem is not None
     assert d.problem.startswith("company 'Moda Tekstil Ltd. Şti.' has no valid VKN (got ")
@@ -778,7 +779,7 @@ def test_refund_webhook_is_other_and_not_invoiced() -> None:
 
 def test_orders_with_no_invoiceable_lines_are_reported_not_raised() -> None:
     d = parse(tr_order(line_items=[], shipping_lines=[]))
-    assert d.order is None and d.invoiceable is False
+    assert d.order is None and d.invoiceable is True and d.problem  # paid: parked with the reason
     assert d.problem is not None and "at least one line" in d.problem
 
 

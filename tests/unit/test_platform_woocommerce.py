@@ -460,7 +460,7 @@ def test_hezarfen_company_without_vkn_is_stored_with_a_reason() -> None:
     payload = tr_order(meta_data=_hez("company", tax_office="Kadıköy"))
     payload["billing"]["company"] = "Moda Tekstil Ltd. Şti."
     d = parse(payload)
-    assert d.kind is EventKind.ORDER and d.order is None and not d.invoiceable
+    assert d.kind is EventKind.ORDER and d.order is None and d.invoiceable and d.problem
     assert (d.order_id, d.order_name) == ("3120", "#3120")
     assert d.problem == "company 'Moda Tekstil Ltd. Şti.' has no valid VKN (got nothing)"
 

@@ -134,11 +134,16 @@ def pick_associate(rows: Sequence[Mapping[str, Any]], buyer: Buyer) -> Mapping[s
     return next((r for r in same if not r.get("code")), same[0] if same else None)
 
 
-def _address_key(values: Mapping[str, Any]) -> tuple[str, str, str]:
-    return tuple(str(values.get(k) or "").strip().casefold() for k in ("address", "city", "district"))  # type: ignore[return-value]
+_ADDRESS_KEY = ("address", "city", "district")
 
 
-def matching_address(addresses: Sequence[Mapping[str, Any]], wanted: Mapping[str, Any]) -> int | None:
+def _address_key(values: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(values.get(k) or "").strip().casefold() for k in _ADDRESS_KEY)
+
+
+def matching_address(
+    addresses: Sequence[Mapping[str, Any]], wanted: Mapping[str, Any]
+) -> int | None:
     """The id of an address of the cari equal to the order's (street, city, district)."""
     key = _address_key(wanted)
     return next((int(a["id"]) for a in addresses if _address_key(a) == key), None)
@@ -155,7 +160,9 @@ def product_code(line: InvoiceLine) -> str:
     sku = line.sku.strip()
     if sku:
         if len(sku) > PRODUCT_CODE_MAX:
-            raise MappingError(f"SKU {sku!r} is longer than KolayBi's {PRODUCT_CODE_MAX} characters")
+            raise MappingError(
+                f"SKU {sku!r} is longer than KolayBi's {PRODUCT_CODE_MAX} characters"
+            )
         return sku
     digest = hashlib.sha256(" ".join(line.name.casefold().split()).encode()).hexdigest()
     return "SE-" + digest[:12].upper()
@@ -230,10 +237,11 @@ def internet_sale(req: InvoiceRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     order, settings = req.order, req.settings
     payment = order.payment
     kind = PAYMENT_TYPES[payment.method]
+    platform = payment.platform.strip() or ("Diğer" if kind == "payment-platform" else None)
     sale: dict[str, Any] = {
         "url": _website(settings.website),
         "payment_type": kind,
-        "payment_platform": payment.platform.strip() or ("Diğer" if kind == "payment-platform" else None),
+        "payment_platform": platform,
         "payment_date": (payment.date or order.created_at).date(),
     }
     shipment = {
@@ -282,7 +290,9 @@ def invoice_payload(
     codes = {cl.line.vat_exemption_code for cl in req.invoice.lines if cl.vat_rate == 0}
     if codes:
         if None in codes or len(codes) > 1:
-            raise MappingError("0 % VAT lines need one and the same exemption code (KolayBi takes one per invoice)")
+            raise MappingError(
+                "0 % VAT lines need one and the same exemption code (KolayBi takes one per invoice)"
+            )
         payload["document_type"] = "ISTISNA"
         payload["vat_exemption_reason_code"] = codes.pop()
     return payload
@@ -302,7 +312,8 @@ def e_document_state(row: Mapping[str, Any]) -> EDocumentState:
         state = SendState.IN_PROGRESS
     if state is None:
         state = SendState.IN_PROGRESS if uuid and number else SendState.FAILED
-    return EDocumentState(state, gib_uuid=uuid, invoice_number=number, raw_status=status if isinstance(status, str) else None)
+    raw = status if isinstance(status, str) else None
+    return EDocumentState(state, gib_uuid=uuid, invoice_number=number, raw_status=raw)
 
 
 def _decimal(value: Any) -> Decimal | None:

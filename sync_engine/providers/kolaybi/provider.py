@@ -365,7 +365,9 @@ class KolayBiProvider(BaseProvider):
 
 def _ref(row: Mapping[str, Any]) -> InvoiceRef:
     return InvoiceRef(
-        invoice_id=str(row["id"]), ettn=row.get("uuid") or None, invoice_number=row.get("no") or None
+        invoice_id=str(row["id"]),
+        ettn=row.get("uuid") or None,
+        invoice_number=row.get("no") or None,
     )
 
 

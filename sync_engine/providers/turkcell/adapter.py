@@ -7,9 +7,7 @@ invoice instead of duplicating it; caris are searched (filterQuery) before they 
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,14 +35,12 @@ from sync_engine.providers.errors import PermanentError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.turkcell import mapping, paths
+from sync_engine.providers.turkcell.directory import GibUserDirectory
 
 if TYPE_CHECKING:
     from sync_engine.config import TurkcellEsirketConfig
 
 CLIENT_ID = "serviceApi"
-# GİB's registered-user list changes rarely; DESIGN: cache an answer for at most a day.
-DIRECTORY_TTL_S = 86400
-
 # e-Fatura service status → our send state (anymail's explicit table; unknown → IN_PROGRESS,
 # the safe side: a state we cannot read must never permit a second send).
 SEND_STATES: dict[int, SendState] = {
@@ -121,8 +117,6 @@ class TurkcellEsirketProvider(BaseProvider):
         self.base_url = base_url.rstrip("/")
         self.efatura_base_url = efatura_base_url.rstrip("/")
         self.pool_account_code = pool_account_code
-        self.redis = redis_client
-        self.namespace = namespace
         self.page_size = page_size or self.list_page_size
         key = account_key or f"turkcell_esirket|{self.base_url}|{username}"
         form = {"username": username, "password": password, "client_id": CLIENT_ID}
@@ -143,9 +137,9 @@ class TurkcellEsirketProvider(BaseProvider):
         self.http = ProviderHttp(
             self.name, make_client("", timeout_s, auth=auth), message_of=message_of, budget=budget
         )
+        self.directory = GibUserDirectory(self.http, self._service, redis_client, namespace)
         self._pool_account_id: int | None = None
         self._lock = threading.Lock()
-        self._directory: dict[str, tuple[float, dict[str, Any]]] = {}  # without Redis
 
     @classmethod
     def from_config(cls, cfg: TurkcellEsirketConfig, *, redis: redis.Redis | None) -> TurkcellEsirketProvider:
@@ -181,17 +175,17 @@ class TurkcellEsirketProvider(BaseProvider):
     def close(self) -> None:
         self.http.close()
 
-    # --- routing: GİB registered-user list --------------------------------------------
+    # --- routing: GİB registered-user list (cached for at most a day) -------------------
 
     def route(self, order: Order) -> DocumentRoute:
         buyer = order.buyer
         if buyer.kind is not BuyerKind.COMPANY:
             # The anonymous consumer and private persons are never e-Fatura users: no call.
             return DocumentRoute(DocumentType.E_ARSIV)
-        entry = self._directory_entry(buyer.tax_id)
-        aliases: list[str] = entry["aliases"]
-        if not entry["registered"]:
+        user = self.directory.lookup(buyer.tax_id)
+        if not user.registered:
             return DocumentRoute(DocumentType.E_ARSIV)
+        aliases = user.aliases
         if not aliases:
             raise PermanentError(
                 f"{mask(buyer.tax_id)} is a registered e-Fatura user "
@@ -202,42 +196,6 @@ class TurkcellEsirketProvider(BaseProvider):
         # The shop's hint wins when GİB lists it (a company may have several boxes).
         alias = buyer.efatura_alias if buyer.efatura_alias in aliases else aliases[0]
         return DocumentRoute(DocumentType.E_FATURA, alias)
-
-    def _directory_key(self, identifier: str) -> str:
-        return f"{self.namespace}turkcell:gibuser:{identifier}"
-
-    def _directory_entry(self, identifier: str) -> dict[str, Any]:
-        cached = self._cached_directory(identifier)
-        if cached is not None:
-            return cached
-        entry: dict[str, Any] = {"registered": False, "aliases": []}
-        try:
-            self.http.request(
-                "GET", self._service(paths.GIBUSER_ISUSER), operation="gibuser.isuser",
-                params={"identifier": identifier, "appType": 1},
-            )
-            entry["registered"] = True
-        except PermanentError as exc:
-            if not _is_not_found(exc):
-                raise
-        if entry["registered"]:
-            users = self._get(self._service(paths.GIBUSER_GETUSER), "gibuser.getuser", identifier=identifier)
-            entry["aliases"] = [u["alias"] for u in users if isinstance(u, dict) and u.get("alias")]
-        self._store_directory(identifier, entry)
-        return entry
-
-    def _cached_directory(self, identifier: str) -> dict[str, Any] | None:
-        if self.redis is not None:
-            raw = self.redis.get(self._directory_key(identifier))
-            return json.loads(raw) if raw else None
-        item = self._directory.get(identifier)
-        return item[1] if item and item[0] > time.monotonic() else None
-
-    def _store_directory(self, identifier: str, entry: dict[str, Any]) -> None:
-        if self.redis is not None:
-            self.redis.set(self._directory_key(identifier), json.dumps(entry), ex=DIRECTORY_TTL_S)
-        else:
-            self._directory[identifier] = (time.monotonic() + DIRECTORY_TTL_S, entry)
 
     # --- customer (cari) ----------------------------------------------------------------
 

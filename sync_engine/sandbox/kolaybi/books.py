@@ -59,7 +59,8 @@ class Books:
             self.invoices: dict[int, Invoice] = {}
             self.proformas: dict[int, Proforma] = {}
             self._ids = {kind: itertools.count(start) for kind, start in _ID_START.items()}
-            self.accounts[DEFAULT_API_KEY] = Account(DEFAULT_API_KEY, DEFAULT_CHANNEL, DEFAULT_COMPANY_ID)
+            seeded = Account(DEFAULT_API_KEY, DEFAULT_CHANNEL, DEFAULT_COMPANY_ID)
+            self.accounts[DEFAULT_API_KEY] = seeded
 
     def add_account(self, api_key: str, channel: str, *, serial_prefix: str = "KOL") -> Account:
         with self.lock:

@@ -22,7 +22,9 @@ from sync_engine.sandbox.kolaybi import fields
 from sync_engine.sandbox.kolaybi.books import NAME, Books, paginate
 from sync_engine.sandbox.kolaybi.records import Account, Address, Associate, Product
 
-ADDRESS_TYPES = frozenset({"delivery", "invoice", "shipment", "stock", "company", "associate", "other"})
+ADDRESS_TYPES = frozenset(
+    {"delivery", "invoice", "shipment", "stock", "company", "associate", "other"}
+)
 PRODUCT_TYPES = frozenset({"good", "service"})
 _ADDRESS_FIELDS = ("address", "city", "district", "country", "address_type", "postal_code")
 _ASSOCIATE_FIELDS = (
@@ -42,7 +44,9 @@ def _address_values(form: Mapping[str, Any], where: str) -> dict[str, Any]:
         "city": fields.text(form, "city", required=True, max_len=100, where=where),
         "district": fields.text(form, "district", required=True, max_len=100, where=where),
         "country": fields.text(form, "country", max_len=100, where=where) or "Türkiye",
-        "address_type": fields.choice(form, "address_type", ADDRESS_TYPES, where=where) or "invoice",
+        "address_type": (
+            fields.choice(form, "address_type", ADDRESS_TYPES, where=where) or "invoice"
+        ),
         "postal_code": fields.text(form, "postal_code", max_len=20, where=where),
     }
 
@@ -111,7 +115,9 @@ def create_associate(books: Books, account: Account, form: Mapping[str, Any]) ->
         email=email, phone=phone, created_at=books.now_iso(),
     )
     for values in addresses:
-        associate.addresses.append(Address(id=books.next_id("address"), associate_id=associate.id, **values))
+        associate.addresses.append(
+            Address(id=books.next_id("address"), associate_id=associate.id, **values)
+        )
     books.associates[associate.id] = associate
     key = f"{identity_no}:{code}" if code else identity_no
     books.state.ledger.record(
@@ -123,8 +129,10 @@ def create_associate(books: Books, account: Account, form: Mapping[str, Any]) ->
 
 def create_address(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
     fields.reject_unknown(form, ("associate_id", *_ADDRESS_FIELDS))
-    associate = books.associate(account, fields.integer(form, "associate_id", required=True), "associate_id")
-    address = Address(id=books.next_id("address"), associate_id=associate.id, **_address_values(form, ""))
+    associate_id = fields.integer(form, "associate_id", required=True)
+    associate = books.associate(account, associate_id, "associate_id")
+    values = _address_values(form, "")
+    address = Address(id=books.next_id("address"), associate_id=associate.id, **values)
     associate.addresses.append(address)
     books.state.ledger.record(NAME, "address_created", str(address.id), associate_id=associate.id)
     return 200, {"success": True, "data": address.as_json()}
@@ -168,5 +176,7 @@ def create_product(books: Books, account: Account, form: Mapping[str, Any]) -> A
         created_at=books.now_iso(),
     )
     books.products[product.id] = product
-    books.state.ledger.record(NAME, "product_created", code or str(product.id), product_id=product.id)
+    books.state.ledger.record(
+        NAME, "product_created", code or str(product.id), product_id=product.id
+    )
     return 200, {"success": True, "data": product.as_json()}

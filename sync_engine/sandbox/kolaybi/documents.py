@@ -60,7 +60,9 @@ PAYMENT_TYPES = frozenset({"credit-card", "bank-transfer", "pay-at-door", "payme
 MAX_CORRECTION = Decimal("1.00")
 VAT_REFORM = date(2023, 7, 10)  # 8 % and 18 % became 10 % and 20 %
 _SERIES = re.compile(r"[A-Z0-9]{3}")
-_ITEM_FIELDS = ("product_id", "quantity", "unit_price", "vat_rate", "description", "discount_amount")
+_ITEM_FIELDS = (
+    "product_id", "quantity", "unit_price", "vat_rate", "description", "discount_amount"
+)
 _INVOICE_FIELDS = (
     "contact_id", "address_id", "order_date", "currency", "items", "serial_no", "due_date",
     "description", "receiver_email", "type", "subtotal_correction_amount", "exchange_rate",
@@ -79,11 +81,16 @@ def _items(books: Books, account: Account, form: Mapping[str, Any]) -> list[Item
     for i, record in enumerate(fields.records(form, "items", required=True)):
         where = f"items.{i}."
         fields.reject_unknown(record, _ITEM_FIELDS, f"items[{i}]: ")
-        product = books.product(account, fields.integer(record, "product_id", required=True, where=where), f"{where}product_id")
+        product_id = fields.integer(record, "product_id", required=True, where=where)
+        product = books.product(account, product_id, f"{where}product_id")
         quantity = fields.decimal(record, "quantity", required=True, places=8, where=where)
-        unit_price = fields.decimal(record, "unit_price", required=True, places=8, minimum=ZERO, where=where)
+        unit_price = fields.decimal(
+            record, "unit_price", required=True, places=8, minimum=ZERO, where=where
+        )
         rate = fields.vat_rate(record, "vat_rate", required=True, where=where)
-        discount = fields.decimal(record, "discount_amount", places=2, minimum=ZERO, where=where) or ZERO
+        discount = fields.decimal(
+            record, "discount_amount", places=2, minimum=ZERO, where=where
+        ) or ZERO
         assert quantity is not None and unit_price is not None and rate is not None
         if quantity <= 0:
             raise fields.invalid(f"{where}quantity must be greater than 0")
@@ -98,11 +105,14 @@ def _items(books: Books, account: Account, form: Mapping[str, Any]) -> list[Item
 
 
 def _party(books: Books, account: Account, form: Mapping[str, Any]) -> tuple[Associate, Address]:
-    associate = books.associate(account, fields.integer(form, "contact_id", required=True), "contact_id")
+    contact_id = fields.integer(form, "contact_id", required=True)
+    associate = books.associate(account, contact_id, "contact_id")
     address_id = fields.integer(form, "address_id", required=True)
     address = next((a for a in associate.addresses if a.id == address_id), None)
     if address is None:
-        raise fields.invalid(f"address_id: address {address_id} does not belong to associate {associate.id}")
+        raise fields.invalid(
+            f"address_id: address {address_id} does not belong to associate {associate.id}"
+        )
     return associate, address
 
 
@@ -122,14 +132,18 @@ def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
     if shipment is not None:
         w = "internet_sale_shipment."
         fields.reject_unknown(
-            shipment, ("carrier_company", "carrier_person", "carrier_company_tax_number", "carrier_date"), w
+            shipment,
+            ("carrier_company", "carrier_person", "carrier_company_tax_number", "carrier_date"),
+            w,
         )
         company = fields.text(shipment, "carrier_company", where=w)
         person = fields.text(shipment, "carrier_person", where=w)
         if not company and not person:
             raise fields.invalid(f"{w}carrier_company or {w}carrier_person is required")
         if company:
-            vkn = fields.text(shipment, "carrier_company_tax_number", required=True, max_len=11, where=w) or ""
+            vkn = fields.text(
+                shipment, "carrier_company_tax_number", required=True, max_len=11, where=w
+            ) or ""
             if not vkn.isdigit() or len(vkn) not in (10, 11):
                 raise fields.invalid(f"{w}carrier_company_tax_number must be 10 or 11 digits")
         fields.loose_date(shipment, "carrier_date", required=True, where=w)
@@ -155,7 +169,9 @@ def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> A
     order_reference = fields.mapping(form, "order_reference")
     if order_reference is not None:
         fields.reject_unknown(order_reference, ("serial_no", "issue_date"), "order_reference.")
-        fields.text(order_reference, "serial_no", required=True, max_len=100, where="order_reference.")
+        fields.text(
+            order_reference, "serial_no", required=True, max_len=100, where="order_reference."
+        )
         fields.loose_date(order_reference, "issue_date", where="order_reference.")
     sale, shipment = _internet_sale(form)
     # Accepted for foreign-currency invoices; not modelled further (we only send TRY).
@@ -225,7 +241,9 @@ def _document_id(form: Mapping[str, Any]) -> int:
 def create_e_document(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
     inv = books.invoice(account, _document_id(form))
     if inv.uuid is not None:
-        raise fields.invalid(f"Fatura zaten GİB'e gönderildi (uuid {inv.uuid}); tekrar gönderilemez")
+        raise fields.invalid(
+            f"Fatura zaten GİB'e gönderildi (uuid {inv.uuid}); tekrar gönderilemez"
+        )
     if inv.status != READY:
         raise fields.invalid(f"Fatura durumu 'ready_to_send' olmalı (şu an: {inv.status})")
     if not inv.receiver_email:
@@ -240,7 +258,8 @@ def create_e_document(books: Books, account: Account, form: Mapping[str, Any]) -
             "kullanılamaz, fatura e-Arşiv olarak gönderilmeli (document_scenario göndermeyin)"
         )
     prefix = inv.serial_no or account.serial_prefix
-    inv.no = books.state.numbering.next(books.numbering_account(account), prefix, inv.order_date.year)
+    numbering = books.state.numbering
+    inv.no = numbering.next(books.numbering_account(account), prefix, inv.order_date.year)
     inv.uuid = str(uuid.uuid4())
     inv.e_document_type = E_INVOICE if aliases else E_ARCHIVE
     inv.status = SENT
@@ -262,7 +281,8 @@ def cancel_e_document(books: Books, account: Account, form: Mapping[str, Any]) -
         raise fields.invalid(f"Yalnızca gönderilmiş e-Arşiv iptal edilebilir (şu an: {inv.status})")
     inv.status = CANCELLED
     books.state.ledger.record(NAME, "cancel", str(inv.id), uuid=inv.uuid, no=inv.no)
-    return 200, {"success": True, "data": {"document_id": inv.id, "uuid": inv.uuid, "status": CANCELLED}}
+    data = {"document_id": inv.id, "uuid": inv.uuid, "status": CANCELLED}
+    return 200, {"success": True, "data": data}
 
 
 def create_proforma(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
@@ -286,6 +306,8 @@ def create_proforma(books: Books, account: Account, form: Mapping[str, Any]) -> 
         items=items, created_at=books.now_iso(),
     )
     books.proformas[proforma.id] = proforma
-    books.state.ledger.record(NAME, "proforma_created", proforma.document_id, proforma_id=proforma.id)
+    books.state.ledger.record(
+        NAME, "proforma_created", proforma.document_id, proforma_id=proforma.id
+    )
     # The document's success answer has no "success" key: only "data".
     return 200, {"data": proforma.as_json()}

@@ -66,7 +66,9 @@ def text(
     return value
 
 
-def integer(form: Mapping[str, Any], key: str, *, required: bool = False, where: str = "") -> int | None:
+def integer(
+    form: Mapping[str, Any], key: str, *, required: bool = False, where: str = ""
+) -> int | None:
     value = text(form, key, required=required, where=where)
     if value is None:
         return None
@@ -105,7 +107,9 @@ def boolean(form: Mapping[str, Any], key: str, *, default: bool, where: str = ""
     return _BOOL[value]
 
 
-def iso_date(form: Mapping[str, Any], key: str, *, required: bool = False, where: str = "") -> date | None:
+def iso_date(
+    form: Mapping[str, Any], key: str, *, required: bool = False, where: str = ""
+) -> date | None:
     value = text(form, key, required=required, where=where)
     if value is None:
         return None
@@ -117,7 +121,9 @@ def iso_date(form: Mapping[str, Any], key: str, *, required: bool = False, where
         raise invalid(f"{where}{key} does not match the format Y-m-d") from None
 
 
-def loose_date(form: Mapping[str, Any], key: str, *, required: bool = False, where: str = "") -> str | None:
+def loose_date(
+    form: Mapping[str, Any], key: str, *, required: bool = False, where: str = ""
+) -> str | None:
     """Laravel's `date` rule (anything strtotime reads); we accept ISO dates and date-times."""
     value = text(form, key, required=required, where=where)
     if value is None:
@@ -135,16 +141,21 @@ def choice(
 ) -> str | None:
     value = text(form, key, required=required, where=where)
     if value is not None and value not in allowed:
-        raise invalid(f"{where}the selected {key} is invalid ({value!r}; allowed: {', '.join(sorted(allowed))})")
+        options = ", ".join(sorted(allowed))
+        raise invalid(f"{where}the selected {key} is invalid ({value!r}; allowed: {options})")
     return value
 
 
-def vat_rate(form: Mapping[str, Any], key: str, *, required: bool = False, where: str = "") -> int | None:
+def vat_rate(
+    form: Mapping[str, Any], key: str, *, required: bool = False, where: str = ""
+) -> int | None:
     value = text(form, key, required=required, where=where)
     if value is None:
         return None
     if not value.isdigit() or int(value) not in VAT_RATES:
-        raise invalid(f"{where}the selected {key} is invalid ({value!r}; allowed: 0, 1, 8, 10, 18, 20)")
+        raise invalid(
+            f"{where}the selected {key} is invalid ({value!r}; allowed: 0, 1, 8, 10, 18, 20)"
+        )
     return int(value)
 
 
@@ -155,7 +166,9 @@ def email(form: Mapping[str, Any], key: str, *, where: str = "") -> str | None:
     return value
 
 
-def url(form: Mapping[str, Any], key: str, *, required: bool = False, where: str = "") -> str | None:
+def url(
+    form: Mapping[str, Any], key: str, *, required: bool = False, where: str = ""
+) -> str | None:
     value = text(form, key, required=required, max_len=500, where=where)
     if value is not None and not _URL.match(value):
         raise invalid(f"{where}{key} must be a valid URL")

@@ -129,7 +129,8 @@ class Product:
         return {
             "id": self.id, "name": self.name, "code": self.code, "barcode": self.barcode,
             "description": self.description, "product_type": self.product_type,
-            "vat_rate": self.vat_rate, "price": money(self.price) if self.price is not None else None,
+            "vat_rate": self.vat_rate,
+            "price": money(self.price) if self.price is not None else None,
             "price_currency": self.price_currency, "created_at": self.created_at,
         }
 

@@ -161,7 +161,8 @@ class KolayBiSimulator:
             raise Refusal(401, f"api_key is not authorised for channel {channel!r}")
         value = "kb_" + secrets.token_hex(20)
         # Assumed: the answer carries no expiry; the token lives 24 h (DESIGN §6).
-        self.books.tokens[value] = Token(value, account, channel, self.state.clock.now() + TOKEN_LIFETIME)
+        expires_at = self.state.clock.now() + TOKEN_LIFETIME
+        self.books.tokens[value] = Token(value, account, channel, expires_at)
         self.books.tokens_issued += 1
         return 200, {"success": True, "data": value}
 
@@ -174,7 +175,9 @@ class KolayBiSimulator:
         async def access_token(request: Request) -> Response:
             body = await _read_token_body(request)
             headers = request.headers
-            return await run_in_threadpool(self._guard, "access_token", lambda: self._issue_token(headers, body))
+            return await run_in_threadpool(
+                self._guard, "access_token", lambda: self._issue_token(headers, body)
+            )
 
         @r.get(V1 + "/associates")
         async def associates_search(request: Request) -> Response:
@@ -204,12 +207,16 @@ class KolayBiSimulator:
         @r.post(V1 + "/invoices/e-document/create")
         async def e_document_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("e_document_create", request, form, documents.create_e_document)
+            return await self._serve(
+                "e_document_create", request, form, documents.create_e_document
+            )
 
         @r.post(V1 + "/invoices/e-document/cancel")
         async def e_document_cancel(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("e_document_cancel", request, form, documents.cancel_e_document)
+            return await self._serve(
+                "e_document_cancel", request, form, documents.cancel_e_document
+            )
 
         @r.get(V1 + "/invoices")
         async def invoices_list(request: Request) -> Response:
@@ -231,7 +238,9 @@ class KolayBiSimulator:
         async def invoices_delete(request: Request, document_id: str) -> Response:
             return await self._serve(
                 "invoices_delete", request, None,
-                lambda books, account, _: documents.delete_invoice(books, account, _id(document_id)),
+                lambda books, account, _: documents.delete_invoice(
+                    books, account, _id(document_id)
+                ),
             )
 
         @r.post(V1 + "/proformas")

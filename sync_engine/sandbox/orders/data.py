@@ -69,7 +69,7 @@ COMPANY_SUFFIXES = (
 # titles the demo shows. Only VKNs that pass the checksum are used (spec.EFATURA_COMPANIES).
 EFATURA_COMPANIES = (
     ("1234567890", "Örnek Teknoloji A.Ş.", "Büyük Mükellefler"),
-    ("9876543210", "Anadolu Gıda Ltd. Şti.", "Kozyatağı"),
+    ("9876543217", "Anadolu Gıda Ltd. Şti.", "Kozyatağı"),
 )
 
 GATEWAYS = (

@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sync_engine.domain import ANONYMOUS_TCKN, is_valid_tckn, is_valid_vkn
+from sync_engine.sandbox.core import GibDirectory
 from sync_engine.sandbox.orders import data
 
 # Turkey has kept UTC+03:00 all year since 2016; shops there stamp orders with it.
@@ -46,10 +47,13 @@ def generate_vkn(rng: random.Random) -> str:
             return number
 
 
-# The sandbox's GİB directory seeds two "registered" VKNs, but 9876543210 fails the VKN
-# checksum (the valid twin is 9876543217), so an order carrying it would never be
-# invoiceable. Only the ones that pass are offered as e-Fatura buyers.
-EFATURA_COMPANIES = tuple(c for c in data.EFATURA_COMPANIES if is_valid_vkn(c[0]))
+# e-Fatura buyers must be registered in the sandbox's GİB directory (core.GibDirectory) and
+# pass the VKN checksum, or their orders could never be invoiced; a seed that drifts from
+# that (it once held 9876543210, which fails the checksum) drops out here instead.
+_GIB = GibDirectory()
+EFATURA_COMPANIES = tuple(
+    c for c in data.EFATURA_COMPANIES if is_valid_vkn(c[0]) and _GIB.is_registered(c[0])
+)
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,8 @@ from typing import Any
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.turkcell.common import NAME, Refusal, ettn as check_ettn, integer, iso, require_object, text, timestamp
-from sync_engine.sandbox.turkcell.invoices import (
-    APPROVED,
-    CANCELLED,
-    E_ARSIV,
-    E_FATURA,
-    PREFIX,
-    Invoice,
-    InvoiceBook,
-    check_archive_info,
-    check_payment_means,
-)
+from sync_engine.sandbox.turkcell.invoice_checks import PREFIX, check_archive_info, check_payment_means
+from sync_engine.sandbox.turkcell.invoices import APPROVED, CANCELLED, E_ARSIV, E_FATURA, Invoice, InvoiceBook
 
 SEND = 20
 EARCHIVE, OUTBOX = "earchive", "outbox"

@@ -1,0 +1,3 @@
+from sync_engine.cli import app
+
+app()
