@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery.schedules import crontab
 
-SWEEP_INTERVAL_S = 60.0
+from sync_engine.config import get_settings
+
+SWEEP_INTERVAL_S = get_settings().sweep_interval_s
 
 BEAT_SCHEDULE = {
     # Re-enqueue jobs whose next attempt is due and whose lease has expired: a lost message,

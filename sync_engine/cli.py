@@ -25,7 +25,8 @@ events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 
-console = Console()
+# Tables of jobs are wide: do not squeeze them to 80 columns when output is not a terminal.
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 def _sessions():  # noqa: ANN202
@@ -107,12 +108,29 @@ def sandbox(
     from sync_engine.sandbox.app import Sandbox
     from sync_engine.sandbox.core import FaultRule
 
+    from sync_engine.sandbox.credentials import configure_sandbox
+
     sb = Sandbox(seed=seed)
+    configure_sandbox(sb)
     sb.state.faults.base_latency_ms = latency_ms
     for spec in faults or []:
         sb.state.faults.add(FaultRule.parse(spec))
     console.print(f"sandbox on http://{host}:{port} — simulators: {', '.join(sb.simulators)}")
     uvicorn.run(sb.build_app(), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every job to finish.")] = 180.0,
+    sandbox_port: Annotated[int, typer.Option(help="Sandbox port (a free one if taken).")] = 8900,
+    web_port: Annotated[int, typer.Option(help="Web port (a free one if taken).")] = 8000,
+    redis_url: Annotated[str, typer.Option(help="Redis for the demo (its own database number; flushed).")] = "redis://127.0.0.1:6379/9",
+) -> None:
+    """Run the whole product against the sandbox: signed webhooks in, invoices at GİB out."""
+    from sync_engine.demo import run_demo
+
+    result = run_demo(timeout_s=timeout, sandbox_port=sandbox_port, web_port=web_port, redis_url=redis_url, console=console)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 # -- jobs ------------------------------------------------------------------------------------
@@ -196,6 +214,65 @@ def jobs_retry(
             raise typer.Exit(1) from exc
     queued = enqueue(job_id)
     console.print(f"job {job_id} queued" + ("" if queued else " (broker down: the sweeper will pick it up)"))
+
+
+@events_app.command("list")
+def events_list(
+    store: Annotated[Optional[str], typer.Option(help="Filter by store id.")] = None,
+    status: Annotated[Optional[str], typer.Option(help="accepted, duplicate, ignored, needs_attention, rejected.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 50,
+) -> None:
+    """List stored inbound events, newest first."""
+    from sync_engine.store.repositories import EventRepository
+
+    with _sessions()() as session:
+        events = EventRepository(session).list(store_id=store, status=status, limit=limit)
+        table = Table("id", "store", "platform", "topic", "source", "status", "job", "reason")
+        for e in events:
+            table.add_row(str(e.id), e.store_id, e.platform, e.topic or "", e.source, e.status,
+                          str(e.job_id or ""), (e.reason or "")[:70])
+    console.print(table)
+
+
+@events_app.command("replay")
+def events_replay(
+    event_ids: Annotated[Optional[list[int]], typer.Argument(help="Event ids; default: every event matching the filters.")] = None,
+    store: Annotated[Optional[str], typer.Option(help="Only this store's events.")] = None,
+    status: Annotated[Optional[str], typer.Option(help="Only events in this status (e.g. needs_attention, rejected).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events.")] = 1000,
+) -> None:
+    """Re-run stored events through normalisation and job creation (e.g. after fixing a
+    mapping, or a shop added a missing VKN). Jobs are never duplicated: one per order."""
+    from sync_engine.config import get_settings, load_stores
+    from sync_engine.ingest import replay
+    from sync_engine.platforms.base import get_platform
+    from sync_engine.store.repositories import EventRepository
+    from workers.tasks import enqueue
+
+    stores = load_stores(get_settings().stores_file)
+    results: list[tuple[int, str, str]] = []
+    to_enqueue: list[int] = []
+    with _sessions()() as session:
+        repo = EventRepository(session)
+        events = [repo.get(i) for i in event_ids] if event_ids else repo.list(store_id=store, status=status, limit=limit)
+        for event in events:
+            if event is None:
+                continue
+            if event.store_id not in stores:
+                results.append((event.id, "skipped", f"store {event.store_id} is not configured"))
+                continue
+            result = replay(session, event, store=stores[event.store_id], adapter=get_platform(event.platform), now=datetime.now(UTC))
+            session.commit()
+            results.append((event.id, result.status, result.reason or ""))
+            if result.enqueue and result.job_id is not None:
+                to_enqueue.append(result.job_id)
+    for job_id in to_enqueue:
+        enqueue(job_id)
+    table = Table("event", "result", "reason")
+    for row in results:
+        table.add_row(str(row[0]), row[1], row[2][:80])
+    console.print(table)
+    console.print(f"{len(results)} event(s) replayed, {len(to_enqueue)} job(s) queued")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     retry_cap_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 600.0
     max_attempts: Annotated[int, Field(ge=1)] = 8
     lease_ttl_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 300.0
+    # How often beat runs the sweeper; a lost wake-up call delays a job by at most this.
+    sweep_interval_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 60.0
 
     @field_validator("log_format", mode="before")
     @classmethod

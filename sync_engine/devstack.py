@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +98,11 @@ class DevStack:
         env.update(self.extra_env)
         return env
 
-    def prepare(self) -> None:
+    def prepare(self, transform: Callable[[str], str] | None = None) -> None:
+        """Write the stores file; ``transform`` edits its text (tests shorten timeouts)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.stores_file.write_text(stores_toml(self.sandbox_url), encoding="utf-8")
+        text = stores_toml(self.sandbox_url)
+        self.stores_file.write_text(transform(text) if transform else text, encoding="utf-8")
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
@@ -126,6 +129,14 @@ class DevStack:
 
     def start_beat(self) -> subprocess.Popen[bytes]:
         return self._spawn("beat", ["beat", "--schedule-file", str(self.workdir / "celerybeat-schedule")])
+
+    def dead(self) -> list[str]:
+        """Names of started processes that have exited."""
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        path = self.workdir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.processes.pop(name)

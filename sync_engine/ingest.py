@@ -153,3 +153,18 @@ def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:
         and job.step_customer == "pending"
         and job.step_invoice == "pending"
     )
+
+
+def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter, now: datetime) -> IngestResult:
+    """Re-run a stored event (after fixing a mapping, or once the shop sent the missing VKN):
+    parse its raw body again and act on it as if it had just arrived. The signature was
+    checked when it was stored. Does not commit."""
+    headers = dict(event.headers or {})
+    try:
+        parsed = adapter.parse(headers, bytes(event.raw_body), store.id)
+    except MalformedPayload as exc:
+        EventRepository(session).set_status(event.id, "rejected", str(exc)[:2000], None)
+        return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {exc}")
+    if parsed.kind is EventKind.PING:
+        return IngestResult(200, "ping", event_id=event.id)
+    return _act(session, event, parsed, store=store, now=now)

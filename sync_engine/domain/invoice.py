@@ -4,16 +4,19 @@ The rule, per VAT rate (a "VAT group"), so that every rate's total is exact as w
 grand total:
 
 * VAT-inclusive shop prices: the group's gross G is the sum of its lines' paid amounts
-  (quantity × unit price − discount, each rounded to kuruş). Net N = round(G / (1 + r))
-  half-up, VAT V = G − N. N is spread over the group's lines by largest remainder and each
-  line's VAT is its gross minus its net, so lines, groups and the grand total all agree.
+  (quantity × unit price − discount, each rounded to kuruş). VAT V = round(G × r / (1 + r))
+  half-up and net N = G − V — the tax is the rounded figure, as shops (Shopify) and
+  Turkish practice compute KDV out of a KDV-inclusive price. N is spread over the group's
+  lines by largest remainder and each line's VAT is its gross minus its net, so lines,
+  groups and the grand total all agree.
 * VAT-exclusive shop prices: N is the sum of the line nets; V is the VAT the shop reported
   for the rate (shops round tax their own way), else round(N × r). V is spread over the
   lines by largest remainder.
 
 Example (inclusive, 20 %): two lines of 99.99 and 0.01 paid → G = 100.00,
-N = round(100.00 / 1.20) = round(83.3333) = 83.33, V = 16.67; net split 83.32 / 0.01 by
-largest remainder, line VAT 16.67 / 0.00. Invoice total 100.00 = paid.
+V = round(100.00 × 20 / 120) = round(16.6667) = 16.67, N = 83.33; net split 83.32 / 0.01
+by largest remainder, line VAT 16.67 / 0.00. Invoice total 100.00 = paid. A half-kuruş tie
+(G = 39.99: V = 6.665) rounds the VAT up: V = 6.67, N = 33.32.
 """
 
 from __future__ import annotations
@@ -129,8 +132,8 @@ def compute_invoice(order: Order) -> ComputedInvoice:
         paid = [amounts[i][1] for i in idx]
         if order.prices_include_vat:
             gross = sum(paid, ZERO)
-            net = round_kurus(gross * HUNDRED / (HUNDRED + rate))
-            vat = gross - net
+            vat = round_kurus(gross * rate / (HUNDRED + rate))
+            net = gross - vat
             for i, part in zip(idx, allocate(net, paid), strict=True):
                 nets[i] = part
                 vats[i] = amounts[i][1] - part

@@ -78,7 +78,8 @@ class CachedTokenAuth(httpx.Auth):
 
     ``token_request`` builds the request to the token endpoint; ``parse_token`` reads the
     provider's answer. The token request is yielded through the same client (httpx's own
-    pattern for auth flows that need I/O), so it shares timeouts and transport.
+    pattern for auth flows that need I/O), so it shares the transport; the original request's
+    timeouts are copied onto it.
     """
 
     requires_response_body = True
@@ -102,8 +103,13 @@ class CachedTokenAuth(httpx.Auth):
         self.header = header
         self.scheme = scheme
 
-    def _fetch(self) -> Generator[httpx.Request, httpx.Response, str]:
-        response = yield self.token_request()
+    def _fetch(self, original: httpx.Request) -> Generator[httpx.Request, httpx.Response, str]:
+        token_request = self.token_request()
+        # httpx applies the client's timeouts only to requests the client built itself: copy
+        # them, or a stalled token endpoint would hang the worker forever.
+        if "timeout" in original.extensions and "timeout" not in token_request.extensions:
+            token_request.extensions["timeout"] = original.extensions["timeout"]
+        response = yield token_request
         error = classify_response(
             response, provider=self.provider, endpoint="token", message=_token_message(response)
         )
@@ -125,12 +131,12 @@ class CachedTokenAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.cache.get(self.cache_key)
         if token is None:
-            token = yield from self._fetch()
+            token = yield from self._fetch(request)
         request.headers[self.header] = f"{self.scheme} {token}"
         response = yield request
         if response.status_code == 401:
             self.cache.invalidate(self.cache_key, token)
-            token = yield from self._fetch()
+            token = yield from self._fetch(request)
             request.headers[self.header] = f"{self.scheme} {token}"
             yield request
 

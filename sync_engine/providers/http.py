@@ -163,6 +163,10 @@ class ProviderHttp:
         except httpx.HTTPError as exc:
             error = transport_error(exc, provider=self.provider, endpoint=operation)
             error.__cause__ = exc
+        except ProviderError as exc:
+            # Raised inside the auth flow (the token endpoint refused or failed): it is a
+            # provider call like any other and gets its attempt row.
+            error = exc
         duration_ms = int((time.perf_counter() - t0) * 1000)
         if (
             isinstance(error, TransientError)

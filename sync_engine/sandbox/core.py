@@ -128,6 +128,7 @@ class FaultMode(StrEnum):
     AFTER_STALL = "after_stall"  # do the effect, then stall past the client's timeout
     RATE_429 = "rate_429"  # refuse with 429 and Retry-After, no effect
     LATENCY = "latency"  # add latency, then behave normally
+    REFUSE_422 = "refuse_422"  # a business-rule refusal (validation error), no effect
 
 
 @dataclass
@@ -301,6 +302,8 @@ class SandboxState:
         fault = next((r for r in rules if r.mode is not FaultMode.LATENCY), None)
         if fault is not None and fault.mode is FaultMode.BEFORE_500:
             return error(500, "Internal Server Error (injected)")
+        if fault is not None and fault.mode is FaultMode.REFUSE_422:
+            return error(422, "refused by an injected business rule")
         if fault is not None and fault.mode is FaultMode.RATE_429:
             response = error(429, "Too Many Requests (injected)")
             response.headers["Retry-After"] = str(int(fault.retry_after_s))

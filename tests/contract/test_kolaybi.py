@@ -46,7 +46,8 @@ PERSON = Buyer(kind=BuyerKind.PERSON, tax_id="12345678950", first_name="Ayşe", 
 COMPANY = Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
                 tax_office="Kadıköy", email="muhasebe@ornek.com.tr", address=ADDRESS)
 LINES = (
-    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20", discount="29.98"),
+    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20",
+                discount="29.98"),
     InvoiceLine(name="El Yapımı Sabun", quantity="3", unit_price="45.00", vat_rate="10"),
     InvoiceLine(sku="KITAP-7", name="Roman", quantity="1", unit_price="120.00", vat_rate="1"),
     InvoiceLine(name="Standart Kargo", quantity="1", unit_price="39.90", vat_rate="20", kind=LineKind.SHIPPING),
@@ -149,7 +150,8 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert set(customer.extra) == {"address_id"}
     ref = provider.create_invoice(req, customer)
     stored = kolaybi_invoice(sim, ref.invoice_id)
-    assert (stored["total_amount"], stored["status"], stored["description"]) == (564.72, "ready_to_send", req.reference)
+    assert (stored["total_amount"], stored["status"], stored["description"]) == (
+        564.72, "ready_to_send", req.reference)
     assert (stored["contact_id"], stored["address_id"]) == (int(customer.customer_id), customer.extra["address_id"])
     assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
 
@@ -165,7 +167,8 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert found is not None
     assert (found.invoice_id, found.ettn, found.invoice_number) == (ref.invoice_id, sent.gib_uuid, "DMS2024000000001")
     listed = list(provider.list_invoices(date(2024, 5, 1), date(2024, 5, 31)))
-    assert [(r.invoice_id, r.order_ref, r.total, r.sent) for r in listed] == [(ref.invoice_id, req.reference, Decimal("564.72"), True)]
+    assert [(r.invoice_id, r.order_ref, r.total, r.sent) for r in listed] == [
+        (ref.invoice_id, req.reference, Decimal("564.72"), True)]
 
     provider.cancel_invoice(req, ref)
     assert provider.e_document_state(req, ref).state is SendState.CANCELLED
@@ -176,7 +179,9 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert sandbox.state.violations.list() == []
 
 
-def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(provider: KolayBiProvider, sandbox: Sandbox) -> None:
+def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(
+    provider: KolayBiProvider, sandbox: Sandbox
+) -> None:
     req = make_request(COMPANY)
     ref = provider.create_invoice(req, provider.upsert_customer(req.order))
     assert provider.send_e_document(req, ref).state is SendState.IN_PROGRESS
@@ -201,6 +206,17 @@ def test_anonymous_buyers_get_one_cari_each(provider: KolayBiProvider, sandbox: 
     assert sandbox.state.violations.list() == []
 
 
+def test_the_correction_makes_kolaybis_total_the_paid_total(provider: KolayBiProvider, sim: KolayBiSimulator) -> None:
+    # KolayBi rounds VAT per item (3 × 0.17); our per-rate VAT is 0.52: +0.01 corrects it.
+    lines = tuple(
+        InvoiceLine(sku=f"S{i}", name=f"Şeker {i}", quantity="1", unit_price="1.03", vat_rate="20")
+        for i in range(3)
+    )
+    req = make_request(lines=lines, paid="3.09")
+    stored = kolaybi_invoice(sim, provider.create_invoice(req, provider.upsert_customer(req.order)).invoice_id)
+    assert (stored["vat_amount"], stored["subtotal_correction_amount"], stored["total_amount"]) == (0.51, 0.01, 3.09)
+
+
 # --- idempotency ---------------------------------------------------------------------------
 
 
@@ -214,11 +230,12 @@ def test_twice_is_once(provider: KolayBiProvider, sandbox: Sandbox) -> None:
     provider.create_invoice(make_request(order_id="5012399"), customer)
     assert sandbox.ledger.count("kolaybi", "cari_created") == 1
     assert sandbox.ledger.count("kolaybi", "invoice_created") == 2
-    assert sandbox.ledger.per_key("kolaybi", "product_created") == {"KUPA-01": 1, "SE-FAFE69536760": 1, "KITAP-7": 1, "KARGO": 1}
+    assert sandbox.ledger.per_key("kolaybi", "product_created") == {
+        "KUPA-01": 1, "SE-FAFE69536760": 1, "KITAP-7": 1, "KARGO": 1}
     assert sandbox.state.violations.list() == []
 
 
-def test_returning_buyer_with_a_new_address(provider: KolayBiProvider, sandbox: Sandbox, sim: KolayBiSimulator) -> None:
+def test_returning_buyer_with_a_new_address(provider: KolayBiProvider, sandbox: Sandbox) -> None:
     first = provider.upsert_customer(make_request().order)
     moved = PERSON.model_copy(update={"address": Address(line1="Bağdat Cad. 5", district="Maltepe", city="İstanbul")})
     second = provider.upsert_customer(make_request(moved, "5012350").order)
@@ -244,7 +261,8 @@ def test_list_invoices_pages_through_the_window(provider: KolayBiProvider) -> No
         req = make_request(order_id=f"50124{n:02d}", issue=date(2024, 5, day))
         provider.create_invoice(req, customer)
     provider.list_page_size = 2  # type: ignore[misc]
-    assert [r.issue_date.day for r in provider.list_invoices(date(2024, 5, 1), date(2024, 5, 3))] == [1, 2, 3]  # type: ignore[union-attr]
+    window = provider.list_invoices(date(2024, 5, 1), date(2024, 5, 3))
+    assert [r.issue_date for r in window] == [date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)]
     assert len(list(provider.list_invoices(date(2024, 5, 1), date(2024, 5, 31)))) == 4
 
 
@@ -354,6 +372,17 @@ def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
     assert sandbox.ledger.count("kolaybi", "cari_created") == 0
 
 
+def test_refuse_422_is_permanent_with_kolaybis_message(provider: KolayBiProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    ref = provider.create_invoice(req, provider.upsert_customer(req.order))
+    sandbox.state.faults.add(FaultRule("kolaybi", "e_document_create", FaultMode.REFUSE_422, times=1))
+    with pytest.raises(PermanentError, match="injected business rule") as caught:
+        provider.send_e_document(req, ref)
+    assert caught.value.status == 422
+    assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
+    assert sandbox.ledger.count("kolaybi", "gib_send") == 0
+
+
 def test_latency_is_only_slower(provider: KolayBiProvider, sandbox: Sandbox) -> None:
     sandbox.state.faults.add(FaultRule("kolaybi", "associates_search", FaultMode.LATENCY, latency_ms=200))
     started = time.perf_counter()
@@ -373,7 +402,9 @@ def test_token_is_cached_in_redis_and_shared(make_provider: ProviderFactory, sim
     assert redis.ttl(f"{prefix}token:{prefix}account|{DEFAULT_CHANNEL}") > 23 * 3600
 
 
-def test_expired_token_is_replaced_and_the_call_retried(provider: KolayBiProvider, sandbox: Sandbox, sim: KolayBiSimulator) -> None:
+def test_expired_token_is_replaced_and_the_call_retried(
+    provider: KolayBiProvider, sandbox: Sandbox, sim: KolayBiSimulator
+) -> None:
     req = make_request()
     customer = provider.upsert_customer(req.order)
     sandbox.state.clock.advance(24 * 3600 + 1)  # the Redis copy is still alive; KolayBi says 401

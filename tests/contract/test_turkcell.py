@@ -490,21 +490,23 @@ def test_after_504_the_invoice_exists_and_a_retry_does_not_duplicate(provider: T
     assert len(sandbox[P].invoices.invoices) == 1
 
 
-def test_stalled_send_is_a_timeout_and_the_probe_says_it_went(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> None:
-    p = make_provider(url, rds, namespace, timeout_s=0.5)
+def test_stalled_send_is_a_timeout_and_the_probe_says_it_went(
+    provider: TurkcellEsirketProvider, url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox
+) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    impatient = make_provider(url, rds, namespace, timeout_s=0.5)  # shares the cached token
     try:
-        req = prepared(p)
-        ref = p.find_invoice(req)
-        assert ref is not None
         sandbox.state.faults.add(FaultRule(P, "earchive_create", FaultMode.AFTER_STALL, stall_s=1.5, times=1))
         with pytest.raises(TransientError, match="timeout"):
-            p.send_e_document(req, ref)
-        assert sandbox.ledger.count(P, "gib_send", req.ettn) == 1
-        # The pipeline asks before any retry: never NOT_SENT once the provider has it.
-        state = p.e_document_state(req, ref)
-        assert state.state is SendState.IN_PROGRESS and state.invoice_number == "DMS2026000000001"
+            impatient.send_e_document(req, ref)
     finally:
-        p.close()
+        impatient.close()
+    assert sandbox.ledger.count(P, "gib_send", req.ettn) == 1
+    # The pipeline asks before any retry: never NOT_SENT once the provider has it.
+    state = provider.e_document_state(req, ref)
+    assert state.state is SendState.IN_PROGRESS and state.invoice_number == "DMS2026000000001"
 
 
 def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
@@ -607,3 +609,21 @@ def test_happy_paths_leave_no_violations(provider: TurkcellEsirketProvider, sand
     numbers = sorted(e.detail["invoice_number"] for e in sandbox.ledger.effects(P, "gib_send"))
     assert numbers == [f"DMS2026{n:09d}" for n in range(1, 5)]
     assert sandbox.state.violations.list() == []
+
+
+@pytest.mark.skipif(not hasattr(FaultMode, "REFUSE_422"), reason="fault mode not in this sandbox core")
+def test_injected_business_refusal_is_permanent_with_the_message(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    o = order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    sandbox.state.faults.add(FaultRule(P, "invoice_save", FaultMode("refuse_422"), times=1))
+    with pytest.raises(PermanentError) as caught:
+        provider.create_invoice(req, None)
+    assert caught.value.status == 422 and "refused" in caught.value.message
+    assert sandbox.ledger.count(P, "invoice_created") == 0
+
+
+def test_registry_finds_the_adapter() -> None:
+    from sync_engine.providers.registry import provider_class
+
+    assert provider_class("turkcell_esirket") is TurkcellEsirketProvider

@@ -3,6 +3,7 @@ bracket-form encoding, and KolayBi answers → our states."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -52,7 +53,8 @@ ANONYMOUS = Buyer(
     email="mehmet@example.com", address=ADDRESS,
 )
 LINES = (
-    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20", discount="29.98"),
+    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20",
+                discount="29.98"),
     InvoiceLine(name="El Yapımı Sabun", quantity="3", unit_price="45.00", vat_rate="10"),
     InvoiceLine(sku="KITAP-7", name="Roman", quantity="1", unit_price="120.00", vat_rate="1"),
     InvoiceLine(name="Standart Kargo", quantity="1", unit_price="39.90", vat_rate="20", kind=LineKind.SHIPPING),
@@ -60,11 +62,15 @@ LINES = (
 PRODUCT_IDS = {"KUPA-01": 2001, "SE-FAFE69536760": 2002, "KITAP-7": 2003, "KARGO": 2004}
 
 
-def make_order(buyer: Buyer = PERSON, lines: tuple[InvoiceLine, ...] = LINES, paid: str = "564.72", **kw: object) -> Order:
+def make_order(
+    buyer: Buyer = PERSON, lines: tuple[InvoiceLine, ...] = LINES, paid: str = "564.72", **kw: object
+) -> Order:
     values: dict[str, object] = dict(
         store_id="demo-shop", platform="shopify", order_id="5012345", order_name="#1001",
         created_at=datetime(2024, 5, 1, 10, 30, tzinfo=UTC), buyer=buyer, lines=lines, paid_total=paid,
-        payment=Payment(method=PaymentMethod.CREDIT_CARD, platform="iyzico", date=datetime(2024, 5, 1, 10, 31, tzinfo=UTC)),
+        payment=Payment(
+            method=PaymentMethod.CREDIT_CARD, platform="iyzico", date=datetime(2024, 5, 1, 10, 31, tzinfo=UTC)
+        ),
     )
     values.update(kw)
     return Order(**values)  # type: ignore[arg-type]
@@ -91,7 +97,9 @@ def kolaybi_total(payload: dict) -> Decimal:
 
 
 def test_invoice_payload_golden() -> None:
-    payload = mapping.invoice_payload(make_request(make_order()), contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS)
+    payload = mapping.invoice_payload(
+        make_request(make_order()), contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS
+    )
     assert payload == {
         "contact_id": 1001,
         "address_id": 5001,
@@ -126,7 +134,9 @@ def test_invoice_payload_golden() -> None:
 
 
 def test_invoice_payload_as_form_fields() -> None:
-    payload = mapping.invoice_payload(make_request(make_order()), contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS)
+    payload = mapping.invoice_payload(
+        make_request(make_order()), contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS
+    )
     form = bracket_form(payload)
     assert form["items[0][product_id]"] == "2001"
     assert form["items[0][unit_price]"] == "124.91500000"
@@ -141,15 +151,18 @@ def test_invoice_payload_as_form_fields() -> None:
 
 
 def test_correction_absorbs_per_item_vat_rounding() -> None:
-    # Three 1.01 lines at 20 %: our group net 2.53 / VAT 0.50; KolayBi rounds VAT per item
-    # (3 × 0.17 = 0.51), so the invoice needs −0.01 to total what was paid.
-    lines = tuple(InvoiceLine(sku=f"S{i}", name=f"Şeker {i}", quantity="1", unit_price="1.01", vat_rate="20") for i in range(3))
-    order = make_order(lines=lines, paid="3.03")
+    # Three 1.03 lines at 20 %: our group VAT round(3.09 × 20/120) = 0.52, nets 0.86/0.86/0.85;
+    # KolayBi rounds VAT per item (3 × 0.17 = 0.51), so the invoice needs +0.01 to total 3.09.
+    lines = tuple(
+        InvoiceLine(sku=f"S{i}", name=f"Şeker {i}", quantity="1", unit_price="1.03", vat_rate="20")
+        for i in range(3)
+    )
+    order = make_order(lines=lines, paid="3.09")
     payload = mapping.invoice_payload(
         make_request(order), contact_id=1, address_id=2, product_ids={"S0": 1, "S1": 2, "S2": 3}
     )
-    assert payload["subtotal_correction_amount"] == Decimal("-0.01")
-    assert kolaybi_total(payload) == Decimal("3.03")
+    assert payload["subtotal_correction_amount"] == Decimal("0.01")
+    assert kolaybi_total(payload) == Decimal("3.09")
 
 
 def test_vat_exclusive_shop_with_reported_vat() -> None:
@@ -158,7 +171,9 @@ def test_vat_exclusive_shop_with_reported_vat() -> None:
         InvoiceLine(sku="B", name="B", quantity="1", unit_price="10.00", vat_rate="10", discount="1.00"),
     )
     # The shop rounded its 20 % tax to 20.00 (not 19.999 → 20.00 anyway) and reported it.
-    order = make_order(lines=lines, paid="129.89", prices_include_vat=False, reported_vat={"20": "20.00", "10": "0.90"})
+    order = make_order(
+        lines=lines, paid="129.89", prices_include_vat=False, reported_vat={"20": "20.00", "10": "0.90"}
+    )
     payload = mapping.invoice_payload(make_request(order), contact_id=1, address_id=2, product_ids={"A": 1, "B": 2})
     assert payload["items"][0]["unit_price"] == Decimal("33.33000000")
     assert payload["items"][1]["discount_amount"] == Decimal("1.00")
@@ -166,8 +181,11 @@ def test_vat_exclusive_shop_with_reported_vat() -> None:
 
 
 def test_zero_vat_lines_carry_the_exemption_code() -> None:
-    lines = (InvoiceLine(sku="K", name="Kitap", quantity="1", unit_price="50", vat_rate="0", vat_exemption_code="351"),)
-    payload = mapping.invoice_payload(make_request(make_order(lines=lines, paid="50.00")), contact_id=1, address_id=2, product_ids={"K": 1})
+    lines = (
+        InvoiceLine(sku="K", name="Kitap", quantity="1", unit_price="50", vat_rate="0", vat_exemption_code="351"),
+    )
+    req = make_request(make_order(lines=lines, paid="50.00"))
+    payload = mapping.invoice_payload(req, contact_id=1, address_id=2, product_ids={"K": 1})
     assert payload["document_type"] == "ISTISNA"
     assert payload["vat_exemption_reason_code"] == "351"
     assert kolaybi_total(payload) == Decimal("50.00")
@@ -179,7 +197,10 @@ def test_two_different_exemption_codes_are_refused() -> None:
         InvoiceLine(sku="L", name="Dergi", quantity="1", unit_price="10", vat_rate="0", vat_exemption_code="350"),
     )
     with pytest.raises(mapping.MappingError, match="exemption code"):
-        mapping.invoice_payload(make_request(make_order(lines=lines, paid="60.00")), contact_id=1, address_id=2, product_ids={"K": 1, "L": 2})
+        mapping.invoice_payload(
+            make_request(make_order(lines=lines, paid="60.00")), contact_id=1, address_id=2,
+            product_ids={"K": 1, "L": 2},
+        )
 
 
 def test_missing_buyer_email_is_refused_before_anything_is_sent() -> None:
@@ -207,18 +228,21 @@ def test_internet_sale_payment_types(method: PaymentMethod, platform: str, kind:
 
 
 def test_internet_sale_uses_the_orders_carrier_and_a_schemeless_website() -> None:
-    order = make_order(shipment=Shipment(carrier_name="Yurtiçi Kargo", carrier_vkn="4840847229", date=datetime(2024, 5, 3, tzinfo=UTC)))
-    req = make_request(order)
-    req = InvoiceRequest(**{**req.__dict__, "settings": InvoiceSettings(**{**SETTINGS.__dict__, "website": "demo-shop.example"})})
+    carrier = Shipment(carrier_name="Yurtiçi Kargo", carrier_vkn="4840847229", date=datetime(2024, 5, 3, tzinfo=UTC))
+    req = replace(make_request(make_order(shipment=carrier)), settings=replace(SETTINGS, website="demo-shop.example"))
     sale, shipment = mapping.internet_sale(req)
     assert sale["url"] == "https://demo-shop.example"
-    assert shipment == {"carrier_company": "Yurtiçi Kargo", "carrier_company_tax_number": "4840847229", "carrier_date": date(2024, 5, 3)}
+    assert shipment == {
+        "carrier_company": "Yurtiçi Kargo", "carrier_company_tax_number": "4840847229",
+        "carrier_date": date(2024, 5, 3),
+    }
 
 
 def test_e_fatura_route_sends_the_same_invoice_kolaybi_chooses_the_type() -> None:
     order = make_order(buyer=COMPANY)
-    arsiv = mapping.invoice_payload(make_request(order), contact_id=1, address_id=2, product_ids=PRODUCT_IDS)
-    fatura = mapping.invoice_payload(make_request(order, DocumentType.E_FATURA), contact_id=1, address_id=2, product_ids=PRODUCT_IDS)
+    ids = {"contact_id": 1, "address_id": 2, "product_ids": PRODUCT_IDS}
+    arsiv = mapping.invoice_payload(make_request(order), **ids)  # type: ignore[arg-type]
+    fatura = mapping.invoice_payload(make_request(order, DocumentType.E_FATURA), **ids)  # type: ignore[arg-type]
     assert arsiv == fatura
     assert "document_scenario" not in fatura  # KolayBi picks e-Fatura and the alias from GİB's list
 
@@ -240,7 +264,9 @@ _line = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(lines=st.lists(_line, min_size=1, max_size=12), inclusive=st.booleans())
-def test_kolaybi_items_reproduce_our_nets_and_total_the_paid_amount(lines: list[InvoiceLine], inclusive: bool) -> None:
+def test_kolaybi_items_reproduce_our_nets_and_total_the_paid_amount(
+    lines: list[InvoiceLine], inclusive: bool
+) -> None:
     draft = make_order(lines=tuple(lines), paid="0", prices_include_vat=inclusive)
     order = draft.model_copy(update={"paid_total": compute_invoice(draft).grand_total})
     req = make_request(order)
@@ -292,7 +318,8 @@ def test_anonymous_associate_is_told_apart_by_code() -> None:
 
 def test_associate_name_rules() -> None:
     joined = ANONYMOUS.model_copy(update={"first_name": "Ali Rıza Kaya", "last_name": ""})
-    assert (mapping.associate_payload(joined)["name"], mapping.associate_payload(joined)["surname"]) == ("Ali Rıza", "Kaya")
+    payload = mapping.associate_payload(joined)
+    assert (payload["name"], payload["surname"]) == ("Ali Rıza", "Kaya")
     with pytest.raises(mapping.MappingError, match="surname"):
         mapping.associate_payload(ANONYMOUS.model_copy(update={"first_name": "Cem", "last_name": "Ö"}))
 
@@ -310,7 +337,10 @@ def test_pick_associate() -> None:
     ]
     assert mapping.pick_associate(rows, ANONYMOUS) == rows[1]
     assert mapping.pick_associate(rows[:1], ANONYMOUS) is None
-    own = [{"id": 7, "identity_no": "12345678950", "code": "MANUAL"}, {"id": 8, "identity_no": "12345678950", "code": None}]
+    own = [
+        {"id": 7, "identity_no": "12345678950", "code": "MANUAL"},
+        {"id": 8, "identity_no": "12345678950", "code": None},
+    ]
     assert mapping.pick_associate(own, PERSON)["id"] == 8
     assert mapping.pick_associate(own[:1], PERSON)["id"] == 7
     assert mapping.pick_associate([{"id": 9, "identity_no": "99999999999"}], PERSON) is None
@@ -328,7 +358,8 @@ def test_matching_address() -> None:
 def test_product_codes_and_payloads() -> None:
     computed = compute_invoice(make_order()).lines
     assert [mapping.product_code(cl.line) for cl in computed] == ["KUPA-01", "SE-FAFE69536760", "KITAP-7", "KARGO"]
-    assert mapping.product_code(InvoiceLine(name="  el   yapımı SABUN ", quantity="1", unit_price="1", vat_rate="10")) == "SE-FAFE69536760"
+    spaced = InvoiceLine(name="  el   yapımı SABUN ", quantity="1", unit_price="1", vat_rate="10")
+    assert mapping.product_code(spaced) == "SE-FAFE69536760"
     assert mapping.product_payload(computed[0], "TRY") == {
         "name": "Seramik Kupa", "code": "KUPA-01", "product_type": "good", "vat_rate": 20,
         "price": Decimal("124.91500000"), "price_currency": "TRY",
@@ -372,7 +403,8 @@ def test_remote_invoice() -> None:
     remote = mapping.remote_invoice(row)
     assert (remote.invoice_id, remote.ettn, remote.invoice_number, remote.order_ref) == (
         "9001", "u-1", "DMS2024000000001", "#1001 (shopify 5012345)")
-    assert (remote.issue_date, remote.total, remote.sent, remote.journaled) == (date(2024, 5, 2), Decimal("564.72"), True, None)
+    assert (remote.issue_date, remote.total, remote.sent, remote.journaled) == (
+        date(2024, 5, 2), Decimal("564.72"), True, None)
     assert mapping.remote_invoice({"id": 1, "total_amount": 12.5}).total == Decimal("12.5")
 
 

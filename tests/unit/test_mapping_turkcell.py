@@ -114,10 +114,10 @@ PAYMENT = {"paymentMeansCode": "48", "paymentDueDate": "2026-01-15T09:31:00Z", "
 
 
 def test_e_arsiv_invoice_payload_for_a_person_is_golden() -> None:
-    # VAT-inclusive prices, a discounted line, shipping, VAT 20/10/1. Group 20 %: paid
-    # 379.80 + 39.99 = 419.79 → net round(419.79 / 1.2) = 349.83 split 316.50 / 33.33 by
-    # largest remainder, VAT = paid − net per line; 10 %: 55.55 → 50.50 + 5.05;
-    # 1 %: 37.50 → 37.13 + 0.37.
+    # VAT-inclusive prices, a discounted line, shipping, VAT 20/10/1, by the domain's rule
+    # (sync_engine/domain/invoice.py). Group 20 %: paid 379.80 + 39.99 = 419.79 → VAT
+    # round(419.79 × 20 / 120 = 69.965) = 69.97, net 349.82 split 316.50 / 33.32 by largest
+    # remainder, line VAT = paid − net; 10 %: 55.55 → 50.50 + 5.05; 1 %: 37.50 → 37.13 + 0.37.
     payload = mapping.invoice_payload(make_request(make_order()))
     assert payload == {
         "description": "Sipariş #1001 (shopify 5550001)",
@@ -152,8 +152,8 @@ def test_e_arsiv_invoice_payload_for_a_person_is_golden() -> None:
             },
             {
                 "inventoryServiceCode": "KARGO", "inventoryCard": "Kargo", "amount": Decimal(1), "unitCode": "C62",
-                "unitPrice": Decimal("33.33"), "discountAmount": Decimal("0.00"),
-                "lineExtensionAmount": Decimal("33.33"), "vatRate": Decimal(20), "vatAmount": Decimal("6.66"),
+                "unitPrice": Decimal("33.32"), "discountAmount": Decimal("0.00"),
+                "lineExtensionAmount": Decimal("33.32"), "vatRate": Decimal(20), "vatAmount": Decimal("6.67"),
             },
         ],
         "paymentMeansModel": PAYMENT,

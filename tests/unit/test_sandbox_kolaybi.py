@@ -155,10 +155,13 @@ def test_token_from_json_or_form(http: httpx.Client, sim: KolayBiSimulator) -> N
         ({"Channel": DEFAULT_CHANNEL}, {"json": {}}, 422, "api_key is required"),
         ({"Channel": DEFAULT_CHANNEL}, {"json": {"api_key": "wrong"}}, 401, "Invalid api_key"),
         ({"Channel": "another"}, {"json": {"api_key": DEFAULT_API_KEY}}, 401, "not authorised for channel"),
-        ({"Channel": DEFAULT_CHANNEL, "Content-Type": "text/plain"}, {"content": b"api_key"}, 415, "JSON or as a form"),
+        ({"Channel": DEFAULT_CHANNEL, "Content-Type": "text/plain"}, {"content": b"api_key"}, 415,
+         "JSON or as a form"),
     ],
 )
-def test_token_refusals(http: httpx.Client, sandbox: Sandbox, headers: dict, kwargs: dict, status: int, fragment: str) -> None:
+def test_token_refusals(
+    http: httpx.Client, sandbox: Sandbox, headers: dict, kwargs: dict, status: int, fragment: str
+) -> None:
     refused(http.post("/access_token", headers=headers, **kwargs), status, fragment)
     assert [v.endpoint for v in sandbox.state.violations.list("kolaybi")] == ["access_token"]
 
@@ -175,7 +178,8 @@ def test_token_lives_24_hours_on_the_sandbox_clock(api: Api, sandbox: Sandbox) -
 
 def test_calls_need_bearer_token_and_matching_channel(http: httpx.Client, api: Api, sim: KolayBiSimulator) -> None:
     refused(http.get("/associates", headers={"Channel": DEFAULT_CHANNEL}), 401, "Unauthenticated")
-    refused(http.get("/associates", headers={"Channel": DEFAULT_CHANNEL, "Authorization": "Bearer nope"}), 401, "Unauthenticated")
+    bogus = {"Channel": DEFAULT_CHANNEL, "Authorization": "Bearer nope"}
+    refused(http.get("/associates", headers=bogus), 401, "Unauthenticated")
     refused(http.get("/associates", headers={"Authorization": f"Bearer {api.token}"}), 400, "Channel header")
     sim.add_account("other-key", "other-channel")
     refused(http.get("/associates", headers={**api.headers, "Channel": "other-channel"}), 403, "does not match")
@@ -197,7 +201,8 @@ def test_accounts_do_not_see_each_other(http: httpx.Client, api: Api, sim: Kolay
     other = Api(http, "other-key", "other-channel")
     refused(other.get(f"/invoices/{inv['id']}"), 404, "bulunamadı")
     assert other.ok(other.get("/associates", identity_no=PERSON_TCKN))["data"] == []
-    refused(other.post("/invoices", invoice_form({"id": inv["contact_id"], "address": [{"id": inv["address_id"]}]}, {"id": 2001})), 422, "no associate")
+    foreign = invoice_form({"id": inv["contact_id"], "address": [{"id": inv["address_id"]}]}, {"id": 2001})
+    refused(other.post("/invoices", foreign), 422, "no associate")
 
 
 # --- associates and addresses --------------------------------------------------------------
@@ -244,19 +249,21 @@ def test_associate_rules(api: Api, over: dict, fragment: str, sandbox: Sandbox) 
 
 
 def test_corporate_surname_must_have_two_characters(api: Api) -> None:
-    refused(api.post("/associates", {"name": "X Şirketi", "surname": "Ş", "identity_no": PLAIN_VKN,
-                                     "is_corporate": "1", "tax_office": "Kadıköy"}), 422, "surname must be at least 2")
+    form = {"name": "X Şirketi", "surname": "Ş", "identity_no": PLAIN_VKN, "is_corporate": "1", "tax_office": "Kadıköy"}
+    refused(api.post("/associates", form), 422, "surname must be at least 2")
 
 
 def test_one_associate_per_identity_unless_a_code_tells_them_apart(api: Api, sandbox: Sandbox) -> None:
     person(api)
-    refused(api.post("/associates", {"name": "Ayşe", "surname": "Yılmaz", "identity_no": PERSON_TCKN}), 422, "already registered")
+    same = {"name": "Ayşe", "surname": "Yılmaz", "identity_no": PERSON_TCKN}
+    refused(api.post("/associates", same), 422, "already registered")
     person(api, code="SHOP-2")
     anon = {"name": "Mehmet", "surname": "Demir", "identity_no": "11111111111", **ADDRESS}
     first = api.ok(api.post("/associates", {**anon, "code": "A1"}))
     api.ok(api.post("/associates", {**anon, "code": "A2"}))
     refused(api.post("/associates", {**anon, "code": "A1"}), 422, "already registered")
-    assert [a["id"] for a in api.ok(api.get("/associates", identity_no="11111111111", code="A1"))["data"]] == [first["id"]]
+    by_code = api.ok(api.get("/associates", identity_no="11111111111", code="A1"))["data"]
+    assert [a["id"] for a in by_code] == [first["id"]]
     assert sandbox.ledger.per_key("kolaybi", "cari_created") == {
         PERSON_TCKN: 1, f"{PERSON_TCKN}:SHOP-2": 1, "11111111111:A1": 1, "11111111111:A2": 1,
     }
@@ -265,7 +272,8 @@ def test_one_associate_per_identity_unless_a_code_tells_them_apart(api: Api, san
 @pytest.mark.parametrize("path", ["/addresses", "/address/create"])
 def test_address_create(api: Api, path: str, sandbox: Sandbox) -> None:
     assoc = person(api)
-    address = api.ok(api.post(path, {"associate_id": assoc["id"], "address": "Bağdat Cad. 5", "city": "İstanbul", "district": "Maltepe"}))
+    form = {"associate_id": assoc["id"], "address": "Bağdat Cad. 5", "city": "İstanbul", "district": "Maltepe"}
+    address = api.ok(api.post(path, form))
     found = api.ok(api.get("/associates", identity_no=PERSON_TCKN))["data"][0]
     assert [a["id"] for a in found["address"]] == [assoc["address"][0]["id"], address["id"]]
     assert sandbox.ledger.count("kolaybi", "address_created", str(address["id"])) == 1
@@ -338,8 +346,8 @@ def test_invoice_is_ready_to_send_with_exact_totals(api: Api, sandbox: Sandbox) 
         ({"internet_sale[url]": "https://shop.example", "internet_sale[payment_type]": "payment-platform",
           "internet_sale[payment_date]": "2024-05-01"}, "payment_platform is required"),
         ({"internet_sale_shipment[carrier_date]": "2024-05-02"}, "carrier_company or"),
-        ({"internet_sale_shipment[carrier_company]": "Kargo A.Ş.", "internet_sale_shipment[carrier_date]": "2024-05-02"},
-         "carrier_company_tax_number is required"),
+        ({"internet_sale_shipment[carrier_company]": "Kargo A.Ş.",
+          "internet_sale_shipment[carrier_date]": "2024-05-02"}, "carrier_company_tax_number is required"),
         ({"order_reference[issue_date]": "2024-05-01"}, "order_reference.serial_no is required"),
         ({"invoice_no": "1"}, "unknown field(s): invoice_no"),
     ],
@@ -347,7 +355,8 @@ def test_invoice_is_ready_to_send_with_exact_totals(api: Api, sandbox: Sandbox) 
 def test_invoice_rules(api: Api, over: dict, fragment: str, sandbox: Sandbox) -> None:
     assoc, prod = person(api), product(api)
     refused(api.post("/invoices", invoice_form(assoc, prod, **over)), 422, fragment)
-    refused(api.post("/invoices", {k: v for k, v in invoice_form(assoc, prod).items() if not k.startswith("items")}), 422, "items is required")
+    itemless = {k: v for k, v in invoice_form(assoc, prod).items() if not k.startswith("items")}
+    refused(api.post("/invoices", itemless), 422, "items is required")
     assert sandbox.ledger.count("kolaybi", "invoice_created") == 0
 
 
@@ -355,21 +364,26 @@ def test_zero_vat_without_exemption_code_stays_a_draft(api: Api) -> None:
     inv = invoice(api, **{"items[0][vat_rate]": "0"})
     assert inv["status"] == "draft"
     refused(send(api, inv["id"]), 422, "ready_to_send")
-    exempt = invoice(api, code="KITAP", **{"items[0][vat_rate]": "0", "document_type": "ISTISNA", "vat_exemption_reason_code": "351"})
+    exempt = invoice(api, code="KITAP", **{
+        "items[0][vat_rate]": "0", "document_type": "ISTISNA", "vat_exemption_reason_code": "351",
+    })
     assert exempt["status"] == "ready_to_send"
 
 
 def test_list_pages_filters_and_searches(api: Api) -> None:
     assoc = person(api)
     prod = product(api)
-    for day, ref in (("2024-05-01", "#1001 (shopify 1)"), ("2024-05-02", "#1002 (shopify 2)"), ("2024-05-03", "#1003 (shopify 3)")):
-        api.ok(api.post("/invoices", invoice_form(assoc, prod, order_date=day, description=ref)))
+    for n in (1, 2, 3):
+        form = invoice_form(assoc, prod, order_date=f"2024-05-0{n}", description=f"#100{n} (shopify {n})")
+        api.ok(api.post("/invoices", form))
     first = api.ok(api.get("/invoices", page=1, per_page=2))
     assert (first["total"], first["last_page"], len(first["data"])) == (3, 2, 2)
-    assert [r["description"] for r in api.ok(api.get("/invoices", page=2, per_page=2))["data"]] == ["#1003 (shopify 3)"]
+    second = api.ok(api.get("/invoices", page=2, per_page=2))["data"]
+    assert [r["description"] for r in second] == ["#1003 (shopify 3)"]
     window = api.ok(api.get("/invoices", min_issue_date="2024-05-02", max_issue_date="2024-05-02"))
     assert [r["order_date"] for r in window["data"]] == ["2024-05-02"]
-    assert [r["description"] for r in api.ok(api.get("/invoices", search="#1002 (SHOPIFY 2)"))["data"]] == ["#1002 (shopify 2)"]
+    searched = api.ok(api.get("/invoices", search="#1002 (SHOPIFY 2)"))["data"]
+    assert [r["description"] for r in searched] == ["#1002 (shopify 2)"]
     refused(api.get("/invoices", per_page=101), 422, "per_page")
     refused(api.get("/invoices", min_issue_date="2024/05/01"), 422, "format Y-m-d")
 
@@ -392,21 +406,25 @@ def test_e_arsiv_send_numbers_and_approves_on_the_clock(api: Api, sandbox: Sandb
     answer = api.ok(send(api, inv["id"]))
     assert answer["document_id"] == inv["id"] and len(answer["uuid"]) == 36
     sent = api.ok(api.get(f"/invoices/{inv['id']}"))
-    assert (sent["status"], sent["uuid"], sent["no"], sent["e_document_type"]) == ("sent", answer["uuid"], "DMS2024000000001", "e_archive")
+    assert (sent["status"], sent["uuid"], sent["no"], sent["e_document_type"]) == (
+        "sent", answer["uuid"], "DMS2024000000001", "e_archive")
     sandbox.state.clock.advance(sandbox.state.status_step_s - 1)
     assert api.ok(api.get(f"/invoices/{inv['id']}"))["status"] == "sent"
     sandbox.state.clock.advance(2)
     assert api.ok(api.get(f"/invoices/{inv['id']}"))["status"] == "approved"
     effect = sandbox.ledger.effects("kolaybi", "gib_send")[0]
     assert effect.key == str(inv["id"])
-    assert effect.detail == {"uuid": answer["uuid"], "no": "DMS2024000000001", "document_type": "e_arsiv", "alias": None}
+    assert effect.detail == {
+        "uuid": answer["uuid"], "no": "DMS2024000000001", "document_type": "e_arsiv", "alias": None,
+    }
 
 
 def test_e_fatura_for_a_registered_buyer(api: Api, sandbox: Sandbox) -> None:
     inv = invoice(api, company(api), document_scenario="TICARIFATURA")
     api.ok(send(api, inv["id"]))
     assert api.ok(api.get(f"/invoices/{inv['id']}"))["e_document_type"] == "e_invoice"
-    assert sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["alias"] == "urn:mail:defaultpk@ornekteknoloji.com.tr"
+    alias = sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["alias"]
+    assert alias == "urn:mail:defaultpk@ornekteknoloji.com.tr"
 
 
 def test_company_series_is_the_default_prefix(api: Api, sim: KolayBiSimulator) -> None:
@@ -490,7 +508,8 @@ def test_proforma_as_documented(api: Api, multipart: bool, sandbox: Sandbox) -> 
     body = answer.json()
     assert set(body) == {"data"}  # the documented success answer has no "success" key
     data = body["data"]
-    assert {k: data[k] for k in ("document_id", "order_date", "currency", "total_amount", "vat_amount", "net_amount", "status")} == {
+    shown = ("document_id", "order_date", "currency", "total_amount", "vat_amount", "net_amount", "status")
+    assert {k: data[k] for k in shown} == {
         "document_id": "PROF-001", "order_date": "2024-01-15", "currency": "TRY",
         "total_amount": 236.0, "vat_amount": 36.0, "net_amount": 200.0, "status": "active",
     }
@@ -541,7 +560,9 @@ def test_rate_429_carries_retry_after_and_has_no_effect(api: Api, sandbox: Sandb
     assert sandbox.ledger.count("kolaybi", "cari_created") == 0
 
 
-def test_after_stall_outlives_the_client_timeout_but_the_effect_happened(server: SandboxServer, api: Api, sandbox: Sandbox) -> None:
+def test_after_stall_outlives_the_client_timeout_but_the_effect_happened(
+    server: SandboxServer, api: Api, sandbox: Sandbox
+) -> None:
     sandbox.state.faults.add(FaultRule("kolaybi", "products_create", FaultMode.AFTER_STALL, stall_s=1.5))
     with httpx.Client(base_url=server.url + V1, timeout=0.5) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.post("/products", data={"name": "Kupa", "code": "K"}, headers=api.headers)
@@ -558,14 +579,24 @@ def test_latency_then_normal_answer(api: Api, sandbox: Sandbox) -> None:
     assert time.perf_counter() - started >= 0.3
 
 
+def test_refuse_422_is_a_business_refusal_without_effect(api: Api, sandbox: Sandbox) -> None:
+    inv = invoice(api)
+    sandbox.state.faults.add(FaultRule("kolaybi", "e_document_create", FaultMode.REFUSE_422, times=1))
+    refused(send(api, inv["id"]), 422, "injected business rule")
+    assert sandbox.ledger.count("kolaybi", "gib_send") == 0
+    api.ok(send(api, inv["id"]))
+
+
 def test_faults_hit_the_token_endpoint_too(http: httpx.Client, sandbox: Sandbox, sim: KolayBiSimulator) -> None:
     sandbox.state.faults.add(FaultRule("kolaybi", "access_token", FaultMode.BEFORE_500, times=1))
-    refused(http.post("/access_token", json={"api_key": DEFAULT_API_KEY}, headers={"Channel": DEFAULT_CHANNEL}), 500, "injected")
+    answer = http.post("/access_token", json={"api_key": DEFAULT_API_KEY}, headers={"Channel": DEFAULT_CHANNEL})
+    refused(answer, 500, "injected")
     assert sim.tokens_issued == 0
 
 
 def test_reset_restores_the_seeded_account(http: httpx.Client, sandbox: Sandbox, sim: KolayBiSimulator) -> None:
     sim.add_account("temp-key", "temp")
     sandbox.reset()
-    refused(http.post("/access_token", json={"api_key": "temp-key"}, headers={"Channel": "temp"}), 401, "Invalid api_key")
+    answer = http.post("/access_token", json={"api_key": "temp-key"}, headers={"Channel": "temp"})
+    refused(answer, 401, "Invalid api_key")
     Api(http)  # the seeded account still works

@@ -827,3 +827,11 @@ def test_reset_restores_the_seed(sandbox: Sandbox, api: Api) -> None:
     assert sim.caris.caris == {} and sim.invoices.invoices == {}
     assert [a["code"] for a in sim.caris.accounts.values()] == ["120", "120.01", "120.02", "391", "600"]
     assert copy.deepcopy(sim.caris.matches) == {}
+
+
+@pytest.mark.skipif(not hasattr(FaultMode, "REFUSE_422"), reason="fault mode not in this sandbox core")
+def test_refuse_422_fault_answers_in_the_error_shape(sandbox: Sandbox, api: Api) -> None:
+    sandbox.state.faults.add(FaultRule(P, "cari_create", FaultMode("refuse_422")))
+    response = api.post("/v1/currentaccounts", cari())
+    assert response.status_code == 422 and response.json()["Error"]
+    assert sandbox.ledger.count(P, "cari_created") == 0

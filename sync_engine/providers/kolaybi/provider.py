@@ -37,9 +37,10 @@ from sync_engine.providers.errors import AuthError, PermanentError, TransientErr
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.kolaybi import mapping
 from sync_engine.providers.kolaybi.forms import bracket_form
+from sync_engine.providers.ratelimit import RedisTokenBucket
 
 if TYPE_CHECKING:
-    import redis
+    from redis import Redis
 
     from sync_engine.config import KolayBiConfig
 
@@ -135,9 +136,7 @@ class KolayBiProvider(BaseProvider):
         self.http = ProviderHttp(self.name, client, message_of=message_of, budget=budget)
 
     @classmethod
-    def from_config(cls, cfg: KolayBiConfig, *, redis: redis.Redis | None) -> KolayBiProvider:
-        from sync_engine.providers.ratelimit import RedisTokenBucket
-
+    def from_config(cls, cfg: KolayBiConfig, *, redis: Redis | None) -> KolayBiProvider:
         budget = None
         if redis is not None:
             budget = RedisTokenBucket(redis, cfg.account_key(), cfg.max_requests_per_s)
@@ -320,7 +319,7 @@ class KolayBiProvider(BaseProvider):
             )
         except mapping.MappingError as exc:
             raise self._refused(exc, operation) from exc
-        created = self._record(self._post(INVOICES, payload, operation), operation)
+        created = self._create(INVOICES, payload, operation)
         return self._checked(created, req, operation)
 
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -64,7 +64,6 @@ class Invoice:
     sent_at: datetime | None = None
     forced_status: int | None = None  # tests: make GİB reject (80) or error (40)
     cancelled: bool = False
-    history: list[str] = field(default_factory=list)
 
 
 class InvoiceBook:

@@ -1,0 +1,231 @@
+"""``sync-engine demo`` / ``make demo``: the whole product on one machine, end to end.
+
+Starts the sandbox, web, a worker and beat as separate processes on SQLite and the local
+Redis; posts signed webhooks for the demo's Turkish orders to one store per provider; shows
+the jobs moving; ends with a table per order and the sandbox ledger's verdict (each order
+invoiced once, sent to GİB once where the provider does that); stops what it started.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sync_engine.devstack import DevStack, free_port, port_free, redis_reachable, sandbox_secrets
+from sync_engine.providers.base import Capability
+from sync_engine.providers.registry import provider_class
+
+TERMINAL = ("completed", "needs_attention", "cancelled")
+# store id (stores.example.toml) -> (platform, provider, simulator name)
+DEMO_STORES = {
+    "demo-shop": ("shopify", "turkcell_esirket", "turkcell"),
+    "kolay-shop": ("woocommerce", "kolaybi", "kolaybi"),
+    "entegre-shop": ("shopify", "faturaentegrator", "faturaentegrator"),
+    "sinapp-shop": ("woocommerce", "sinapp", "sinapp"),
+}
+SECRET_ENV = {
+    "demo-shop": "DEMO_SHOP_WEBHOOK_SECRET",
+    "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
+    "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET",
+    "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET",
+}
+
+
+@dataclass
+class DemoResult:
+    ok: bool
+    jobs: list[dict[str, Any]]
+    verdict: list[tuple[bool, str]]
+
+
+def redis_help(url: str) -> str:
+    return (
+        f"Redis is not reachable at {url}.\n"
+        "Start it, then run `make demo` again:\n"
+        "  docker compose up -d redis\n"
+        "or with the package manager's Redis:\n"
+        "  sudo apt-get install redis-server && redis-server --daemonize yes\n"
+        "  (macOS: brew install redis && brew services start redis)"
+    )
+
+
+def run_demo(
+    *,
+    workdir: Path = Path("var/demo"),
+    redis_url: str = "redis://127.0.0.1:6379/9",
+    sandbox_port: int = 8900,
+    web_port: int = 8000,
+    timeout_s: float = 180.0,
+    console: Console | None = None,
+) -> DemoResult:
+    console = console or Console()
+    if not redis_reachable(redis_url):
+        console.print(f"[red]{redis_help(redis_url)}[/red]")
+        return DemoResult(False, [], [(False, "Redis is not reachable")])
+
+    import redis as redis_lib
+
+    from sync_engine.store.db import make_engine, make_session_factory, upgrade
+
+    workdir = workdir.resolve()
+    if workdir.exists():
+        shutil.rmtree(workdir)  # a fresh demo every time: its own SQLite file and logs
+    workdir.mkdir(parents=True)
+    redis_lib.Redis.from_url(redis_url).flushdb()  # the demo's own Redis database
+    sandbox_port = sandbox_port if port_free(sandbox_port) else free_port()
+    web_port = web_port if port_free(web_port) else free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    web_url = f"http://127.0.0.1:{web_port}"
+    db_url = f"sqlite:///{workdir / 'sync_engine.db'}"
+
+    stack = DevStack(workdir, sandbox_url, db_url, redis_url, extra_env={
+        "SYNC_SWEEP_INTERVAL_S": "5", "SYNC_RETRY_BASE_S": "0.5", "SYNC_RETRY_CAP_S": "5",
+        "SYNC_ADMIN_TOKEN": "demo-admin-token", "SYNC_LOG_FORMAT": "json",
+    })
+    stack.prepare()
+    console.print(f"[bold]sync-engine demo[/bold] — state in {db_url}, broker {redis_url}, logs in {workdir}")
+    upgrade(db_url)
+    sessions = make_session_factory(make_engine(db_url))
+    try:
+        with console.status("starting sandbox, web, worker and beat…"):
+            stack.start_sandbox(sandbox_port)
+            stack.start_web(web_port)
+            stack.start_worker(concurrency=8)
+            stack.start_beat()
+        console.print(f"  sandbox {sandbox_url}   web {web_url}   worker (threads × 8)   beat")
+        posted = post_demo_webhooks(web_url, console)
+        jobs = watch(sessions, posted, timeout_s, console, stack)
+        ledger = httpx.get(f"{sandbox_url}/__ledger", timeout=10).json()
+        verdict = judge(jobs, ledger)
+        show_results(jobs, verdict, console)
+        ok = all(good for good, _ in verdict)
+        if not ok:
+            console.print(f"[red]demo failed; process logs are in {workdir}[/red]")
+        return DemoResult(ok, jobs, verdict)
+    finally:
+        with console.status("stopping…"):
+            stack.stop_all()
+
+
+def post_demo_webhooks(web_url: str, console: Console) -> int:
+    from sync_engine.sandbox.orders import demo_orders
+    from sync_engine.sandbox.webhooks import WebhookSender
+
+    secrets = sandbox_secrets()
+    start = datetime.now(UTC) - timedelta(hours=2)
+    answers: Counter[str] = Counter()
+    with httpx.Client(timeout=10) as client:
+        sender = WebhookSender(client)
+        for store, (platform, _provider, _sim) in DEMO_STORES.items():
+            url = f"{web_url}/webhooks/{platform}/{store}"
+            secret = secrets[SECRET_ENV[store]]
+            first = None
+            for payload in demo_orders(platform, start=start):
+                if platform == "shopify":
+                    delivery = sender.shopify(url, payload, secret=secret, topic="orders/paid",
+                                              shop_domain=f"{store}.myshopify.com")
+                else:
+                    delivery = sender.woocommerce(url, payload, secret=secret, topic="order.updated",
+                                                  source=f"https://{store}.example/")
+                answers[str(delivery.status)] += 1
+                first = first or delivery
+            if first is not None:
+                # Shops retry deliveries; the retry must change nothing.
+                again = sender.redeliver(first)
+                answers[f"{again.status} (redelivery)"] += 1
+    console.print("  webhooks posted: " + ", ".join(f"{n} × HTTP {code}" for code, n in sorted(answers.items())))
+    return sum(n for code, n in answers.items() if code == "202")
+
+
+def _job_rows(sessions: Any) -> list[dict[str, Any]]:
+    from sync_engine.pipeline.ops import job_view
+    from sync_engine.store.repositories import JobRepository
+
+    with sessions() as session:
+        jobs, _ = JobRepository(session).list(limit=500)
+        return [job_view(j) for j in reversed(jobs)]
+
+
+def _progress_table(jobs: list[dict[str, Any]]) -> Table:
+    table = Table(title="jobs by store and status (live)")
+    table.add_column("store")
+    for status in ("queued", "running", "retrying", "needs_attention", "completed"):
+        table.add_column(status, justify="right")
+    by_store: dict[str, Counter[str]] = {}
+    for job in jobs:
+        by_store.setdefault(job["store_id"], Counter())[job["status"]] += 1
+    for store, counts in sorted(by_store.items()):
+        table.add_row(store, *(str(counts.get(s, 0)) for s in ("queued", "running", "retrying", "needs_attention", "completed")))
+    return table
+
+
+def watch(sessions: Any, expected: int, timeout_s: float, console: Console, stack: DevStack) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    jobs = _job_rows(sessions)
+    with Live(_progress_table(jobs), console=console, refresh_per_second=4, transient=False) as live:
+        while time.monotonic() < deadline:
+            jobs = _job_rows(sessions)
+            live.update(_progress_table(jobs))
+            if len(jobs) >= expected and all(j["status"] in TERMINAL for j in jobs):
+                break
+            for name in stack.dead():
+                console.print(f"[red]{name} exited unexpectedly; the end of its log:[/red]\n{stack.log_tail(name)}")
+                return jobs
+            time.sleep(0.5)
+    return jobs
+
+
+def judge(jobs: list[dict[str, Any]], ledger: dict[str, Any]) -> list[tuple[bool, str]]:
+    """The sandbox ledger's verdict: what really happened at the providers."""
+    effects: list[dict[str, Any]] = ledger.get("effects", [])
+    verdict: list[tuple[bool, str]] = []
+    by_store: dict[str, list[dict[str, Any]]] = {}
+    for job in jobs:
+        by_store.setdefault(job["store_id"], []).append(job)
+    for store, (_platform, provider, sim) in DEMO_STORES.items():
+        store_jobs = by_store.get(store, [])
+        caps = provider_class(provider).capabilities
+        invoices = Counter(e["key"] for e in effects if e["provider"] == sim and e["kind"] == "invoice_created")
+        sends = Counter(e["key"] for e in effects if e["provider"] == sim and e["kind"] == "gib_send")
+        completed = [j for j in store_jobs if j["status"] == "completed"]
+        once = len(invoices) == len(completed) and all(n == 1 for n in invoices.values())
+        verdict.append((once and len(completed) == len(store_jobs) > 0,
+                        f"{store} ({provider}): {len(completed)}/{len(store_jobs)} orders completed, "
+                        f"{len(invoices)} invoices at the provider, none twice"))
+        if Capability.E_DOCUMENT in caps:
+            sent_once = len(sends) == len(completed) and all(n == 1 for n in sends.values())
+            verdict.append((sent_once, f"{store}: {sum(sends.values())} GİB sends for {len(completed)} invoices, none twice"))
+        else:
+            verdict.append((not sends, f"{store}: {provider} has no GİB step — skipped, nothing sent"))
+    return verdict
+
+
+def show_results(jobs: list[dict[str, Any]], verdict: list[tuple[bool, str]], console: Console) -> None:
+    table = Table(title="orders")
+    for col in ("store", "provider", "order", "cari id", "invoice number", "ETTN / GİB uuid", "journaled", "status"):
+        table.add_column(col)
+    for job in jobs:
+        steps = job["steps"]
+        journal = steps["journal"]["state"]
+        table.add_row(
+            job["store_id"], job["provider"], job["order_name"] or job["order_id"],
+            steps["customer"]["external_id"] or ("—" if steps["customer"]["state"] == "skipped" else ""),
+            job["invoice_number"] or "",
+            job["gib_uuid"] or job["ettn"] or "",
+            {"done": "yes", "skipped": "—"}.get(journal, journal),
+            job["status"] if job["status"] != "needs_attention" else f"needs_attention: {(job['last_error'] or {}).get('message', '')[:60]}",
+        )
+    console.print(table)
+    console.print("[bold]ledger verdict[/bold] (what the sandbox providers really did):")
+    for good, line in verdict:
+        console.print(f"  {'[green]✔[/green]' if good else '[red]✘[/red]'} {line}")
