@@ -8,6 +8,7 @@ not-yet-invoiceable orders are stored and visible, with the reason, and can be r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +18,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sync_engine.domain.keys import sale_key
+from sync_engine.logging import get_logger
 from sync_engine.pipeline.states import AttentionCategory, JobStatus
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.store.repositories import EventRepository, JobRepository
 
 # Header values kept with the event for operators; signatures and tokens are not kept.
-_KEPT_HEADERS = ("topic", "event", "resource", "webhook-id", "delivery-id", "triggered-at", "shop-domain", "api-version", "source", "user-agent", "content-type", "webhook-timestamp")
+# Everything a replay parses again must be kept too: Shopify's X-Shopify-Test flag turns an
+# order body into a test notification, and a replay without it would invoice the sample.
+_KEPT_HEADERS = ("topic", "event", "resource", "webhook-id", "delivery-id", "triggered-at", "shop-domain", "api-version", "source", "user-agent", "content-type", "webhook-timestamp", "shopify-test")
+# Column limits of inbound_events and jobs (store/models.py). PostgreSQL enforces them and
+# refuses NUL in text; these values come from the sender, and a signed delivery must be
+# stored or refused with a reason, never turned into a 500.
+_EVENT_KEY_MAX = 255
+_TOPIC_MAX = 128
+_ORDER_ID_MAX = 64
+_ORDER_NAME_MAX = 128
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,14 +77,14 @@ def ingest(
     """Store the (already signature-checked) delivery and create its job. Does not commit."""
     events = EventRepository(session)
     try:
-        parsed = parsed or adapter.parse(headers, body, store.id)
+        parsed = _fit(parsed) if parsed else parse_delivery(adapter, headers, body, store.id)
     except MalformedPayload as exc:
         key = "malformed:" + hashlib.sha256(body).hexdigest()
         events.insert_if_new(
             store.id, adapter.name, key, topic=None, source=source, headers=kept_headers(headers),
-            raw_body=body, status="rejected", reason=str(exc)[:2000],
+            raw_body=body, status="rejected", reason=_text(str(exc), 2000),
         )
-        return IngestResult(400, "rejected", reason=f"malformed payload: {exc}")
+        return IngestResult(400, "rejected", reason=f"malformed payload: {_text(str(exc))}")
 
     if parsed.kind is EventKind.PING:
         return IngestResult(200, "ping")
@@ -134,6 +147,11 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
             )
             events.set_status(event.id, "accepted", "order fixed; job re-queued", job.id)
             return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+        if problem and job.status == JobStatus.NEEDS_ATTENTION.value:
+            # Still not invoiceable (e.g. orders/paid after orders/create, both without a
+            # VKN, or a replay with nothing fixed): say so, as the first event did (DESIGN §7).
+            events.set_status(event.id, "needs_attention", problem, job.id)
+            return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
         # Another event about the same order (orders/create, then orders/paid…): one job.
         events.set_status(event.id, "accepted", "job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
@@ -161,10 +179,54 @@ def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter
     checked when it was stored. Does not commit."""
     headers = dict(event.headers or {})
     try:
-        parsed = adapter.parse(headers, bytes(event.raw_body), store.id)
+        parsed = parse_delivery(adapter, headers, bytes(event.raw_body), store.id)
     except MalformedPayload as exc:
-        EventRepository(session).set_status(event.id, "rejected", str(exc)[:2000], None)
-        return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {exc}")
+        EventRepository(session).set_status(event.id, "rejected", _text(str(exc), 2000), None)
+        return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {_text(str(exc))}")
     if parsed.kind is EventKind.PING:
         return IngestResult(200, "ping", event_id=event.id)
     return _act(session, event, parsed, store=store, now=now)
+
+
+def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+    """``adapter.parse``, with every failure a ``MalformedPayload`` and every value fitted to
+    its column.
+
+    A mapper that trips over a shape it did not expect (a ``null`` line item, a list where
+    an object belongs, JSON nested too deep) has still been handed a signed body: it is
+    stored as rejected with the reason and can be replayed once the mapper is fixed, rather
+    than lost to a 500 the shop gives up retrying.
+    """
+    try:
+        parsed = adapter.parse(headers, body, store_id)
+    except MalformedPayload:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring; logged with its traceback
+        log.exception("platform mapper failed on a signed delivery", platform=adapter.name, store=store_id)
+        raise MalformedPayload(f"unexpected payload shape ({type(exc).__name__}: {exc})") from exc
+    return _fit(parsed)
+
+
+def _fit(parsed: ParsedDelivery) -> ParsedDelivery:
+    order_id = parsed.order_id
+    if order_id is not None and (len(order_id) > _ORDER_ID_MAX or _text(order_id) != order_id):
+        # An id is a key: cutting it could merge two orders into one job. No shop sends this.
+        raise MalformedPayload(f"order id is not a plausible id ({len(order_id)} characters)")
+    key = parsed.event_key
+    if len(key) > _EVENT_KEY_MAX or _text(key) != key:
+        # Hashed, not cut: the key must stay distinct per event and equal per redelivery.
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return dataclasses.replace(
+        parsed,
+        event_key=key,
+        topic=_text(parsed.topic, _TOPIC_MAX) if parsed.topic is not None else None,
+        order_name=_text(parsed.order_name, _ORDER_NAME_MAX) if parsed.order_name is not None else None,
+        problem=_text(parsed.problem) if parsed.problem is not None else None,
+    )
+
+
+def _text(value: str, limit: int | None = None) -> str:
+    """Text a column can hold: no NUL (PostgreSQL refuses it), no lone surrogate (JSON's
+    "\\ud800" decodes to one, and no driver can encode it), at most ``limit`` characters."""
+    cleaned = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return cleaned[:limit] if limit is not None else cleaned

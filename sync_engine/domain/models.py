@@ -74,6 +74,12 @@ class Buyer(_Frozen):
     efatura_registered: bool | None = None
     efatura_alias: str | None = None  # urn:mail:... posta kutusu
 
+    @field_validator("tax_id", mode="before")
+    @classmethod
+    def _digits_only(cls, v: object) -> object:
+        # "100 000 001 46" is how people type it; providers want the bare digits.
+        return "".join(v.split()) if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _check_identity(self) -> Buyer:
         if self.kind is BuyerKind.ANONYMOUS:
@@ -110,10 +116,16 @@ class Buyer(_Frozen):
         """
         if self.kind is not BuyerKind.ANONYMOUS:
             return None
-        basis = self.email.strip().lower() or "|".join(
-            (self.display_name.lower(), self.address.street.lower(), self.address.city.lower())
+        basis = _fold(self.email.strip()) or "|".join(
+            (_fold(self.display_name), _fold(self.address.street), _fold(self.address.city))
         )
         return "A" + hashlib.sha256(basis.encode()).hexdigest()[:12].upper()
+
+
+def _fold(text: str) -> str:
+    """Case-fold so "İSTANBUL", "Istanbul" and "istanbul" agree (Turkish dotted and dotless
+    i would otherwise give different codes to the same buyer)."""
+    return text.casefold().replace("\u0307", "").replace("ı", "i")
 
 
 class InvoiceLine(_Frozen):

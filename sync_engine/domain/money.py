@@ -14,6 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 KURUS = Decimal("0.01")
 ZERO = Decimal("0.00")
+# No order is worth a trillion lira; anything larger is garbage, not money (and would
+# overflow the 14-digit columns of the state table).
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 class MoneyError(ValueError):
@@ -22,7 +25,11 @@ class MoneyError(ValueError):
 
 def round_kurus(value: Decimal) -> Decimal:
     """Round to kuruş, half-up. The only rounding rule for amounts in sync-engine."""
-    return value.quantize(KURUS, rounding=ROUND_HALF_UP)
+    try:
+        rounded = value.quantize(KURUS, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise MoneyError(f"amount out of range: {value!r}") from exc
+    return rounded if rounded else abs(rounded)  # never "-0.00"
 
 
 def to_decimal(value: object) -> Decimal:
@@ -48,6 +55,8 @@ def to_decimal(value: object) -> Decimal:
         raise MoneyError(f"not an amount: {value!r}")
     if not result.is_finite():
         raise MoneyError(f"not a finite amount: {value!r}")
+    if abs(result) >= MAX_AMOUNT:
+        raise MoneyError(f"amount out of range: {value!r}")
     return result
 
 

@@ -38,11 +38,6 @@ from sync_engine.pipeline.context import StoreRuntime
 from sync_engine.pipeline.states import AttentionCategory, Step, StepState
 from sync_engine.store.repositories import MappingRepository
 
-# A buyer's cari creation should take seconds; a claim older than this is abandoned (the
-# claimant crashed) and may be taken over. The takeover finds the cari if it was created.
-CLAIM_TTL_S = 120.0
-
-
 @dataclass
 class StepContext:
     job_id: int
@@ -110,7 +105,9 @@ def _customer(ctx: StepContext, state: StepState) -> StepOutcome:
     account = ctx.runtime.account_key
     with ctx.sessions() as session:
         claim = MappingRepository(session).claim(
-            account, buyer.tax_id, code, ctx.owner, CLAIM_TTL_S, ctx.clock()
+            # The claim lives as long as a job lease: if the claimant died, both expire together,
+            # and the next run's find-or-create finds the cari if it was created.
+            account, buyer.tax_id, code, ctx.owner, ctx.lease_ttl_s, ctx.clock()
         )
     if claim.state == "busy":
         return StepOutcome(retry_in=1.0, message="another job is creating this buyer's cari")

@@ -34,7 +34,10 @@ def ops_router(ctx: WebContext, metrics: Metrics) -> APIRouter:
         cursor: int | None = None,
     ) -> dict[str, Any]:
         with ctx.sessions() as session:
-            jobs, next_cursor = JobRepository(session).list(status=status, store_id=store, limit=limit, cursor=cursor)
+            # `?status=&store=` (empty values) means no filter, not "status equals ''".
+            jobs, next_cursor = JobRepository(session).list(
+                status=status or None, store_id=store or None, limit=limit, cursor=cursor
+            )
             return {"items": [job_view(j) for j in jobs], "next_cursor": next_cursor}
 
     @api.get("/jobs/{job_id}")

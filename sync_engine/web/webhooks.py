@@ -45,12 +45,16 @@ def webhook_router(ctx: WebContext, metrics: Metrics) -> APIRouter:
 
     @router.post("/webhooks/{platform}/{store_id}")
     async def receive(platform: str, store_id: str, request: Request) -> JSONResponse:
+        store = ctx.stores.get(store_id)
+        known = store is not None and store.platform == platform
+
         def answer(status: int, result: str, body: dict) -> JSONResponse:
-            metrics.webhooks.labels(platform=platform if store is not None else "unknown", result=result).inc()
+            # Labels come from the configuration, never from the path: anyone can post to
+            # /webhooks/<anything>/<anything>, and every new label value is a new series.
+            metrics.webhooks.labels(platform=platform if known else "unknown", result=result).inc()
             return JSONResponse(body, status_code=status)
 
-        store = ctx.stores.get(store_id)
-        if store is None or store.platform != platform:
+        if not known:
             return answer(404, "unknown_store", {"status": "unknown_store", "reason": f"no {platform} store {store_id!r}"})
         try:
             body = await read_limited(request)

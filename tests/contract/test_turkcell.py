@@ -425,7 +425,7 @@ def test_cancel_before_approval_is_refused(provider: TurkcellEsirketProvider, sa
         provider.cancel_invoice(req, ref)
 
 
-def test_list_invoices_pages_and_reads_order_references(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+def test_list_invoices_pages_without_per_invoice_reads(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
     p = make_provider(url, rds, namespace, page_size=2)
     try:
         reqs = []
@@ -440,10 +440,13 @@ def test_list_invoices_pages_and_reads_order_references(url: str, rds: redis.Red
         p.send_e_document(reqs[0], p.find_invoice(reqs[0]))  # type: ignore[arg-type]
         p.journal(reqs[1], p.find_invoice(reqs[1]))  # type: ignore[arg-type]
 
+        hits_before_list = sim.hits["invoice_get"]
         listed = list(p.list_invoices(date(2026, 1, 1), date(2026, 1, 31)))
         assert sim.hits["invoice_list"] == 3  # 2 + 2 + 1
+        assert sim.hits["invoice_get"] == hits_before_list
         assert [r.ettn for r in listed] == [r.ettn for r in reqs]
-        assert [r.order_ref for r in listed] == [r.reference for r in reqs]
+        # one list call per page and no detail GET per invoice: the ETTN identifies the order
+        assert [r.order_ref for r in listed] == [None] * len(reqs)
         first, second = listed[0], listed[1]
         assert (first.sent, first.invoice_number, first.journaled) == (True, "DMS2026000000001", False)
         assert (second.sent, second.invoice_number, second.journaled) == (False, None, True)

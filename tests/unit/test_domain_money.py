@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import pytest
@@ -75,7 +75,7 @@ def test_round_kurus_ties_always_move_away_from_zero(half_kurus: int) -> None:
         ("1E+2", D("1E+2")),  # kept as written; equal to 100
         (7, D(7)),
         (0, D(0)),
-        (10**20, D(10**20)),
+        (10**11, D(10**11)),
         (D("2.675"), D("2.675")),
         # JSON numbers arrive as float when a caller forgot parse_float=Decimal: the shortest
         # repr is used, so the digits the shop wrote survive.
@@ -166,25 +166,12 @@ def test_money_error_is_a_value_error() -> None:
     assert issubclass(MoneyError, ValueError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG in money.round_kurus/to_money: an amount too large for kuruş precision in the "
-        "default 28-digit decimal context (e.g. '1e30') makes quantize() raise "
-        "decimal.InvalidOperation, not MoneyError; inside pydantic validators it escapes as a "
-        "raw InvalidOperation instead of a ValidationError"
-    ),
-)
-@pytest.mark.parametrize("value", ["1e30", "1e26", 10**30])
+@pytest.mark.parametrize("value", ["1e30", "1e26", 10**30, 10**20, "1e12"])
 def test_to_money_refuses_out_of_range_amounts_with_money_error(value: object) -> None:
     with pytest.raises(MoneyError):
         to_money(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: same as above, seen through the model: InvalidOperation escapes pydantic",
-)
 def test_invoice_line_with_out_of_range_discount_is_a_validation_error() -> None:
     with pytest.raises(ValidationError):
         InvoiceLine(name="x", quantity=D(1), unit_price=D(1), vat_rate=D(20), discount="1e40")

@@ -358,9 +358,11 @@ class TurkcellEsirketProvider(BaseProvider):
     # --- reconciliation -------------------------------------------------------------------
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
-        """Outgoing invoices issued in [start, end], 500 per page. The list answer has no
-        description, so each invoice's detail is read for our order reference (one GET per
-        invoice: acceptable for a nightly job, and only documented fields are relied on)."""
+        """Outgoing invoices issued in [start, end], 500 per page, one list call per page.
+
+        The list answer has no description, so ``order_ref`` stays None: reconciliation needs
+        none, because our ETTN is a UUIDv5 of the job's idempotency key (``ettn_for``) and
+        identifies the order by itself. No per-invoice GET (calls grow with N / 500)."""
         index = 0
         window = mapping.issue_window_filter(start, end)
         while True:
@@ -376,7 +378,6 @@ class TurkcellEsirketProvider(BaseProvider):
 
     def _remote(self, item: dict[str, Any]) -> RemoteInvoice:
         ettn = str(item["ettn"])
-        detail = self._invoice(ettn) or {}
         status = item.get("invoiceStatus")
         payable = item.get("payableAmount")
         issued = item.get("issueDate")
@@ -384,7 +385,7 @@ class TurkcellEsirketProvider(BaseProvider):
             invoice_id=ettn,
             ettn=ettn,
             invoice_number=item.get("invoiceNumber") or None,
-            order_ref=mapping.order_ref_from(detail.get("description")),
+            order_ref=None,
             issue_date=datetime.fromisoformat(issued).date() if issued else None,
             total=to_decimal(payable) if payable is not None else None,
             sent=status in SENT_STATUSES if isinstance(status, int) else None,

@@ -37,7 +37,9 @@ Assumptions where the documents are silent (each also next to its code):
 
 Ledger kinds: ``cari_created`` (key: tax_number), ``invoice_created`` (key: invoice id,
 detail order_id), ``gib_send`` (key: invoice id; detail gib_uuid, document_type,
-invoice_number, alias), ``gib_rejected`` (key: invoice id; GİB refused a sent document).
+invoice_number, alias), ``gib_rejected`` (key: invoice id; GİB refused a sent document),
+``invoice_deleted_in_panel`` / ``invoice_edited_in_panel`` (test switches
+``delete_in_panel`` / ``edit_total_in_panel``: a person acting in the web panel).
 """
 
 from sync_engine.sandbox.faturaentegrator.simulator import (

@@ -76,6 +76,20 @@ class FaturaEntegratorSimulator:
         with self._lock:
             self._formal_failures.extend([message] * times)
 
+    def delete_in_panel(self, invoice_id: int) -> None:
+        """A person deletes the invoice in the provider's web panel (the API has no delete):
+        the state table still says invoiced, and only reconciliation can notice."""
+        with self._lock:
+            del self.invoices[invoice_id]
+        self.state.ledger.record(NAME, "invoice_deleted_in_panel", str(invoice_id))
+
+    def edit_total_in_panel(self, invoice_id: int, grand_total: Decimal) -> None:
+        """A person changes the invoice's total in the web panel (reconciliation tests)."""
+        with self._lock:
+            invoice = self.invoices[invoice_id]
+            invoice.totals = {**invoice.totals, "grand_total": grand_total}
+        self.state.ledger.record(NAME, "invoice_edited_in_panel", str(invoice_id), grand_total=str(grand_total))
+
     # -- HTTP --------------------------------------------------------------------------------
 
     def router(self) -> APIRouter:

@@ -1,0 +1,207 @@
+"""Shop side: every order the shop updated in the window, checked against the state table.
+
+A paid order without a job is a lost webhook (Shopify gives up after 8 retries over 4 hours;
+WooCommerce never retries and disables a failing webhook). It goes through ``ingest`` exactly
+as its webhook would have — raw event stored, job created in the same transaction — with the
+source ``reconciliation``, and is enqueued after the commit. Orders that have a job cost one
+set lookup per page and no call at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync_engine.ingest import ingest
+from sync_engine.platforms._util import blocking_problems, id_text, text
+from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter, get_platform
+from sync_engine.platforms.clients import OrderLister, make_lister
+from sync_engine.platforms.woocommerce import UNPAYABLE_STATUSES
+from sync_engine.reconcile.findings import Action, Category, Finding, StoreReport
+from sync_engine.reconcile.progress import Progress
+from sync_engine.reconcile.repository import ReconcileJobs
+from sync_engine.reconcile.window import Window
+from sync_engine.store.models import EventSource
+
+# One bulk "which of these have a job" query per this many orders (a Shopify page).
+BATCH = 250
+# The stored event carries the platform's own update topic, so that ``events replay`` parses
+# its raw body exactly as it would parse that webhook.
+_TOPICS = {"shopify": ("X-Shopify-Topic", "orders/updated"), "woocommerce": ("X-WC-Webhook-Topic", "order.updated")}
+
+
+def _replay_headers(platform: str) -> dict[str, str]:
+    header = _TOPICS.get(platform)
+    return {header[0]: header[1]} if header else {}
+
+
+class ShopSideUnavailable(Exception):
+    """The store cannot be listed (no shop API configured, or a platform without a lister)."""
+
+
+def lister_for(store: Any, timeout_s: float = 30.0) -> OrderLister:
+    if store.shop_api_url is None or store.shop_api_token is None:
+        raise ShopSideUnavailable("no shop_api_url / shop_api_token in the stores file")
+    try:
+        return make_lister(
+            store.platform, str(store.shop_api_url), store.shop_api_token.get_secret_value(),
+            timeout_s=timeout_s,
+        )
+    except Exception as exc:  # UnsupportedCapability for generic shops, a malformed token
+        raise ShopSideUnavailable(str(exc)) from exc
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # The lister parsed numbers as Decimal. Platforms send rates and prices as JSON
+        # numbers of a few digits, which a float prints back exactly; anything a float
+        # would round stays a string rather than change value.
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def resource_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_number).encode("utf-8")
+
+
+def _updated_at(platform: str, payload: dict[str, Any]) -> str:
+    if platform == "woocommerce":
+        return text(payload.get("date_modified_gmt")) or text(payload.get("date_modified"))
+    return text(payload.get("updated_at"))
+
+
+def _order_name(platform: str, payload: dict[str, Any], order_id: str) -> str:
+    if platform == "woocommerce":
+        return f"#{text(payload.get('number')) or order_id}"
+    return text(payload.get("name")) or order_id
+
+
+def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dict[str, Any]) -> str | None:
+    """Why this order needs no sale invoice now, by the same rules as its webhook (None: it
+    does)."""
+    if platform == "woocommerce":
+        status = text(payload.get("status")).lower()
+        if status in UNPAYABLE_STATUSES:
+            return f"order status is {status}"
+    elif payload.get("cancelled_at"):
+        return "order is cancelled"
+    if not adapter.is_paid(payload):
+        return "order is not paid"
+    return None
+
+
+def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str) -> ParsedDelivery:
+    """The ParsedDelivery a webhook of this (paid, not cancelled) order would have given."""
+    order_id = id_text(payload.get("id"))
+    assert order_id is not None
+    order, problem = adapter.order_from_resource(payload, store_id)
+    if order is not None:
+        # The platform adapters' own check: an order that needs a person (foreign currency,
+        # lines not adding up) becomes a needs_attention job with the reason.
+        problem = "; ".join(blocking_problems(order)) or None
+    return ParsedDelivery(
+        kind=EventKind.ORDER,
+        event_key=f"reconcile:{order_id}:{_updated_at(platform, payload)}",
+        topic=_TOPICS[platform][1] if platform in _TOPICS else None,
+        order_id=order_id,
+        order_name=order.order_name if order is not None else _order_name(platform, payload, order_id),
+        invoiceable=True,
+        order=order,
+        problem=problem,
+    )
+
+
+def _batches(orders: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for order in orders:
+        batch.append(order)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class ShopSide:
+    sessions: sessionmaker[Session]
+    store: Any
+    window: Window
+    report: StoreReport
+    progress: Progress
+    clock: Callable[[], datetime]
+    dry_run: bool
+    to_enqueue: list[int] = field(default_factory=list)
+
+    def run(self, lister: OrderLister) -> None:
+        platform = self.store.platform
+        adapter = get_platform(platform)
+        stats = self.report.stats
+        stats.update(shop_orders=0, shop_orders_with_job=0, shop_not_invoiceable=0)
+        self.progress.start(self.store.id, "shop orders")
+        try:
+            orders = lister.iter_orders(self.window.shop_start, self.window.shop_end)
+            for batch in _batches(orders, BATCH):
+                self._batch(adapter, platform, batch)
+                self.report.shop_calls = lister.calls
+                self.progress.advance(len(batch))
+        finally:
+            self.report.shop_calls = lister.calls
+            self.progress.finish()
+
+    def _batch(self, adapter: PlatformAdapter, platform: str, batch: list[dict[str, Any]]) -> None:
+        stats = self.report.stats
+        stats["shop_orders"] += len(batch)
+        ids = [id_text(o.get("id")) or "" for o in batch]
+        with self.sessions() as session:
+            known = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids)
+            stats["shop_orders_with_job"] += sum(1 for i in ids if i in known)
+            pending: list[int] = []
+            for order_id, payload in zip(ids, batch, strict=True):
+                if not order_id or order_id in known:
+                    continue
+                reason = not_invoiceable_reason(adapter, platform, payload)
+                if reason is not None:
+                    stats["shop_not_invoiceable"] += 1
+                    continue
+                self._missing(session, adapter, platform, order_id, payload, pending)
+            if not self.dry_run:
+                session.commit()
+        # After the commit: a worker woken earlier would not find the row.
+        self.to_enqueue.extend(pending)
+
+    def _missing(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
+                 payload: dict[str, Any], pending: list[int]) -> None:
+        parsed = delivery_for(adapter, platform, payload, self.store.id)
+        evidence: dict[str, Any] = {
+            "order_name": parsed.order_name,
+            "updated_at": _updated_at(platform, payload),
+            "paid_total": str(parsed.order.paid_total) if parsed.order is not None else None,
+            "problem": parsed.problem,
+        }
+        finding = Finding(Category.MISSING_JOB, Action.INGESTED, order_id=order_id, evidence=evidence)
+        self.report.add(finding)
+        if self.dry_run:
+            return
+        result = ingest(
+            session, store=self.store, adapter=adapter,
+            headers={**_replay_headers(platform), "X-Sync-Source": EventSource.RECONCILIATION.value},
+            body=resource_body(payload), source=EventSource.RECONCILIATION.value, now=self.clock(),
+            parsed=parsed,
+        )
+        finding.job_id = result.job_id
+        evidence["ingest_status"] = result.status
+        if result.reason:
+            evidence["ingest_reason"] = result.reason
+        if result.enqueue and result.job_id is not None:
+            pending.append(result.job_id)
+        elif result.status != "needs_attention":
+            # A webhook won the race (the job appeared while we paged): nothing was created.
+            finding.action = Action.REPORTED
