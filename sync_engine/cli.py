@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
 jobs_app = typer.Typer(help="Inspect and retry jobs.", no_args_is_help=True)
+docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
 events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
@@ -131,6 +133,22 @@ def demo(
 
     result = run_demo(timeout_s=timeout, sandbox_port=sandbox_port, web_port=web_port, redis_url=redis_url, console=console)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def bench(
+    orders: Annotated[int, typer.Option(help="Orders per worker-pool configuration.")] = 300,
+    latency_ms: Annotated[int, typer.Option(help="Latency the sandbox adds to every provider call.")] = 50,
+    pools: Annotated[Optional[list[str]], typer.Option("--pool", help="pool:concurrency, repeatable (first is the baseline).")] = None,
+    ingest_requests: Annotated[int, typer.Option(help="Webhook deliveries for the ingest figure (0 to skip).")] = 2000,
+) -> None:
+    """Measure throughput on the real stack: worker pools (orders/s) and webhook ingest (req/s)."""
+    from sync_engine.bench import DEFAULT_POOLS, PoolConfig, run_bench, run_ingest_bench
+
+    configs = tuple(PoolConfig(p.split(":")[0], int(p.split(":")[1])) for p in pools) if pools else DEFAULT_POOLS
+    run_bench(orders=orders, latency_ms=latency_ms, pools=configs, console=console)
+    if ingest_requests:
+        run_ingest_bench(requests=ingest_requests, console=console)
 
 
 # -- jobs ------------------------------------------------------------------------------------
@@ -273,6 +291,14 @@ def events_replay(
         table.add_row(str(row[0]), row[1], row[2][:80])
     console.print(table)
     console.print(f"{len(results)} event(s) replayed, {len(to_enqueue)} job(s) queued")
+
+
+@docs_app.command("providers")
+def docs_providers() -> None:
+    """Regenerate docs/providers.md (the feature matrix) from the adapters' capabilities."""
+    from sync_engine.providers.matrix import write_matrix
+
+    console.print(f"wrote {write_matrix()}")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -81,6 +81,10 @@ class DevStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Children run with cwd=workdir: every path handed to them must be absolute.
+        self.workdir = Path(self.workdir).resolve()
+
     @property
     def stores_file(self) -> Path:
         return self.workdir / "stores.toml"

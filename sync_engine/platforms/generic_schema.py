@@ -107,7 +107,7 @@ class GenericShipment(_Strict):
 class GenericOrderPayload(_Strict):
     """One order, sent when it is created and again whenever it changes."""
 
-    order_id: str = Field(min_length=1, max_length=100)
+    order_id: str = Field(min_length=1, max_length=64)  # jobs.order_id holds 64
     order_name: str = Field(min_length=1, max_length=100, description="As the merchant sees it.")
     created_at: AwareDatetime
     currency: str = Field(default="TRY", pattern=r"^[A-Z]{3}$")

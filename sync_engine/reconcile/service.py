@@ -12,6 +12,7 @@ at all, neither the state table nor the queue nor the report.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -80,13 +81,19 @@ def reconcile_store(deps: ReconcileDeps, store: Any, window: Window, *, dry_run:
             report.run_id = run.id
     failures = 0
     handled: set[int] = set()
+    timings: dict[str, float] = {}
     for side in (_shop_side, _provider_side, _stuck_jobs):
+        name = side.__name__.strip("_")
+        began = time.perf_counter()
         try:
             handled |= side(deps, store, window, report, dry_run, handled)
         except Exception as exc:  # one side failing must not hide what the others found
             failures += 1
-            report.notes.append(f"{side.__name__.strip('_').replace('_', ' ')} failed: {type(exc).__name__}: {exc}")
-            log.exception("reconciliation step failed", store=store.id, step=side.__name__)
+            report.notes.append(f"{name.replace('_', ' ')} failed: {type(exc).__name__}: {exc}")
+            log.exception("reconciliation step failed", store=store.id, step=name)
+        finally:
+            timings[name] = round(time.perf_counter() - began, 3)
+    report.stats["timings_s"] = timings
     report.status = "ok" if failures == 0 else ("failed" if failures == 3 else "partial")
     report.finished_at = deps.clock()
     if not dry_run:
@@ -115,7 +122,8 @@ def _shop_side(deps: ReconcileDeps, store: Any, window: Window, report: StoreRep
         # Jobs committed before a failure still get their wake-up call.
         if not dry_run:
             _enqueue_all(deps, side.to_enqueue)
-    return set(side.to_enqueue)
+    # Reported once, as missing_job: the later passes leave these jobs alone.
+    return side.ingested
 
 
 def _provider_side(deps: ReconcileDeps, store: Any, window: Window, report: StoreReport,

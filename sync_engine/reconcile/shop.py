@@ -139,6 +139,7 @@ class ShopSide:
     clock: Callable[[], datetime]
     dry_run: bool
     to_enqueue: list[int] = field(default_factory=list)
+    ingested: set[int] = field(default_factory=set)  # every job this side ingested (or found)
 
     def run(self, lister: OrderLister) -> None:
         platform = self.store.platform
@@ -197,6 +198,8 @@ class ShopSide:
             parsed=parsed,
         )
         finding.job_id = result.job_id
+        if result.job_id is not None:
+            self.ingested.add(result.job_id)
         evidence["ingest_status"] = result.status
         if result.reason:
             evidence["ingest_reason"] = result.reason

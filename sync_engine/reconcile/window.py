@@ -31,6 +31,10 @@ class Window:
             raise ValueError(f"empty window: {self.start.isoformat()} .. {self.end.isoformat()}")
         if self.overlap < timedelta(0):
             raise ValueError("the overlap must not be negative")
+        # Held in UTC: Python subtracts two datetimes of one zone by wall clock, which would
+        # make a day across a DST change 24 hours long and shift the overlap by an hour.
+        object.__setattr__(self, "start", self.start.astimezone(UTC))
+        object.__setattr__(self, "end", self.end.astimezone(UTC))
 
     @property
     def shop_start(self) -> datetime:

@@ -39,6 +39,7 @@ import json
 import re
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,6 +120,9 @@ class _Stored:
 class _Shop:
     token: str = DEFAULT_ACCESS_TOKEN
     orders: dict[int, _Stored] = field(default_factory=dict)
+    version: int = 0  # bumped by every change to ``orders``: invalidates ``listings``
+    # filters (JSON) -> (version, matching rows in list order, their sort keys)
+    listings: dict[str, tuple[int, list[_Stored], list[list[float]]]] = field(default_factory=dict)
 
 
 def _dumps(value: Any) -> bytes:
@@ -163,21 +167,26 @@ class ShopifySimulator:
         with self._lock:
             self._shop(shop).token = token
 
-    def add_order(self, shop: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _insert(self, shop: str, payload: dict[str, Any]) -> _Stored:
         # A JSON round trip both isolates the stored order from the caller and serialises it once.
         raw = _dumps(payload)
         stored = _Stored.of(json.loads(raw))
         stored._raw = raw
         with self._lock:
-            orders = self._shop(shop).orders
-            if stored.id in orders:
+            target = self._shop(shop)
+            if stored.id in target.orders:
                 raise ValueError(f"order {stored.id} already exists in shop {shop!r}")
-            orders[stored.id] = stored
-        return copy.deepcopy(stored.payload)
+            target.orders[stored.id] = stored
+            target.version += 1
+        return stored
+
+    def add_order(self, shop: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy(self._insert(shop, payload).payload)
 
     def add_orders(self, shop: str, payloads: list[dict[str, Any]]) -> None:
+        """Bulk seeding (a benchmark's 100,000 orders): no copy of each order handed back."""
         for payload in payloads:
-            self.add_order(shop, payload)
+            self._insert(shop, payload)
 
     def update_order(self, shop: str, order_id: int | str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
         """Apply top-level ``changes`` and bump ``updated_at`` to the sandbox clock, as any
@@ -188,6 +197,7 @@ class ShopifySimulator:
             payload.update(copy.deepcopy(changes or {}))
             payload["updated_at"] = shop_time(self.state.clock.now())
             self._shops[shop].orders[int(order_id)] = _Stored.of(payload)
+            self._shops[shop].version += 1
             return copy.deepcopy(payload)
 
     def cancel_order(self, shop: str, order_id: int | str, reason: str = "customer") -> dict[str, Any]:
@@ -375,8 +385,7 @@ class ShopifySimulator:
         def key(row: _Stored) -> tuple[float, int]:
             return (sign * row.sort_value(field_name), sign * row.id)
 
-        rows = sorted(self._matching(shop, filters), key=key)
-        keys = [list(key(row)) for row in rows]
+        rows, keys = self._listing(shop, filters, key)
         limit = page["limit"]
         cursor = page["cursor"]
         if cursor is None:
@@ -399,6 +408,28 @@ class ShopifySimulator:
             wanted = page["fields"]
             return [_dumps({k: v for k, v in row.payload.items() if k in wanted}) for row in chosen], links
         return [row.raw for row in chosen], links
+
+    def _listing(
+        self, shop: str, filters: dict[str, Any], key: Callable[[_Stored], tuple[float, int]]
+    ) -> tuple[list[_Stored], list[list[float]]]:
+        """The matching rows in list order with their sort keys, kept until the shop's orders
+        change. A client paging through 100,000 orders asks 400 times for one list; filtering
+        and sorting the whole shop again for each page would make the sandbox — not the
+        client under test — the cost a benchmark measures (Shopify itself pages an index)."""
+        cache_key = json.dumps(filters, sort_keys=True)
+        with self._lock:
+            target = self._shop(shop)
+            version = target.version
+            hit = target.listings.get(cache_key)
+        if hit is not None and hit[0] == version:
+            return hit[1], hit[2]
+        rows = sorted(self._matching(shop, filters), key=key)
+        keys = [list(key(row)) for row in rows]
+        with self._lock:
+            if len(target.listings) > 16:
+                target.listings.clear()
+            target.listings[cache_key] = (version, rows, keys)
+        return rows, keys
 
     def _link(self, page: dict[str, Any], cursor: dict[str, Any], rel: str) -> str:
         query = {"limit": page["limit"], "page_info": _encode_cursor(cursor)}

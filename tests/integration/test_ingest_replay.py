@@ -23,7 +23,6 @@ from sync_engine.store.models import Job
 from sync_engine.store.repositories import EventRepository, JobRepository
 from tests.integration.test_web_webhooks import (
     GENERIC_ORDER,
-    GENERIC_SECRET,
     SHOPIFY_SECRET,
     WOO_SECRET,
     WebHarness,

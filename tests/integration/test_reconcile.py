@@ -39,6 +39,7 @@ from sync_engine.sandbox.orders import TR_TZ, shopify_order, woocommerce_order
 from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import InboundEvent, Job, ReconcileItem, ReconcileRun
 from sync_engine.store.repositories import JobRepository, ReconcileRepository
+from tests.support import stack as stack_module
 from tests.support.stack import LiveStack, live_stack
 
 pytestmark = pytest.mark.slow
@@ -50,6 +51,8 @@ WEBHOOK_SECRETS = {
     "demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
     "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET",
 }
+RECONCILE_REDIS_URL = "redis://127.0.0.1:6379/7"
+READS = {"list_call", "get_call"}
 REPAIRING = {"ingested", "adopted", "redriven", "enqueued", "flagged"}
 
 
@@ -148,8 +151,10 @@ class Harness:
             ]
             events = session.scalar(select(func.count()).select_from(InboundEvent))
             runs = session.scalar(select(func.count()).select_from(ReconcileRun))
-        return {"jobs": jobs, "events": events, "runs": runs, "ledger": self.sandbox.ledger.summary(),
-                "enqueued": len(self.enqueued)}
+        # Reads leave list_call / get_call in the shops' ledgers: only effects count here.
+        effects = {sim: {k: n for k, n in kinds.items() if k not in READS}
+                   for sim, kinds in self.sandbox.ledger.summary().items() if set(kinds) - READS}
+        return {"jobs": jobs, "events": events, "runs": runs, "ledger": effects, "enqueued": len(self.enqueued)}
 
     def wait_settled(self, store_ids: list[str], timeout_s: float = 90) -> list[Job]:
         """Until every job of these stores is completed or waits for a person."""
@@ -157,14 +162,28 @@ class Harness:
         return self.stack.wait(ids, timeout_s=timeout_s)
 
 
+def _fast_budgets(text: str) -> str:
+    # The example stores throttle providers to 5-10 requests/s, shared by every process:
+    # right for a real account, slow for a test of forty orders.
+    return text.replace("max_requests_per_s = 10", "max_requests_per_s = 500").replace(
+        "max_requests_per_s = 5", "max_requests_per_s = 500")
+
+
 @contextmanager
 def harness(db_url: str, tmp_path: Path, **kw: Any) -> Iterator[Harness]:
-    with live_stack(db_url, tmp_path, **kw) as stack:
-        h = Harness(stack)
-        try:
-            yield h
-        finally:
-            h.close()
+    # live_stack flushes its Redis database at start and end; other suites' stacks use the
+    # default one at the same time on this machine, so these tests broker through their own.
+    default_url = stack_module.TEST_REDIS_URL
+    stack_module.TEST_REDIS_URL = RECONCILE_REDIS_URL
+    try:
+        with live_stack(db_url, tmp_path, transform=_fast_budgets, **kw) as stack:
+            h = Harness(stack)
+            try:
+                yield h
+            finally:
+                h.close()
+    finally:
+        stack_module.TEST_REDIS_URL = default_url
 
 
 def categories(report: StoreReport) -> dict[str, int]:

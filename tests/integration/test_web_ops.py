@@ -291,6 +291,7 @@ def test_metrics_count_webhooks_by_platform_and_result(web: WebHarness) -> None:
     assert web.post("woocommerce", "kolay-shop", {}, b"webhook_id=5").status_code == 200
     assert web.post("shopify", "kolay-shop", {}, b"{}").status_code == 404
     assert web.post("shopify", "nope", {}, b"{}").status_code == 404
+    assert web.post("woocommerce", "kolay-shop", {}, b"x" * (1024 * 1024 + 1)).status_code == 413
 
     text = web.client.get("/metrics").text
     expected = {
@@ -300,6 +301,7 @@ def test_metrics_count_webhooks_by_platform_and_result(web: WebHarness) -> None:
         ("shopify", "needs_attention"): 1,
         ("woocommerce", "accepted"): 1,
         ("woocommerce", "ping"): 1,
+        ("woocommerce", "too_large"): 1,
         ("unknown", "unknown_store"): 2,
     }
     for (platform, result), count in expected.items():

@@ -507,7 +507,7 @@ def test_body_over_one_mib_is_413_when_chunked(web: WebHarness) -> None:
     # A Content-Length that lies (small) about a big body is caught while reading.
     headers_lie = {**headers, "Content-Length": "10"}
     response = web.client.post("/webhooks/shopify/demo-shop", content=chunks(), headers=headers_lie)
-    assert response.status_code in (400, 413)
+    assert response.status_code in (400, 401, 413)
     assert web.counts() == (0, 0)
 
 
@@ -519,6 +519,88 @@ def test_exactly_one_mib_is_accepted(web: WebHarness) -> None:
     headers, body = build_shopify(payload, secret=SHOPIFY_SECRET)
     assert len(body) == 1024 * 1024
     assert web.post("shopify", "demo-shop", headers, body).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["null_line_item", "string_tax_line", "list_shipping_line", "deep_nesting"],
+)
+def test_signed_body_the_mapper_cannot_read_is_rejected_and_stored(web: WebHarness, breakage: str) -> None:
+    payload: Any = paid_shopify(20)
+    if breakage == "null_line_item":
+        payload["line_items"].append(None)
+    elif breakage == "string_tax_line":
+        payload["line_items"][0]["tax_lines"] = ["KDV %20"]
+    elif breakage == "list_shipping_line":
+        payload["shipping_lines"] = [["Yurtiçi Kargo", "49.90"]]
+    else:
+        payload = b"[" * 100_000  # valid JSON prefix nested past any parser's recursion limit
+    headers, body = build_shopify(payload, secret=SHOPIFY_SECRET, topic="orders/paid")
+    response = web.post("shopify", "demo-shop", headers, body)
+    # Signed, so stored with the reason (replayable once the mapper copes); never a 500.
+    assert response.status_code == 400, response.text
+    assert body_of(response)["status"] == "rejected"
+    (event,) = web.events()
+    assert event.status == "rejected" and bytes(event.raw_body) == body
+    assert web.jobs() == []
+
+
+def test_woocommerce_body_the_mapper_cannot_read_is_rejected_and_stored(web: WebHarness) -> None:
+    payload = paid_woocommerce(24)
+    payload["line_items"][0] = [payload["line_items"][0]]
+    payload["shipping_lines"] = ["Yurtiçi Kargo"]
+    response = web.woocommerce(payload)
+    assert response.status_code == 400, response.text
+    assert [e.status for e in web.events()] == ["rejected"]
+
+
+def test_values_longer_than_their_columns_are_stored_safely(web: WebHarness) -> None:
+    # PostgreSQL enforces varchar lengths: a sender-chosen value must not become a 500.
+    payload = paid_shopify(25)
+    long_event = "e" * 400
+    headers, body = build_shopify(payload, secret=SHOPIFY_SECRET, topic="orders/paid", event_id=long_event)
+    first = web.post("shopify", "demo-shop", headers, body)
+    assert first.status_code == 202, first.text
+    again = web.post("shopify", "demo-shop", *build_shopify(payload, secret=SHOPIFY_SECRET, topic="orders/paid",
+                                                            event_id=long_event))
+    assert (again.status_code, body_of(again)["status"]) == (200, "duplicate")
+    other = web.shopify(payload, topic="orders/paid", event_id=long_event[:-1] + "f")
+    assert (other.status_code, body_of(other)["status"]) == (202, "accepted")  # a distinct event
+
+    long_topic = "orders/" + "x" * 300
+    response = web.shopify(payload, topic=long_topic)
+    assert response.status_code == 202, response.text
+    stored = web.events()[-1]
+    assert stored.topic == long_topic[:128] and len(stored.event_key) <= 255
+
+    named = paid_shopify(26)
+    named["name"] = "#" + "ş" * 300
+    response = web.shopify(named, topic="orders/paid")
+    assert response.status_code == 202, response.text
+    assert web.job(body_of(response)["job_id"]).order_name == named["name"][:128]
+
+
+def test_text_no_column_can_hold_is_cleaned(web: WebHarness) -> None:
+    payload = paid_shopify(27)
+    payload["name"] = "#10\x0027"  # json.dumps escapes these as \\u0000 and \\ud800: legal JSON
+    payload["financial_status"] = "pend\x00ing\ud800"
+    headers, body = build_shopify(json.dumps(payload).encode(), secret=SHOPIFY_SECRET, topic="orders/create")
+    assert b"\\u0000" in body and b"\\ud800" in body
+    response = web.post("shopify", "demo-shop", headers, body)
+    assert response.status_code == 202, response.text
+    (event,) = web.events()
+    assert event.status == "ignored" and "pending?" in (event.reason or "")
+    assert bytes(event.raw_body) == body  # the raw body is bytes: kept exactly
+
+
+@pytest.mark.parametrize("order_id", ["9" * 65, "12\x003", "12\ud8003"])
+def test_an_implausible_order_id_is_rejected(web: WebHarness, order_id: str) -> None:
+    payload = {**paid_shopify(28), "id": order_id}
+    headers, body = build_shopify(json.dumps(payload).encode(), secret=SHOPIFY_SECRET, topic="orders/paid")
+    response = web.post("shopify", "demo-shop", headers, body)
+    assert response.status_code == 400, response.text
+    assert [e.status for e in web.events()] == ["rejected"]
+    assert web.jobs() == []
 
 
 @pytest.mark.parametrize(
