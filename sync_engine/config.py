@@ -228,7 +228,9 @@ class _Model(BaseModel):
 
 class _ProviderBase(_Model):
     base_url: HttpUrl
-    timeout_s: Positive = 10.0
+    # At most 60 s: a job step makes a few calls, and steps must fit well inside the job
+    # lease (SYNC_LEASE_TTL_S, 300 s) and Celery's task time limit (240 s soft).
+    timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 10.0
     max_requests_per_s: Positive = 10.0
 
     def account_key(self) -> str:

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sync_engine.reconcile.findings import StoreReport
@@ -30,7 +29,7 @@ SHOWN_ITEMS = 50
 class RichProgress:
     """One bar per store and phase while the run pages (orders, then invoices)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Any) -> None:  # a rich.progress.Progress
         self._progress = progress
         self._task: Any = None
 
@@ -43,8 +42,9 @@ class RichProgress:
 
     def finish(self) -> None:
         if self._task is not None:
-            task = self._progress.tasks[self._task]
-            self._progress.update(self._task, total=task.completed)
+            # The lists give no total up front: close the bar at what was counted.
+            done = next(t.completed for t in self._progress.tasks if t.id == self._task)
+            self._progress.update(self._task, total=done)
             self._task = None
 
 
@@ -61,6 +61,7 @@ def reconcile_command(
     """Compare shop orders, the state table and the provider's invoices; re-drive what is
     safe through the pipeline, flag the rest, store the report."""
     import redis
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from sync_engine.config import ConfigError, get_settings, load_stores
     from sync_engine.logging import configure_logging
