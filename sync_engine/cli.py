@@ -70,12 +70,15 @@ def worker(
     hostname: Annotated[Optional[str], typer.Option(help="Worker node name.")] = None,
 ) -> None:
     """Run a Celery worker that drives jobs through the pipeline."""
-    from workers.celery_app import app as celery_app
+    import os
 
-    argv = ["worker", "-P", pool, "-c", str(concurrency), "--loglevel", loglevel, "--without-mingle", "--without-gossip"]
+    argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-P", pool,
+            "-c", str(concurrency), "--loglevel", loglevel, "--without-mingle", "--without-gossip"]
     if hostname:
         argv += ["-n", hostname]
-    celery_app.worker_main(argv)
+    # Celery's own entry point: it monkey-patches for gevent before anything else is
+    # imported (worker_main() from here would be too late, and a gevent pool would hang).
+    os.execv(sys.executable, argv)
 
 
 @app.command()

@@ -33,13 +33,19 @@ IN_DOUBT = (StepState.IN_PROGRESS.value, StepState.FAILED.value)
 _TERMINAL = (JobStatus.COMPLETED.value, JobStatus.CANCELLED.value)
 
 
-def _finding(category: Category, action: Action, job: JobSnapshot, **evidence: Any) -> Finding:
+def _finding(
+    category: Category, action: Action, job: JobSnapshot, *, at: RemoteInvoice | None = None, **evidence: Any
+) -> Finding:
+    """``at``: the provider's invoice the finding is about, when the job has no ids yet."""
+    ref = job.invoice_number or job.invoice_id
+    if ref is None and at is not None:
+        ref = at.invoice_number or at.invoice_id
     return Finding(
         category=category,
         action=action,
         order_id=job.order_id,
         job_id=job.id,
-        invoice_ref=job.invoice_number or job.invoice_id,
+        invoice_ref=ref,
         evidence={"job": job.evidence(), **evidence},
     )
 
@@ -97,14 +103,14 @@ def classify_invoiced(
     primary = primary_invoice(job, invoices)
     if len(invoices) > 1:
         findings.append(_finding(
-            Category.DUPLICATE_AT_PROVIDER, Action.REPORTED, job,
+            Category.DUPLICATE_AT_PROVIDER, Action.REPORTED, job, at=primary,
             invoices=[invoice_evidence(i) for i in invoices],
         ))
     mismatch = amount_difference(job, primary)
     if mismatch is not None:
         # Nothing else is repaired on a job whose invoice does not match the order.
         findings.append(_finding(
-            Category.AMOUNT_MISMATCH, Action.REPORTED, job,
+            Category.AMOUNT_MISMATCH, Action.REPORTED, job, at=primary,
             invoice=invoice_evidence(primary), **mismatch,
         ))
         return Planned(findings)
@@ -112,7 +118,7 @@ def classify_invoiced(
         # A worker is on it right now (the normal in-flight case), or nobody should be.
         return Planned(findings) if findings else None
     if job.step_invoice != DONE:
-        findings.append(_finding(Category.ADOPT, Action.ADOPTED, job, invoice=invoice_evidence(primary)))
+        findings.append(_finding(Category.ADOPT, Action.ADOPTED, job, at=primary, invoice=invoice_evidence(primary)))
         return Planned(findings, Repair(job, adopt_fields(job, primary, capabilities, now)))
     return _after_invoice(job, primary, findings, capabilities, now)
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sync_engine.reconcile.findings import StoreReport
@@ -76,7 +77,7 @@ def reconcile_command(
     try:
         stores = load_stores(settings.stores_file)
     except ConfigError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     now = datetime.now(UTC)
     overlap = timedelta(hours=overlap_hours)
@@ -84,11 +85,11 @@ def reconcile_command(
         windows = {sid: choose_window(zone=cfg.zone, now=now, day=date, start=from_, end=to, overlap=overlap)
                    for sid, cfg in stores.items()}
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     unknown = [s for s in store or [] if s not in stores]
     if unknown:
-        err_console.print(f"[red]unknown store(s): {', '.join(unknown)}; known: {', '.join(stores)}[/red]")
+        err_console.print(f"[red]{escape(f'unknown store(s): {unknown}; known: {list(stores)}')}[/red]")
         raise typer.Exit(2)
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
@@ -148,7 +149,7 @@ def show_report(report: StoreReport, out: Console | None = None) -> None:
         f"not ours {stats.get('provider_invoices_foreign', '-')}), jobs checked {stats.get('jobs_checked', '-')}"
     )
     for note in report.notes:
-        out.print(f"[yellow]note:[/yellow] {note}")
+        out.print(f"[yellow]note:[/yellow] {escape(note)}")
     summary = Table("category", "count", "actions", title="summary")
     by_category: dict[str, dict[str, int]] = {}
     for finding in report.findings:
@@ -163,8 +164,9 @@ def show_report(report: StoreReport, out: Console | None = None) -> None:
         items = Table("category", "action", "order", "job", "invoice", "detail", title="differences")
         for finding in report.findings[:SHOWN_ITEMS]:
             shown = finding.as_json(report.dry_run)
-            items.add_row(shown["category"], shown["action"], str(finding.order_id or ""),
-                          str(finding.job_id or ""), str(finding.invoice_ref or ""), _detail(finding.evidence))
+            items.add_row(shown["category"], shown["action"], escape(str(finding.order_id or "")),
+                          str(finding.job_id or ""), escape(str(finding.invoice_ref or "")),
+                          escape(_detail(finding.evidence)))
         out.print(items)
         if len(report.findings) > SHOWN_ITEMS:
             out.print(f"… and {len(report.findings) - SHOWN_ITEMS} more (see --json or the stored report)")

@@ -30,6 +30,7 @@ from sync_engine.reconcile.progress import NoProgress, Progress
 from sync_engine.reconcile.provider_side import ProviderSide, ProviderSideUnavailable, list_invoices
 from sync_engine.reconcile.repair import apply_plans
 from sync_engine.reconcile.repository import ReconcileJobs
+from sync_engine.reconcile.restarts import with_restarts
 from sync_engine.reconcile.shop import ShopSide, ShopSideUnavailable, lister_for
 from sync_engine.reconcile.window import DEFAULT_OVERLAP, Window, previous_day
 from sync_engine.store.repositories import ReconcileRepository
@@ -59,6 +60,7 @@ class ReconcileDeps:
     progress: Progress = field(default_factory=NoProgress)
     stale_after: timedelta = STALE_AFTER
     stuck_limit: int = STUCK_LIMIT
+    sleep: Callable[[float], None] = time.sleep  # pauses before a listing starts again
 
 
 def reconcile_store(deps: ReconcileDeps, store: Any, window: Window, *, dry_run: bool = False) -> StoreReport:
@@ -116,7 +118,7 @@ def _shop_side(deps: ReconcileDeps, store: Any, window: Window, report: StoreRep
         return set()
     side = ShopSide(deps.sessions, store, window, report, deps.progress, deps.clock, dry_run)
     try:
-        side.run(lister)
+        side.run(lister, deps.sleep)
     finally:
         lister.close()
         # Jobs committed before a failure still get their wake-up call.
@@ -131,7 +133,10 @@ def _provider_side(deps: ReconcileDeps, store: Any, window: Window, report: Stor
     provider = deps.provider_for(store)
     calls: Counter[str] = Counter()
     try:
-        listing = list_invoices(provider, window, deps.progress, store.id, calls)
+        listing = with_restarts(
+            lambda: list_invoices(provider, window, deps.progress, store.id, calls),
+            what=f"{store.id} invoices", sleep=deps.sleep,
+        )
     except ProviderSideUnavailable as exc:
         report.notes.append(f"provider side not available: {exc}")
         report.stats["provider_side"] = "not_available"

@@ -26,6 +26,7 @@ from sync_engine.platforms.woocommerce import UNPAYABLE_STATUSES
 from sync_engine.reconcile.findings import Action, Category, Finding, StoreReport
 from sync_engine.reconcile.progress import Progress
 from sync_engine.reconcile.repository import ReconcileJobs
+from sync_engine.reconcile.restarts import with_restarts
 from sync_engine.reconcile.window import Window
 from sync_engine.store.models import EventSource
 
@@ -140,27 +141,37 @@ class ShopSide:
     dry_run: bool
     to_enqueue: list[int] = field(default_factory=list)
     ingested: set[int] = field(default_factory=set)  # every job this side ingested (or found)
+    seen: set[str] = field(default_factory=set)  # order ids handled in this run
 
-    def run(self, lister: OrderLister) -> None:
+    def run(self, lister: OrderLister, sleep: Callable[[float], None]) -> None:
+        self.report.stats.update(shop_orders=0, shop_orders_with_job=0, shop_not_invoiceable=0)
+        try:
+            with_restarts(lambda: self._list(lister), what=f"{self.store.id} orders", sleep=sleep)
+        finally:
+            self.report.shop_calls = lister.calls
+
+    def _list(self, lister: OrderLister) -> None:
         platform = self.store.platform
         adapter = get_platform(platform)
-        stats = self.report.stats
-        stats.update(shop_orders=0, shop_orders_with_job=0, shop_not_invoiceable=0)
         self.progress.start(self.store.id, "shop orders")
         try:
             orders = lister.iter_orders(self.window.shop_start, self.window.shop_end)
             for batch in _batches(orders, BATCH):
-                self._batch(adapter, platform, batch)
+                # After a restart the first pages come again: each order is handled once.
+                fresh = [o for o in batch if (id_text(o.get("id")) or "") not in self.seen]
+                self._batch(adapter, platform, fresh)
                 self.report.shop_calls = lister.calls
                 self.progress.advance(len(batch))
         finally:
-            self.report.shop_calls = lister.calls
             self.progress.finish()
 
     def _batch(self, adapter: PlatformAdapter, platform: str, batch: list[dict[str, Any]]) -> None:
+        if not batch:
+            return
         stats = self.report.stats
         stats["shop_orders"] += len(batch)
         ids = [id_text(o.get("id")) or "" for o in batch]
+        self.seen.update(ids)
         with self.sessions() as session:
             known = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids)
             stats["shop_orders_with_job"] += sum(1 for i in ids if i in known)

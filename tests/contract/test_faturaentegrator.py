@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,27 +14,8 @@ import redis
 from pydantic import SecretStr
 
 from sync_engine.config import FaturaEntegratorConfig
-from sync_engine.domain import (
-    ANONYMOUS_TCKN,
-    Address,
-    Buyer,
-    BuyerKind,
-    InvoiceLine,
-    LineKind,
-    Order,
-    compute_invoice,
-    round_kurus,
-)
-from sync_engine.domain.keys import ettn_for, sale_key
-from sync_engine.providers.base import (
-    Capability,
-    CustomerRef,
-    DocumentRoute,
-    DocumentType,
-    InvoiceRequest,
-    InvoiceSettings,
-    SendState,
-)
+from sync_engine.domain import ANONYMOUS_TCKN, Address, Buyer, BuyerKind, InvoiceLine, Order
+from sync_engine.providers.base import Capability, CustomerRef, InvoiceRequest, SendState
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
 from sync_engine.providers.faturaentegrator import FaturaEntegratorProvider
 from sync_engine.providers.ratelimit import RedisTokenBucket
@@ -42,38 +23,13 @@ from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.faturaentegrator import DEFAULT_API_KEY, NAME, FaturaEntegratorSimulator
 from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
+from tests.support.orders import PERSON, SETTINGS, order
+from tests.support.providers import assert_no_violations, sale_request
+from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server  # noqa: F401
 
 pytestmark = pytest.mark.redis
 
-SETTINGS = InvoiceSettings(
-    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1000036109", carrier_name="Demo Mağazacılık A.Ş.", carrier_vkn="1000036109",
-)
-PERSON = Buyer(
-    kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe", last_name="Yılmaz",
-    email="ayse@example.com", phone="5551234567",
-    address=Address(line1="Bağdat Cad. No:1", district="Kadıköy", city="İstanbul", postal_code="34710"),
-)
-DEFAULT_LINES = (
-    InvoiceLine(sku="TSHIRT-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("149.90"), vat_rate=Decimal(20)),
-    InvoiceLine(sku="BOOK-1", name="Kitap", quantity=Decimal(1), unit_price=Decimal("85.00"), vat_rate=Decimal(10),
-                discount=Decimal("5.00")),
-    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("29.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
-)
-
-
-def order(order_id: str = "1001", buyer: Buyer = PERSON, **kw: Any) -> Order:
-    """An order paid exactly its lines (VAT-inclusive), unless ``paid_total`` says otherwise."""
-    lines = tuple(kw.pop("lines", DEFAULT_LINES))
-    paid = kw.pop("paid_total", None)
-    if paid is None:
-        paid = sum((round_kurus(ln.quantity * ln.unit_price) - ln.discount for ln in lines), Decimal("0.00"))
-    return Order(
-        store_id="shop", platform="shopify", order_id=order_id, order_name=f"#{order_id}",
-        created_at=datetime(2026, 11, 20, 14, 30, tzinfo=UTC), buyer=buyer, lines=lines, paid_total=paid, **kw,
-    )
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+SIMULATOR = FaturaEntegratorSimulator  # the one the sandbox fixtures serve
 COMPANY = Buyer(
     kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
     tax_office="Pamukkale", email="muhasebe@ornek.com.tr",
@@ -88,41 +44,17 @@ def anonymous(email: str = "", first: str = "Zeynep", last: str = "Kaya") -> Buy
     )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(Sandbox(simulators=[FaturaEntegratorSimulator])) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sandbox(server: SandboxServer) -> Sandbox:
-    server.sandbox.reset()
-    return server.sandbox
-
-
-@pytest.fixture
-def redis_client() -> Iterator[tuple[redis.Redis, list[str]]]:
-    client = redis.Redis.from_url(REDIS_URL)
-    owned: list[str] = []
-    yield client, owned
-    if owned:
-        client.delete(*owned)
-    client.close()
-
-
 @pytest.fixture
 def make_provider(
-    server: SandboxServer, sandbox: Sandbox, redis_client: tuple[redis.Redis, list[str]]
+    sandbox_server: SandboxServer, sandbox: Sandbox, redis_client: redis.Redis, redis_namespace: str
 ) -> Iterator[Callable[..., FaturaEntegratorProvider]]:
-    client, owned = redis_client
     made: list[FaturaEntegratorProvider] = []
 
     def make(**kw: Any) -> FaturaEntegratorProvider:
-        account = f"test-fe-{uuid.uuid4().hex}"
-        budget = RedisTokenBucket(client, account, 1000.0)
-        owned.append(budget.key)
+        # An account (so a rate budget) of its own per provider made.
+        budget = RedisTokenBucket(redis_client, f"{redis_namespace}{uuid.uuid4().hex[:12]}", 1000.0)
         args: dict[str, Any] = dict(
-            base_url=f"{server.url}/faturaentegrator", api_key=DEFAULT_API_KEY, sale_channel_id=1,
+            base_url=f"{sandbox_server.url}/faturaentegrator", api_key=DEFAULT_API_KEY, sale_channel_id=1,
             invoice_integration_id=1, timeout_s=5.0, budget=budget,
         )
         args.update(kw)
@@ -145,11 +77,7 @@ def today(sandbox: Sandbox) -> date:
 
 
 def request(o: Order, issue: date) -> InvoiceRequest:
-    key = sale_key(o.store_id, o.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=o, invoice=compute_invoice(o), settings=SETTINGS,
-        route=DocumentRoute(DocumentType.E_ARSIV), issue_date=issue,
-    )
+    return sale_request(o, SETTINGS, issue)
 
 
 def invoiced(provider: FaturaEntegratorProvider, sandbox: Sandbox, o: Order | None = None):  # noqa: ANN201
@@ -157,10 +85,6 @@ def invoiced(provider: FaturaEntegratorProvider, sandbox: Sandbox, o: Order | No
     req = request(o, today(sandbox))
     customer = provider.upsert_customer(o)
     return req, provider.create_invoice(req, customer)
-
-
-def no_violations(sandbox: Sandbox) -> None:
-    assert sandbox.state.violations.list() == []
 
 
 # -- declared surface ----------------------------------------------------------------------------
@@ -179,24 +103,26 @@ def test_capabilities_are_what_the_api_offers(provider: FaturaEntegratorProvider
         provider.cancel_invoice(req, None)  # type: ignore[arg-type]
 
 
-def test_from_config(server: SandboxServer, sandbox: Sandbox, redis_client: tuple[redis.Redis, list[str]]) -> None:
-    client, owned = redis_client
+def test_from_config(
+    sandbox_server: SandboxServer, sandbox: Sandbox, redis_client: redis.Redis, request: pytest.FixtureRequest
+) -> None:
     cfg = FaturaEntegratorConfig(
-        name="faturaentegrator", base_url=f"{server.url}/faturaentegrator",
+        name="faturaentegrator", base_url=f"{sandbox_server.url}/faturaentegrator",
         api_key=SecretStr(DEFAULT_API_KEY), sale_channel_id="1", invoice_integration_id=1,
         timeout_s=3, max_requests_per_s=50,
     )
-    provider = FaturaEntegratorProvider.from_config(cfg, redis=client)
+    provider = FaturaEntegratorProvider.from_config(cfg, redis=redis_client)
     assert isinstance(provider.http.budget, RedisTokenBucket)
-    owned.append(provider.http.budget.key)
+    # The config's account key is not under a test namespace: delete its budget by name.
+    request.addfinalizer(lambda: redis_client.delete(provider.http.budget.key))  # type: ignore[union-attr]
     try:
         ref = provider.upsert_customer(order())
         _, inv = invoiced(provider, sandbox)
     finally:
         provider.close()
     assert ref.customer_id == "1" and inv.invoice_id == "1"
-    assert client.exists(provider.http.budget.key)
-    no_violations(sandbox)
+    assert redis_client.exists(provider.http.budget.key)
+    assert_no_violations(sandbox)
 
 
 # -- customers -----------------------------------------------------------------------------------
@@ -210,7 +136,7 @@ def test_upsert_customer_twice_creates_one(provider: FaturaEntegratorProvider, s
     company = provider.upsert_customer(order(buyer=COMPANY))
     assert company.customer_id == "2" and provider.upsert_customer(order(buyer=COMPANY)) == company
     assert sandbox.ledger.count(NAME, "cari_created") == 2
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 def test_anonymous_consumers_get_one_customer_each(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
@@ -221,7 +147,7 @@ def test_anonymous_consumers_get_one_customer_each(provider: FaturaEntegratorPro
     assert provider.upsert_customer(order(buyer=anonymous("ZEYNEP@example.com"))) == a
     assert provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak"))) == c
     assert sandbox.ledger.count(NAME, "cari_created", ANONYMOUS_TCKN) == 3
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 def test_customer_search_pages_through_every_match(
@@ -237,7 +163,7 @@ def test_customer_search_pages_through_every_match(
     assert ours.customer_id == "4"
     assert provider.upsert_customer(order(buyer=anonymous("", "Can", "Ak"))) == ours
     assert sandbox.ledger.count(NAME, "cari_created") == 4
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 # -- invoices ------------------------------------------------------------------------------------
@@ -255,7 +181,7 @@ def test_create_invoice_is_idempotent_and_totals_match(provider: FaturaEntegrato
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
     assert remote.total == req.order.paid_total - provider.rounding_difference(req) == Decimal("409.79")
     assert (remote.order_ref, remote.sent) == (req.idempotency_key, False)
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 def test_rounding_difference_is_what_the_provider_really_left_off(
@@ -299,7 +225,7 @@ def test_list_invoices_pages_through_a_date_window(
     ]
     assert all(r.total == Decimal("409.79") and r.journaled is None for r in listed)
     assert list(provider.list_invoices(date(2026, 4, 1), date(2026, 4, 30))) == []
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 # -- formalize (GİB) -----------------------------------------------------------------------------
@@ -314,13 +240,13 @@ def test_send_then_state_on_the_clock_and_never_twice(provider: FaturaEntegrator
         SendState.IN_PROGRESS, "running", f"FEN{year}000000001",
     )
     assert uuid.UUID(sent.gib_uuid or "")
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
     sandbox.state.clock.advance(sandbox.state.status_step_s)
     state = provider.e_document_state(req, inv)
     assert (state.state, state.gib_uuid, state.invoice_number) == (SendState.SENT, sent.gib_uuid, sent.invoice_number)
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
     assert (remote.sent, remote.ettn, remote.invoice_number) == (True, sent.gib_uuid, sent.invoice_number)
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
     # The adapter itself does not guard: the provider's refusal arrives as a PermanentError.
     with pytest.raises(PermanentError) as exc:
         provider.send_e_document(req, inv)
@@ -335,7 +261,7 @@ def test_registered_company_gets_an_e_fatura(provider: FaturaEntegratorProvider,
     assert (effect.detail["document_type"], effect.detail["alias"]) == (
         "e_fatura", "urn:mail:defaultpk@ornekteknoloji.com.tr",
     )
-    no_violations(sandbox)
+    assert_no_violations(sandbox)
 
 
 def test_gib_failure_maps_to_failed(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
@@ -389,17 +315,16 @@ def test_after_stall_on_formalize_times_out_and_the_probe_sees_the_send(
 
 def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
     make_provider: Callable[..., FaturaEntegratorProvider], sandbox: Sandbox,
-    redis_client: tuple[redis.Redis, list[str]],
+    redis_client: redis.Redis,
 ) -> None:
     provider = make_provider()
     sandbox.state.faults.add(FaultRule(NAME, "customers_list", FaultMode.RATE_429, retry_after_s=2, times=1))
     with pytest.raises(TransientError) as exc:
         provider.upsert_customer(order())
     assert (exc.value.status, exc.value.retry_after) == (429, 2.0)
-    client, _ = redis_client
     assert provider.http.budget is not None
-    blocked_until = float(client.hget(provider.http.budget.key, "blocked_until") or 0)  # type: ignore[union-attr]
-    sec, usec = client.time()
+    blocked_until = float(redis_client.hget(provider.http.budget.key, "blocked_until") or 0)  # type: ignore[union-attr]
+    sec, usec = redis_client.time()
     assert 1.0 < blocked_until - (sec + usec / 1e6) <= 2.0
     assert sandbox.ledger.count(NAME, "cari_created") == 0
 

@@ -3,55 +3,40 @@
 
 from __future__ import annotations
 
-import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import redis as redis_lib
+import redis
 from pydantic import SecretStr
 
 from sync_engine.config import KolayBiConfig
-from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order, compute_invoice
-from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, Order
 from sync_engine.providers.auth import TokenCache
-from sync_engine.providers.base import (
-    BaseProvider,
-    Capability,
-    DocumentRoute,
-    DocumentType,
-    InvoiceRequest,
-    InvoiceSettings,
-    SendState,
-)
+from sync_engine.providers.base import BaseProvider, Capability, InvoiceRequest, SendState
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
 from sync_engine.providers.http import CallRecord, observe_calls
 from sync_engine.providers.kolaybi import KolayBiProvider
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.kolaybi import DEFAULT_API_KEY, DEFAULT_CHANNEL, SIMULATOR, KolayBiSimulator
+from sync_engine.sandbox.kolaybi import DEFAULT_API_KEY, DEFAULT_CHANNEL, KolayBiSimulator
+from tests.support.orders import SETTINGS
+from tests.support.providers import KOLAYBI_LINES as LINES
+from tests.support.providers import assert_no_violations, sale_request
+from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server, sim  # noqa: F401
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
-SETTINGS = InvoiceSettings(
-    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1000036109", carrier_name="Demo Mağazacılık A.Ş.", carrier_vkn="1000036109",
-)
+# Every test starts from a reset sandbox, also those that only talk through a provider.
+pytestmark = pytest.mark.usefixtures("sandbox")
+
+SIMULATOR = KolayBiSimulator  # the one the sandbox fixtures serve
 ADDRESS = Address(line1="Moda Cad. 12", district="Kadıköy", city="İstanbul", postal_code="34710")
 PERSON = Buyer(kind=BuyerKind.PERSON, tax_id="12345678950", first_name="Ayşe", last_name="Yılmaz",
                email="ayse@example.com", address=ADDRESS)
 COMPANY = Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
                 tax_office="Kadıköy", email="muhasebe@ornek.com.tr", address=ADDRESS)
-LINES = (
-    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20",
-                discount="29.98"),
-    InvoiceLine(name="El Yapımı Sabun", quantity="3", unit_price="45.00", vat_rate="10"),
-    InvoiceLine(sku="KITAP-7", name="Roman", quantity="1", unit_price="120.00", vat_rate="1"),
-    InvoiceLine(name="Standart Kargo", quantity="1", unit_price="39.90", vat_rate="20", kind=LineKind.SHIPPING),
-)
 
 
 def make_request(buyer: Buyer = PERSON, order_id: str = "5012345", *, lines: tuple[InvoiceLine, ...] = LINES,
@@ -60,66 +45,23 @@ def make_request(buyer: Buyer = PERSON, order_id: str = "5012345", *, lines: tup
         store_id="demo-shop", platform="shopify", order_id=order_id, order_name=f"#{order_id[-4:]}",
         created_at=datetime(2024, 5, 1, 10, 30, tzinfo=UTC), buyer=buyer, lines=lines, paid_total=paid,
     )
-    key = sale_key(order.store_id, order.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=order, invoice=compute_invoice(order),
-        settings=SETTINGS, route=DocumentRoute(DocumentType.E_ARSIV), issue_date=issue,
-    )
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Sandbox:
-    return Sandbox([SIMULATOR])
-
-
-@pytest.fixture(scope="module")
-def server(sandbox: Sandbox) -> Iterator[SandboxServer]:
-    srv = SandboxServer(sandbox)
-    # Workaround until SandboxServer sets it: without TCP_NODELAY on the pre-bound socket
-    # every loopback call waits ~40 ms on delayed ACKs.
-    srv._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def fresh(sandbox: Sandbox) -> None:
-    sandbox.reset()
-
-
-@pytest.fixture
-def sim(sandbox: Sandbox) -> KolayBiSimulator:
-    return sandbox["kolaybi"]
-
-
-@pytest.fixture
-def redis() -> Iterator[redis_lib.Redis]:
-    client = redis_lib.Redis.from_url(REDIS_URL)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(redis: redis_lib.Redis) -> Iterator[str]:
-    value = f"test-kolaybi-{uuid.uuid4().hex}:"
-    yield value
-    for pattern in (f"{value}*", f"sync:rate:{value}*"):
-        for key in redis.scan_iter(match=pattern):
-            redis.delete(key)
+    return sale_request(order, SETTINGS, issue)
 
 
 ProviderFactory = Callable[..., KolayBiProvider]
 
 
 @pytest.fixture
-def make_provider(server: SandboxServer, redis: redis_lib.Redis, prefix: str) -> Iterator[ProviderFactory]:
+def make_provider(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str
+) -> Iterator[ProviderFactory]:
     made: list[KolayBiProvider] = []
 
     def factory(**over: object) -> KolayBiProvider:
         kwargs: dict[str, object] = dict(
-            base_url=server.url + "/kolaybi", api_key=DEFAULT_API_KEY, channel=DEFAULT_CHANNEL,
-            timeout_s=5.0, token_cache=TokenCache(redis, namespace=prefix + "token:"),
-            account_key=prefix + "account",
+            base_url=sandbox_server.url + "/kolaybi", api_key=DEFAULT_API_KEY, channel=DEFAULT_CHANNEL,
+            timeout_s=5.0, token_cache=TokenCache(redis_client, namespace=redis_namespace + "token:"),
+            account_key=redis_namespace + "account",
         )
         kwargs.update(over)
         provider = KolayBiProvider(**kwargs)  # type: ignore[arg-type]
@@ -176,7 +118,7 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
         "cari_created": 1, "product_created": 4, "invoice_created": 1, "gib_send": 1, "cancel": 1,
     }
     assert sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["document_type"] == "e_arsiv"
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(
@@ -186,7 +128,7 @@ def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(
     ref = provider.create_invoice(req, provider.upsert_customer(req.order))
     assert provider.send_e_document(req, ref).state is SendState.IN_PROGRESS
     assert sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["document_type"] == "e_fatura"
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
     with pytest.raises(PermanentError, match="iade faturası"):
         provider.cancel_invoice(req, ref)
 
@@ -203,7 +145,7 @@ def test_anonymous_buyers_get_one_cari_each(provider: KolayBiProvider, sandbox: 
     assert sandbox.ledger.per_key("kolaybi", "cari_created") == {
         f"11111111111:{anon.distinguishing_code}": 1, f"11111111111:{other.distinguishing_code}": 1,
     }
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_the_correction_makes_kolaybis_total_the_paid_total(provider: KolayBiProvider, sim: KolayBiSimulator) -> None:
@@ -232,7 +174,7 @@ def test_twice_is_once(provider: KolayBiProvider, sandbox: Sandbox) -> None:
     assert sandbox.ledger.count("kolaybi", "invoice_created") == 2
     assert sandbox.ledger.per_key("kolaybi", "product_created") == {
         "KUPA-01": 1, "SE-FAFE69536760": 1, "KITAP-7": 1, "KARGO": 1}
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_returning_buyer_with_a_new_address(provider: KolayBiProvider, sandbox: Sandbox) -> None:
@@ -243,7 +185,7 @@ def test_returning_buyer_with_a_new_address(provider: KolayBiProvider, sandbox: 
     assert second.extra["address_id"] != first.extra["address_id"]
     assert provider.upsert_customer(make_request(moved, "5012351").order) == second
     assert sandbox.ledger.count("kolaybi", "address_created") == 1
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_send_twice_is_refused_by_kolaybi(provider: KolayBiProvider, sandbox: Sandbox) -> None:
@@ -360,9 +302,9 @@ def test_after_stall_times_out_and_the_retry_finds_the_cari(make_provider: Provi
 
 
 def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
-    make_provider: ProviderFactory, redis: redis_lib.Redis, prefix: str, sandbox: Sandbox,
+    make_provider: ProviderFactory, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox,
 ) -> None:
-    budget = RedisTokenBucket(redis, prefix + "account", 50)
+    budget = RedisTokenBucket(redis_client, redis_namespace + "account", 50)
     limited = make_provider(budget=budget)
     sandbox.state.faults.add(FaultRule("kolaybi", "associates_search", FaultMode.RATE_429, retry_after_s=2, times=1))
     with pytest.raises(TransientError) as caught:
@@ -388,18 +330,18 @@ def test_latency_is_only_slower(provider: KolayBiProvider, sandbox: Sandbox) -> 
     started = time.perf_counter()
     provider.upsert_customer(make_request().order)
     assert time.perf_counter() - started >= 0.2
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 # --- auth ----------------------------------------------------------------------------------
 
 
 def test_token_is_cached_in_redis_and_shared(make_provider: ProviderFactory, sim: KolayBiSimulator,
-                                             redis: redis_lib.Redis, prefix: str) -> None:
+                                             redis_client: redis.Redis, redis_namespace: str) -> None:
     make_provider().upsert_customer(make_request().order)
     make_provider().upsert_customer(make_request().order)  # another worker, same account
     assert sim.tokens_issued == 1
-    assert redis.ttl(f"{prefix}token:{prefix}account|{DEFAULT_CHANNEL}") > 23 * 3600
+    assert redis_client.ttl(f"{redis_namespace}token:{redis_namespace}account|{DEFAULT_CHANNEL}") > 23 * 3600
 
 
 def test_expired_token_is_replaced_and_the_call_retried(
@@ -410,7 +352,7 @@ def test_expired_token_is_replaced_and_the_call_retried(
     sandbox.state.clock.advance(24 * 3600 + 1)  # the Redis copy is still alive; KolayBi says 401
     provider.create_invoice(req, customer)
     assert sim.tokens_issued == 2
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_bad_api_key_is_an_auth_error(make_provider: ProviderFactory) -> None:
@@ -443,16 +385,17 @@ def test_a_stalled_token_endpoint_times_out(make_provider: ProviderFactory, sand
 # --- configuration and observation ---------------------------------------------------------
 
 
-def test_from_config(server: SandboxServer, redis: redis_lib.Redis, sandbox: Sandbox) -> None:
-    cfg = KolayBiConfig(name="kolaybi", base_url=server.url + "/kolaybi", api_key=SecretStr(DEFAULT_API_KEY),
-                        channel=DEFAULT_CHANNEL, timeout_s=5, max_requests_per_s=50)
-    provider = KolayBiProvider.from_config(cfg, redis=redis)
+def test_from_config(sandbox_server: SandboxServer, redis_client: redis.Redis, sandbox: Sandbox) -> None:
+    cfg = KolayBiConfig(name="kolaybi", base_url=sandbox_server.url + "/kolaybi",
+                        api_key=SecretStr(DEFAULT_API_KEY), channel=DEFAULT_CHANNEL, timeout_s=5,
+                        max_requests_per_s=50)
+    provider = KolayBiProvider.from_config(cfg, redis=redis_client)
     try:
         provider.upsert_customer(make_request().order)
         assert sandbox.ledger.count("kolaybi", "cari_created") == 1
     finally:
         provider.close()
-        redis.delete(f"sync:token:{cfg.account_key()}|{DEFAULT_CHANNEL}", f"sync:rate:{cfg.account_key()}")
+        redis_client.delete(f"sync:token:{cfg.account_key()}|{DEFAULT_CHANNEL}", f"sync:rate:{cfg.account_key()}")
 
 
 def test_every_call_is_observed(provider: KolayBiProvider) -> None:

@@ -1,5 +1,5 @@
 """The SinApp adapter against the SinApp simulator over real HTTP on loopback, with the rate
-budget in the real Redis (db 15, keys under this module's own random namespace)."""
+budget in the real Redis (db 15, keys under this test's own random namespace)."""
 
 from __future__ import annotations
 
@@ -24,18 +24,9 @@ from sync_engine.domain import (
     Order,
     Payment,
     PaymentMethod,
-    compute_invoice,
 )
-from sync_engine.domain.keys import ettn_for, return_key, sale_key, short_ref
-from sync_engine.providers.base import (
-    BaseProvider,
-    Capability,
-    DocumentRoute,
-    DocumentType,
-    InvoiceRef,
-    InvoiceRequest,
-    InvoiceSettings,
-)
+from sync_engine.domain.keys import return_key, short_ref
+from sync_engine.providers.base import BaseProvider, Capability, InvoiceRef, InvoiceRequest
 from sync_engine.providers.errors import (
     AuthError,
     PermanentError,
@@ -49,17 +40,15 @@ from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.sinapp import DEMO_API_KEY, DEMO_API_SECRET, SinAppSimulator
 from sync_engine.sandbox.sinapp.simulator import ISTANBUL
+from tests.support.providers import SINAPP_SETTINGS as SETTINGS
+from tests.support.providers import assert_no_violations, sale_request
+from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server  # noqa: F401
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+SIMULATOR = SinAppSimulator  # the one the sandbox fixtures serve
 WEBSITE = "demo-shop.example"
 COMPANY_NAME = "Demo Mağazacılık A.Ş."
-
-SETTINGS = InvoiceSettings(
-    prefix="DMS", website="https://demo-shop.example", seller_name=COMPANY_NAME,
-    seller_vkn="1234567890", carrier_name=COMPANY_NAME, carrier_vkn="1234567890",
-)
 ADDRESS = Address(line1="Atatürk Cad. No: 1", district="Çankaya", city="Ankara")
 PERSON = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe",
                last_name="Yılmaz", email="ayse@example.com", phone="05551234567", address=ADDRESS)
@@ -87,40 +76,12 @@ def make_request(
         created_at=datetime(2025, 5, 2, 9, 0, tzinfo=UTC), buyer=buyer, lines=LINES,
         paid_total=paid, payment=Payment(method=PaymentMethod.CREDIT_CARD, platform="PayTR"),
     )
-    key = key or sale_key(order.store_id, order.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=order, invoice=compute_invoice(order),
-        settings=SETTINGS, route=DocumentRoute(DocumentType.E_ARSIV), issue_date=date(2025, 5, 2),
-    )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(Sandbox(simulators=[SinAppSimulator])) as srv:
-        yield srv
+    return sale_request(order, SETTINGS, date(2025, 5, 2), key=key)
 
 
 @pytest.fixture
-def sandbox(server: SandboxServer) -> Sandbox:
-    server.sandbox.reset()
-    return server.sandbox
-
-
-@pytest.fixture(scope="module")
-def redis_ns() -> Iterator[tuple[redis.Redis, str]]:
-    client = redis.Redis.from_url(REDIS_URL)
-    namespace = f"test-sinapp-{uuid.uuid4().hex[:12]}"
-    yield client, namespace
-    # Only our own keys: other suites share this database.
-    for key in client.scan_iter(match=f"sync:rate:{namespace}*"):
-        client.delete(key)
-    client.close()
-
-
-@pytest.fixture
-def budget(redis_ns: tuple[redis.Redis, str]) -> RedisTokenBucket:
-    client, namespace = redis_ns
-    return RedisTokenBucket(client, f"{namespace}:{uuid.uuid4().hex[:8]}", rate_per_s=500)
+def budget(redis_client: redis.Redis, redis_namespace: str) -> RedisTokenBucket:
+    return RedisTokenBucket(redis_client, f"{redis_namespace}{uuid.uuid4().hex[:8]}", rate_per_s=500)
 
 
 def make_provider(
@@ -134,8 +95,8 @@ def make_provider(
 
 
 @pytest.fixture
-def provider(server: SandboxServer, sandbox: Sandbox, budget: RedisTokenBucket) -> Iterator[SinAppProvider]:
-    p = make_provider(server, budget)
+def provider(sandbox_server: SandboxServer, sandbox: Sandbox, budget: RedisTokenBucket) -> Iterator[SinAppProvider]:
+    p = make_provider(sandbox_server, budget)
     yield p
     p.close()
 
@@ -209,7 +170,7 @@ def test_create_invoice(provider: SinAppProvider, sandbox: Sandbox, buyer: Buyer
     assert stored.channel == {"website": WEBSITE, "company_name": COMPANY_NAME}
     assert stored.customer["invoice_type"] == ("company" if buyer is COMPANY else "individual")
     assert created(sandbox, req) == 1
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_find_invoice(provider: SinAppProvider, sandbox: Sandbox) -> None:
@@ -219,7 +180,7 @@ def test_find_invoice(provider: SinAppProvider, sandbox: Sandbox) -> None:
     assert provider.find_invoice(req) == ref
     other_order = make_request(order_id="424242")
     assert provider.find_invoice(other_order) is None
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_cancel_invoice_is_a_soft_cancel_and_repeatable(provider: SinAppProvider, sandbox: Sandbox) -> None:
@@ -230,32 +191,31 @@ def test_cancel_invoice_is_a_soft_cancel_and_repeatable(provider: SinAppProvider
     assert sandbox.ledger.count("sinapp", "cancel", ref.invoice_id) == 1
     assert sandbox["sinapp"].invoice(ref.invoice_id).status == "cancelled"
     assert provider.find_invoice(req) == ref  # still there, marked cancelled
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_from_config_with_a_redis_budget(
-    server: SandboxServer, sandbox: Sandbox, redis_ns: tuple[redis.Redis, str]
+    sandbox_server: SandboxServer, sandbox: Sandbox, redis_client: redis.Redis, redis_namespace: str
 ) -> None:
-    client, namespace = redis_ns
-    api_key = f"{namespace}-key"
+    api_key = f"{redis_namespace}key"
     sandbox["sinapp"].add_credentials(api_key, "cfg-secret")
     cfg = SinAppConfig.model_validate({
-        "name": "sinapp", "base_url": f"{server.url}/sinapp", "api_key": api_key,
+        "name": "sinapp", "base_url": f"{sandbox_server.url}/sinapp", "api_key": api_key,
         "api_secret": "cfg-secret", "website": WEBSITE, "company_name": COMPANY_NAME,
         "timeout_s": 3, "max_requests_per_s": 50,
     })
-    provider = SinAppProvider.from_config(cfg, redis=client)
+    provider = SinAppProvider.from_config(cfg, redis=redis_client)
     try:
         budget = provider.http.budget
         assert isinstance(budget, RedisTokenBucket)
         assert provider.http.client.timeout.read == 3
         ref = provider.create_invoice(make_request(), None)
         assert ref.invoice_number
-        assert client.exists(budget.key)
+        assert redis_client.exists(budget.key)
     finally:
         provider.close()
-        client.delete(f"sync:rate:{cfg.account_key()}")  # the one key this test made
-    assert sandbox.state.violations.list() == []
+        redis_client.delete(f"sync:rate:{cfg.account_key()}")  # the one key this test made
+    assert_no_violations(sandbox)
 
 
 # --- idempotency -----------------------------------------------------------------------
@@ -272,7 +232,7 @@ def test_creating_twice_creates_once(provider: SinAppProvider, sandbox: Sandbox)
         ("sinapp.invoice.create", 409), ("sinapp.invoice.get", 200)
     ]
     assert created(sandbox) == 1
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_a_409_that_cannot_be_read_back_is_not_taken_for_ours(
@@ -319,11 +279,11 @@ def test_after_504_is_transient_and_the_retry_reads_it_back(
 
 
 def test_after_stall_times_out_as_transient_and_the_retry_creates_nothing_new(
-    server: SandboxServer, sandbox: Sandbox
+    sandbox_server: SandboxServer, sandbox: Sandbox
 ) -> None:
     req = make_request()
     add_fault(sandbox, "invoice_create", FaultMode.AFTER_STALL, stall_s=1.5)
-    impatient = make_provider(server, timeout_s=0.5)
+    impatient = make_provider(sandbox_server, timeout_s=0.5)
     try:
         started = time.perf_counter()
         with pytest.raises(TransientError) as info:
@@ -385,8 +345,8 @@ def test_cancel_fault_is_transient(provider: SinAppProvider, sandbox: Sandbox) -
 # --- refusals --------------------------------------------------------------------------
 
 
-def test_bad_credentials_are_an_auth_error(server: SandboxServer, sandbox: Sandbox) -> None:
-    wrong = make_provider(server, api_secret="not-the-secret")
+def test_bad_credentials_are_an_auth_error(sandbox_server: SandboxServer, sandbox: Sandbox) -> None:
+    wrong = make_provider(sandbox_server, api_secret="not-the-secret")
     req = make_request()
     try:
         for call in (
@@ -404,9 +364,9 @@ def test_bad_credentials_are_an_auth_error(server: SandboxServer, sandbox: Sandb
 
 
 def test_a_refused_payload_is_permanent_with_the_provider_message(
-    server: SandboxServer, sandbox: Sandbox
+    sandbox_server: SandboxServer, sandbox: Sandbox
 ) -> None:
-    misconfigured = make_provider(server, website="  ")
+    misconfigured = make_provider(sandbox_server, website="  ")
     try:
         with pytest.raises(PermanentError) as info:
             misconfigured.create_invoice(make_request(), None)

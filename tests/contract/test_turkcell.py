@@ -3,9 +3,7 @@ real Redis (db 15, keys under a random namespace only)."""
 
 from __future__ import annotations
 
-import socket
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,15 +14,13 @@ import redis
 from pydantic import SecretStr
 
 from sync_engine.config import TurkcellEsirketConfig
-from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order, compute_invoice
-from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.domain import Address, Buyer, BuyerKind, Order
 from sync_engine.providers.base import (
     BaseProvider,
     Capability,
     DocumentRoute,
     DocumentType,
     InvoiceRequest,
-    InvoiceSettings,
     SendState,
 )
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError
@@ -33,70 +29,29 @@ from sync_engine.providers.turkcell import TurkcellEsirketProvider
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.turkcell import TurkcellSimulator
+from tests.support.providers import TURKCELL_LINES as LINES
+from tests.support.providers import TURKCELL_SETTINGS as SETTINGS
+from tests.support.providers import assert_no_violations, sale_request
+from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server, sim  # noqa: F401
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+SIMULATOR = TurkcellSimulator  # the one the sandbox fixtures serve
 P = "turkcell"
 EFATURA_VKN = "1234567890"
 EFATURA_ALIAS = "urn:mail:defaultpk@ornekteknoloji.com.tr"
-SETTINGS = InvoiceSettings(
-    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1000000018", carrier_name="Yurtiçi Kargo", carrier_vkn="1000000026",
-)
 
 
 # --- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[Sandbox, str]]:
-    box = Sandbox(simulators=[TurkcellSimulator])
-    server = SandboxServer(box)
-    # Workaround until SandboxServer does it: without TCP_NODELAY every keep-alive request
-    # waits ~40 ms for a delayed ACK (Nagle). Accepted sockets inherit the option.
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with server:
-        yield box, server.url
-
-
-@pytest.fixture
-def sandbox(served: tuple[Sandbox, str]) -> Sandbox:
-    served[0].reset()
-    return served[0]
-
-
-@pytest.fixture
-def sim(sandbox: Sandbox) -> TurkcellSimulator:
-    return sandbox[P]
-
-
-@pytest.fixture
-def url(served: tuple[Sandbox, str]) -> str:
-    return served[1]
-
-
-@pytest.fixture
-def rds() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def namespace(rds: redis.Redis) -> Iterator[str]:
-    ns = f"test-turkcell-{uuid.uuid4().hex[:12]}:"
-    yield ns
-    for key in rds.scan_iter(match=f"{ns}*"):
-        rds.delete(key)
-    rds.delete(f"sync:rate:{ns}account")  # the rate bucket of the 429 test
-
-
-def make_provider(url: str, rds: redis.Redis | None, namespace: str, **over: Any) -> TurkcellEsirketProvider:
+def make_provider(
+    server: SandboxServer, rds: redis.Redis | None, namespace: str, **over: Any
+) -> TurkcellEsirketProvider:
     kwargs: dict[str, Any] = dict(
-        base_url=f"{url}/turkcell",
-        efatura_base_url=f"{url}/turkcell/efatura",
-        token_url=f"{url}/turkcell/v1/token",
+        base_url=f"{server.url}/turkcell",
+        efatura_base_url=f"{server.url}/turkcell/efatura",
+        token_url=f"{server.url}/turkcell/v1/token",
         username="demo",
         password="demo-password",
         pool_account_code="120.01",
@@ -110,20 +65,15 @@ def make_provider(url: str, rds: redis.Redis | None, namespace: str, **over: Any
 
 
 @pytest.fixture
-def provider(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> Iterator[TurkcellEsirketProvider]:
-    p = make_provider(url, rds, namespace)
+def provider(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox
+) -> Iterator[TurkcellEsirketProvider]:
+    p = make_provider(sandbox_server, redis_client, redis_namespace)
     yield p
     p.close()
 
 
 # --- orders -----------------------------------------------------------------------------------
-
-LINES = (
-    InvoiceLine(sku="TS-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("199.90"), vat_rate=Decimal(20), discount=Decimal("20.00")),
-    InvoiceLine(sku="KT-9", name="Kitap", quantity=Decimal(1), unit_price=Decimal("55.55"), vat_rate=Decimal(10)),
-    InvoiceLine(name="Ekmek", quantity=Decimal(3), unit_price=Decimal("12.50"), vat_rate=Decimal(1)),
-    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("39.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
-)
 
 
 def person(tckn: str = "10000000146") -> Buyer:
@@ -154,11 +104,7 @@ def order(buyer: Buyer | None = None, order_id: str = "5550001", created: dateti
 
 
 def request(o: Order, route: DocumentRoute, issue: date = date(2026, 1, 15)) -> InvoiceRequest:
-    key = sale_key(o.store_id, o.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=o, invoice=compute_invoice(o),
-        settings=SETTINGS, route=route, issue_date=issue,
-    )
+    return sale_request(o, SETTINGS, issue, route)
 
 
 def prepared(provider: TurkcellEsirketProvider, o: Order | None = None) -> InvoiceRequest:
@@ -188,7 +134,10 @@ def test_capabilities_are_declared_and_implemented() -> None:
         assert getattr(TurkcellEsirketProvider, name) is not getattr(BaseProvider, name), name
 
 
-def test_from_config_reads_the_documented_keys(url: str, rds: redis.Redis, sandbox: Sandbox) -> None:
+def test_from_config_reads_the_documented_keys(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, sandbox: Sandbox
+) -> None:
+    url = sandbox_server.url
     cfg = TurkcellEsirketConfig(
         name="turkcell_esirket", base_url=f"{url}/turkcell", efatura_base_url=f"{url}/turkcell/efatura",
         token_url=f"{url}/turkcell/v1/token", username="demo", password=SecretStr("demo-password"),
@@ -214,15 +163,16 @@ def test_persons_and_anonymous_consumers_route_to_e_arsiv_without_a_call(provide
 
 
 def test_registered_company_routes_to_e_fatura_and_the_answer_is_cached(
-    provider: TurkcellEsirketProvider, sim: TurkcellSimulator, url: str, rds: redis.Redis, namespace: str
+    provider: TurkcellEsirketProvider, sim: TurkcellSimulator, sandbox_server: SandboxServer,
+    redis_client: redis.Redis, redis_namespace: str,
 ) -> None:
     route = provider.route(order(company()))
     assert route == DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
     assert (sim.hits["gibuser_isuser"], sim.hits["gibuser_getuser"]) == (1, 1)
     assert sim.last_query["gibuser_isuser"] == {"identifier": EFATURA_VKN, "appType": "1"}
-    ttl = rds.ttl(f"{namespace}turkcell:gibuser:{EFATURA_VKN}")
+    ttl = redis_client.ttl(f"{redis_namespace}turkcell:gibuser:{EFATURA_VKN}")
     assert 0 < ttl <= 86400
-    other = make_provider(url, rds, namespace)  # another worker shares the Redis cache
+    other = make_provider(sandbox_server, redis_client, redis_namespace)  # another worker shares the Redis cache
     try:
         assert other.route(order(company())) == route
     finally:
@@ -264,7 +214,7 @@ def test_upsert_customer_creates_matches_and_is_idempotent(provider: TurkcellEsi
     cari = sim.caris.caris[int(first.customer_id)]
     assert cari.addresses[0]["isDefault"] is True and cari.addresses[0]["city"] == "İstanbul"
     assert sim.caris.matched_account(cari.id)["code"] == "120.01"
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_each_anonymous_consumer_gets_one_coded_cari(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -275,7 +225,7 @@ def test_each_anonymous_consumer_gets_one_coded_cari(provider: TurkcellEsirketPr
     keys = sandbox.ledger.per_key(P, "cari_created")
     assert len(keys) == 2 and all(k.startswith("11111111111:A") for k in keys)
     assert sandbox.ledger.count(P, "cari_matched") == 2
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_a_cari_the_merchant_already_matched_is_left_alone(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
@@ -314,7 +264,7 @@ def test_create_invoice_twice_updates_the_same_ettn(provider: TurkcellEsirketPro
     stored = sandbox[P].invoices.invoices[req.ettn]
     assert stored.totals["payableAmount"] == Decimal("512.84") == o.paid_total
     assert stored.content["description"] == "Sipariş #0001 (shopify 5550001)"
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_find_invoice(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -323,7 +273,7 @@ def test_find_invoice(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> No
     assert found is not None and found.ettn == req.ettn and found.invoice_number is None
     other = request(order(order_id="9999999"), DocumentRoute(DocumentType.E_ARSIV))
     assert provider.find_invoice(other) is None
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_e_arsiv_flow_send_state_journal_cancel(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -348,7 +298,7 @@ def test_e_arsiv_flow_send_state_journal_cancel(provider: TurkcellEsirketProvide
     assert (effects["gib_send"], effects["journal"], effects["cancel"]) == (1, 1, 1)
     gib = sandbox.ledger.effects(P, "gib_send")[0]
     assert gib.key == req.ettn and gib.detail["document_type"] == "e_arsiv"
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_e_fatura_flow(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -369,7 +319,7 @@ def test_e_fatura_flow(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> N
     assert gib.detail["document_type"] == "e_fatura"
     assert sandbox[P].invoices.invoices[req.ettn].target_alias == EFATURA_ALIAS
     assert sandbox.ledger.count(P, "cancel") == 0
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_a_second_send_is_refused_and_gib_sees_one(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -401,7 +351,7 @@ def test_journal_twice_is_one_entry(provider: TurkcellEsirketProvider, sandbox: 
     provider.journal(req, ref)
     provider.journal(req, ref)
     assert sandbox.ledger.count(P, "journal", req.ettn) == 1
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_journal_refusal_keeps_the_providers_message(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -425,8 +375,11 @@ def test_cancel_before_approval_is_refused(provider: TurkcellEsirketProvider, sa
         provider.cancel_invoice(req, ref)
 
 
-def test_list_invoices_pages_without_per_invoice_reads(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
-    p = make_provider(url, rds, namespace, page_size=2)
+def test_list_invoices_pages_without_per_invoice_reads(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox,
+    sim: TurkcellSimulator,
+) -> None:
+    p = make_provider(sandbox_server, redis_client, redis_namespace, page_size=2)
     try:
         reqs = []
         for i, day in enumerate((10, 12, 14, 16, 18)):
@@ -452,7 +405,7 @@ def test_list_invoices_pages_without_per_invoice_reads(url: str, rds: redis.Redi
         assert (second.sent, second.invoice_number, second.journaled) == (False, None, True)
         assert all(r.total == Decimal("512.84") for r in listed)
         assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 14, 16, 18)]
-        assert sandbox.state.violations.list() == []
+        assert_no_violations(sandbox)
     finally:
         p.close()
 
@@ -494,12 +447,13 @@ def test_after_504_the_invoice_exists_and_a_retry_does_not_duplicate(provider: T
 
 
 def test_stalled_send_is_a_timeout_and_the_probe_says_it_went(
-    provider: TurkcellEsirketProvider, url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox
+    provider: TurkcellEsirketProvider, sandbox_server: SandboxServer, redis_client: redis.Redis,
+    redis_namespace: str, sandbox: Sandbox,
 ) -> None:
     req = prepared(provider)
     ref = provider.find_invoice(req)
     assert ref is not None
-    impatient = make_provider(url, rds, namespace, timeout_s=0.5)  # shares the cached token
+    impatient = make_provider(sandbox_server, redis_client, redis_namespace, timeout_s=0.5)  # shares the cached token
     try:
         sandbox.state.faults.add(FaultRule(P, "earchive_create", FaultMode.AFTER_STALL, stall_s=1.5, times=1))
         with pytest.raises(TransientError, match="timeout"):
@@ -513,10 +467,10 @@ def test_stalled_send_is_a_timeout_and_the_probe_says_it_went(
 
 
 def test_rate_429_is_transient_with_retry_after_and_pauses_the_account(
-    url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox
 ) -> None:
-    budget = RedisTokenBucket(rds, f"{namespace}account", 100)
-    p = make_provider(url, rds, namespace, budget=budget)
+    budget = RedisTokenBucket(redis_client, f"{redis_namespace}account", 100)
+    p = make_provider(sandbox_server, redis_client, redis_namespace, budget=budget)
     try:
         sandbox.state.faults.add(FaultRule(P, "cari_list", FaultMode.RATE_429, retry_after_s=2, times=1))
         with pytest.raises(TransientError) as caught:
@@ -548,14 +502,18 @@ def test_probe_outage_is_transient_never_not_sent(provider: TurkcellEsirketProvi
 # --- auth ------------------------------------------------------------------------------------------
 
 
-def test_token_is_cached_in_redis_and_shared_by_workers(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
-    a, b = make_provider(url, rds, namespace), make_provider(url, rds, namespace)
+def test_token_is_cached_in_redis_and_shared_by_workers(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox,
+    sim: TurkcellSimulator,
+) -> None:
+    a = make_provider(sandbox_server, redis_client, redis_namespace)
+    b = make_provider(sandbox_server, redis_client, redis_namespace)
     try:
         a.upsert_customer(order())
         b.upsert_customer(order())
         assert sim.hits["token"] == 1
-        keys = list(rds.scan_iter(match=f"{namespace}token:*"))
-        assert len(keys) == 1 and 0 < rds.ttl(keys[0]) < 86400
+        keys = list(redis_client.scan_iter(match=f"{redis_namespace}token:*"))
+        assert len(keys) == 1 and 0 < redis_client.ttl(keys[0]) < 86400
     finally:
         a.close()
         b.close()
@@ -566,7 +524,7 @@ def test_expired_token_is_refreshed_once(provider: TurkcellEsirketProvider, sand
     sandbox.state.clock.advance(86401)  # the sandbox says expired; Redis still holds it
     provider.upsert_customer(order())
     assert sim.hits["token"] == 2
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_a_token_lost_by_the_provider_is_refreshed(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
@@ -576,8 +534,10 @@ def test_a_token_lost_by_the_provider_is_refreshed(provider: TurkcellEsirketProv
     assert sim.hits["token"] == 2
 
 
-def test_bad_credentials_are_an_auth_error(url: str, rds: redis.Redis, namespace: str, sandbox: Sandbox) -> None:
-    p = make_provider(url, rds, namespace, password="wrong")
+def test_bad_credentials_are_an_auth_error(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox
+) -> None:
+    p = make_provider(sandbox_server, redis_client, redis_namespace, password="wrong")
     try:
         with pytest.raises(AuthError) as caught:
             p.upsert_customer(order())
@@ -611,7 +571,7 @@ def test_happy_paths_leave_no_violations(provider: TurkcellEsirketProvider, sand
     assert sandbox.ledger.count(P, "gib_send") == 4
     numbers = sorted(e.detail["invoice_number"] for e in sandbox.ledger.effects(P, "gib_send"))
     assert numbers == [f"DMS2026{n:09d}" for n in range(1, 5)]
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 @pytest.mark.skipif(not hasattr(FaultMode, "REFUSE_422"), reason="fault mode not in this sandbox core")

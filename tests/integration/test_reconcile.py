@@ -16,7 +16,7 @@ import sys
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ class Harness:
         self.sandbox = stack.sandbox
         self.stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
         self.enqueued: list[int] = []
+        self.pauses: list[float] = []  # what a run waited before listing again
         self.day = (datetime.now(ISTANBUL) - timedelta(days=1)).date()
         self._rng = random.Random(20240)
         self._n = 0
@@ -122,7 +123,8 @@ class Harness:
 
     def reconcile(self, store_id: str, *, dry_run: bool = False) -> StoreReport:
         store = self.stores[store_id]
-        deps = ReconcileDeps(sessions=self.stack.sessions, provider_for=self.provider, enqueue=self.enqueue)
+        deps = ReconcileDeps(sessions=self.stack.sessions, provider_for=self.provider, enqueue=self.enqueue,
+                             sleep=self.pauses.append)
         return reconcile_store(deps, store, day_window(self.day, store.zone), dry_run=dry_run)
 
     def close(self) -> None:
@@ -222,18 +224,24 @@ def test_dropped_webhooks_are_ingested_and_invoiced_once(db_url: str, tmp_path: 
             assert {f.as_json(True)["action"] for f in dry[store].findings} == {"would_ingest"}
             assert dry[store].run_id is None
 
+        # The shop throttles the first listing and the provider fails one page: each listing
+        # starts again after a pause, and nothing is handled twice.
+        h.sandbox.state.faults.add(FaultRule("shopify", "orders_list", FaultMode.RATE_429, times=1))
+        h.sandbox.state.faults.add(FaultRule("turkcell", "invoice_list", FaultMode.BEFORE_500, times=1))
         reports = {s: h.reconcile(s) for s in stores}
+        assert h.pauses == [2.0, 2.0]
         for store in stores:
             report = reports[store]
             assert report.status == "ok", report.notes
             assert categories(report) == {"missing_job": 2}, report.as_json()
             assert {f.order_id for f in report.findings} == {str(p["id"]) for p in dropped[store]}
             assert {f.action.value for f in report.findings} == {"ingested"}
-            assert report.shop_calls == 1  # 20 orders: one page
-            assert report.stats["provider_invoices_matched"] == 18
-        # Turkcell lists 500 per page, KolayBi 100: one list call each for 18 invoices.
-        assert reports["demo-shop"].stats["provider_calls_by_operation"].get("invoices.outgoing") == 1
-        assert reports["kolay-shop"].stats["provider_calls_by_operation"] == {"kolaybi.invoices.list": 1}
+            assert report.stats["shop_orders"] == 20 and report.stats["provider_invoices_matched"] == 18
+        # 20 orders: one page (Shopify's came twice, the first throttled); Turkcell lists 500
+        # per page, KolayBi 100: one list call each for 18 invoices (Turkcell's: twice).
+        assert (reports["demo-shop"].shop_calls, reports["kolay-shop"].shop_calls) == (2, 1)
+        assert reports["demo-shop"].stats["provider_calls_by_operation"].get("invoices.outgoing") == 2
+        assert reports["kolay-shop"].stats["provider_calls_by_operation"].get("kolaybi.invoices.list") == 1
 
         settled = h.wait_settled(stores)
         assert len(settled) == 40 and all(j.status == "completed" for j in settled), \
@@ -246,7 +254,7 @@ def test_dropped_webhooks_are_ingested_and_invoiced_once(db_url: str, tmp_path: 
             sources = session.scalars(select(InboundEvent.source).where(InboundEvent.source == "reconciliation")).all()
             assert len(sources) == 4
             stored = ReconcileRepository(session).get_run(reports["demo-shop"].run_id)
-            assert stored is not None and stored.status == "ok" and stored.shop_calls == 1
+            assert stored is not None and stored.status == "ok" and (stored.shop_calls, stored.provider_calls) == (2, 2)
             assert stored.counts["categories"]["missing_job"] == 2
             items = ReconcileRepository(session).items(stored.id)
             assert [i.category for i in items] == ["missing_job", "missing_job"]
@@ -351,6 +359,32 @@ def test_provider_differences_flagged_or_repaired_through_the_pipeline(db_url: s
         assert demo2.findings == []
         after = h.snapshot()
         assert {k: v for k, v in after.items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
+
+
+def test_nightly_task_in_the_worker_reconciles_every_store(db_url: str, tmp_path: Path) -> None:
+    """What beat triggers at 03:00: the worker reconciles yesterday for every store, and the
+    lost orders it ingests are invoiced by the same workers. SinApp cannot list invoices:
+    its run says so instead of pretending."""
+    with harness(db_url, tmp_path) as h:
+        lost = {store: h.add_order(store) for store in ("entegre-shop", "sinapp-shop")}
+        h.stack.celery.send_task("sync_engine.reconcile_all")
+        deadline = clock.monotonic() + 90
+        while clock.monotonic() < deadline:
+            with h.stack.sessions() as session:
+                runs = list(session.scalars(select(ReconcileRun).where(ReconcileRun.finished_at.is_not(None))))
+            if len(runs) == len(h.stores):
+                break
+            clock.sleep(0.3)
+        assert sorted(r.store_id for r in runs) == sorted(h.stores), "the nightly task did not finish"
+        by_store = {r.store_id: r for r in runs}
+        for store, payload in lost.items():
+            assert by_store[store].counts["categories"]["missing_job"] == 1
+            assert by_store[store].window_start.date() == h.day - timedelta(days=1)  # 00:00 +03:00
+        assert any("provider side not available" in note for note in by_store["sinapp-shop"].counts["notes"])
+        jobs = h.wait_settled(list(lost), timeout_s=60)
+        assert [j.status for j in jobs] == ["completed", "completed"], [j.last_error_message for j in jobs]
+        assert h.sandbox.ledger.count("faturaentegrator", "invoice_created") == 1
+        assert h.sandbox.ledger.count("sinapp", "invoice_created") == 1
 
 
 def test_cli_dry_run_then_real_run_with_stored_report(db_url: str, tmp_path: Path) -> None:

@@ -40,35 +40,8 @@ from sync_engine.providers.http import dumps
 from sync_engine.sandbox.faturaentegrator.rules import clean_input
 from sync_engine.sandbox.faturaentegrator.schemas import validate_customer, validate_invoice
 from sync_engine.sandbox.faturaentegrator.totals import invoice_totals
-
-SETTINGS = InvoiceSettings(
-    prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1000036109", carrier_name="Demo Mağazacılık A.Ş.", carrier_vkn="1000036109",
-)
-PERSON = Buyer(
-    kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe", last_name="Yılmaz",
-    email="ayse@example.com", phone="5551234567",
-    address=Address(line1="Bağdat Cad. No:1", district="Kadıköy", city="İstanbul", postal_code="34710"),
-)
-DEFAULT_LINES = (
-    InvoiceLine(sku="TSHIRT-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("149.90"), vat_rate=Decimal(20)),
-    InvoiceLine(sku="BOOK-1", name="Kitap", quantity=Decimal(1), unit_price=Decimal("85.00"), vat_rate=Decimal(10),
-                discount=Decimal("5.00")),
-    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("29.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
-)
-
-
-def order(order_id: str = "1001", buyer: Buyer = PERSON, **kw: Any) -> Order:
-    """An order paid exactly its lines (VAT-inclusive), unless ``paid_total`` says otherwise."""
-    lines = tuple(kw.pop("lines", DEFAULT_LINES))
-    paid = kw.pop("paid_total", None)
-    if paid is None:
-        paid = sum((round_kurus(ln.quantity * ln.unit_price) - ln.discount for ln in lines), Decimal("0.00"))
-    return Order(
-        store_id="shop", platform="shopify", order_id=order_id, order_name=f"#{order_id}",
-        created_at=datetime(2026, 11, 20, 14, 30, tzinfo=UTC), buyer=buyer, lines=lines, paid_total=paid, **kw,
-    )
-
+from tests.support.orders import PERSON, SETTINGS, order
+from tests.support.providers import sale_request
 
 D = Decimal
 ADDRESS = Address(
@@ -90,11 +63,7 @@ ANON = Buyer(
 
 
 def request(o: Order, issue: date = date(2026, 11, 20)) -> InvoiceRequest:
-    key = sale_key(o.store_id, o.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=o, invoice=compute_invoice(o),
-        settings=SETTINGS, route=DocumentRoute(DocumentType.E_ARSIV), issue_date=issue,
-    )
+    return sale_request(o, SETTINGS, issue)
 
 
 def wire(payload: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ from sync_engine.providers.base import (
 )
 from sync_engine.providers.kolaybi import mapping
 from sync_engine.providers.kolaybi.forms import bracket_form
+from tests.support.providers import KOLAYBI_LINES as LINES
+from tests.support.providers import sale_request
 
 SETTINGS = InvoiceSettings(
     prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
@@ -51,13 +53,6 @@ COMPANY = Buyer(
 ANONYMOUS = Buyer(
     kind=BuyerKind.ANONYMOUS, tax_id="11111111111", first_name="Mehmet", last_name="Demir",
     email="mehmet@example.com", address=ADDRESS,
-)
-LINES = (
-    InvoiceLine(sku="KUPA-01", name="Seramik Kupa", quantity="2", unit_price="149.90", vat_rate="20",
-                discount="29.98"),
-    InvoiceLine(name="El Yapımı Sabun", quantity="3", unit_price="45.00", vat_rate="10"),
-    InvoiceLine(sku="KITAP-7", name="Roman", quantity="1", unit_price="120.00", vat_rate="1"),
-    InvoiceLine(name="Standart Kargo", quantity="1", unit_price="39.90", vat_rate="20", kind=LineKind.SHIPPING),
 )
 PRODUCT_IDS = {"KUPA-01": 2001, "SE-FAFE69536760": 2002, "KITAP-7": 2003, "KARGO": 2004}
 
@@ -77,11 +72,7 @@ def make_order(
 
 
 def make_request(order: Order, route: DocumentType = DocumentType.E_ARSIV) -> InvoiceRequest:
-    key = sale_key(order.store_id, order.order_id)
-    return InvoiceRequest(
-        idempotency_key=key, ettn=ettn_for(key), order=order, invoice=compute_invoice(order),
-        settings=SETTINGS, route=DocumentRoute(route), issue_date=date(2024, 5, 2),
-    )
+    return sale_request(order, SETTINGS, date(2024, 5, 2), DocumentRoute(route))
 
 
 def kolaybi_total(payload: dict) -> Decimal:

@@ -34,15 +34,9 @@ from sync_engine.providers.sinapp.mapping import (
     payment_date,
 )
 from sync_engine.sandbox.sinapp import rules
+from tests.support.providers import SINAPP_SETTINGS as SETTINGS
+from tests.support.providers import sale_request
 
-SETTINGS = InvoiceSettings(
-    prefix="DMS",
-    website="https://demo-shop.example",
-    seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1234567890",
-    carrier_name="Demo Mağazacılık A.Ş.",
-    carrier_vkn="1234567890",
-)
 ADDRESS = Address(
     line1="Pınarkent Mahallesi Uydukent Sitesi", line2="No: 5", district="Pamukkale",
     city="Denizli", postal_code="20160",
@@ -98,16 +92,7 @@ def make_order(
 
 
 def make_request(order: Order) -> InvoiceRequest:
-    key = sale_key(order.store_id, order.order_id)
-    return InvoiceRequest(
-        idempotency_key=key,
-        ettn=ettn_for(key),
-        order=order,
-        invoice=compute_invoice(order),
-        settings=SETTINGS,
-        route=DocumentRoute(DocumentType.E_ARSIV),
-        issue_date=date(2025, 3, 11),
-    )
+    return sale_request(order, SETTINGS, date(2025, 3, 11))
 
 
 def payload_for(order: Order) -> dict:

@@ -25,16 +25,11 @@ from sync_engine.domain import (
 from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
 from sync_engine.providers.http import dumps
 from sync_engine.providers.turkcell import mapping
+from tests.support.providers import TURKCELL_LINES as MIXED_LINES
+from tests.support.providers import TURKCELL_SETTINGS as SETTINGS
+from tests.support.providers import sale_request
 
-ETTN = "3f1d2c4b-5a69-5b7c-8d9e-0f1a2b3c4d5e"
-SETTINGS = InvoiceSettings(
-    prefix="DMS",
-    website="https://demo-shop.example",
-    seller_name="Demo Mağazacılık A.Ş.",
-    seller_vkn="1000000018",
-    carrier_name="Yurtiçi Kargo",
-    carrier_vkn="1000000026",
-)
+ETTN = "3f1d2c4b-5a69-5b7c-8d9e-0f1a2b3c4d5e"  # fixed, not derived: it stands in the golden payloads
 PERSON = Buyer(
     kind=BuyerKind.PERSON,
     tax_id="10000000146",
@@ -63,13 +58,6 @@ ANONYMOUS = Buyer(
     address=Address(line1="Cumhuriyet Mh.", city="Ankara"),
 )
 
-MIXED_LINES = (
-    InvoiceLine(sku="TS-1", name="Tişört", quantity=Decimal(2), unit_price=Decimal("199.90"), vat_rate=Decimal(20), discount=Decimal("20.00")),
-    InvoiceLine(sku="KT-9", name="Kitap", quantity=Decimal(1), unit_price=Decimal("55.55"), vat_rate=Decimal(10)),
-    InvoiceLine(name="Ekmek", quantity=Decimal(3), unit_price=Decimal("12.50"), vat_rate=Decimal(1)),
-    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("39.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
-)
-
 
 def make_order(buyer: Buyer = PERSON, lines: tuple[InvoiceLine, ...] = MIXED_LINES, paid: str = "512.84", **kw: object) -> Order:
     return Order(
@@ -87,15 +75,7 @@ def make_order(buyer: Buyer = PERSON, lines: tuple[InvoiceLine, ...] = MIXED_LIN
 
 
 def make_request(order: Order, route: DocumentRoute = DocumentRoute(DocumentType.E_ARSIV)) -> InvoiceRequest:
-    return InvoiceRequest(
-        idempotency_key="demo-shop:5550001:sale",
-        ettn=ETTN,
-        order=order,
-        invoice=compute_invoice(order),
-        settings=SETTINGS,
-        route=route,
-        issue_date=date(2026, 1, 15),
-    )
+    return sale_request(order, SETTINGS, date(2026, 1, 15), route, ettn=ETTN)
 
 
 def payload_total(payload: dict) -> Decimal:

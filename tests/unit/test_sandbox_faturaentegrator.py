@@ -17,7 +17,10 @@ from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.faturaentegrator import DEFAULT_API_KEY, NAME, FaturaEntegratorSimulator
 from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
+from tests.support.providers import apply_changes, assert_no_violations
+from tests.support.providers import sandbox, sandbox_server, sim  # noqa: F401
 
+SIMULATOR = FaturaEntegratorSimulator  # the one the sandbox fixtures serve
 HEADERS = {"Accept": "application/json", "Authorization": f"Bearer {DEFAULT_API_KEY}"}
 
 # The document's own example request, as published.
@@ -34,26 +37,9 @@ COMPANY: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(Sandbox(simulators=[FaturaEntegratorSimulator])) as srv:
-        yield srv
-
-
 @pytest.fixture
-def sandbox(server: SandboxServer) -> Sandbox:
-    server.sandbox.reset()
-    return server.sandbox
-
-
-@pytest.fixture
-def sim(sandbox: Sandbox) -> FaturaEntegratorSimulator:
-    return sandbox[NAME]
-
-
-@pytest.fixture
-def client(server: SandboxServer, sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{server.url}/faturaentegrator", headers=HEADERS, timeout=10) as c:
+def client(sandbox_server: SandboxServer, sandbox: Sandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{sandbox_server.url}/faturaentegrator", headers=HEADERS, timeout=10) as c:
         yield c
 
 
@@ -82,16 +68,7 @@ def invoice_body(customer_id: int, day: str, /, **changes: Any) -> dict[str, Any
             {"name": "Su", "quantity": 1, "unit": "C62", "unit_price": 0.50, "vat_rate": 1},
         ],
     }
-    for path, value in changes.items():
-        *parents, last = path.split("__")
-        node: Any = body
-        for p in parents:
-            node = node[int(p)] if isinstance(node, list) else node[p]
-        if value is ...:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return body
+    return apply_changes(body, changes)
 
 
 def create_invoice(client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +100,7 @@ def test_the_documented_example_creates_a_customer(client: httpx.Client, sandbox
     # Laravel's middleware turns the example's "" into null.
     assert data["tax_office"] is None and data["iban"] is None and data["name"] == "Ali"
     assert sandbox.ledger.count(NAME, "cari_created", "11111111111") == 1
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 @pytest.mark.parametrize(
@@ -135,16 +112,16 @@ def test_the_documented_example_creates_a_customer(client: httpx.Client, sandbox
         {"Accept": "application/json", "Authorization": f"Basic {DEFAULT_API_KEY}"},
     ],
 )
-def test_bad_credentials_are_401_unauthenticated(server: SandboxServer, sandbox: Sandbox, headers: dict[str, str]) -> None:
-    r = httpx.post(f"{server.url}/faturaentegrator/api/customers", json=EXAMPLE, headers=headers)
+def test_bad_credentials_are_401_unauthenticated(sandbox_server: SandboxServer, sandbox: Sandbox, headers: dict[str, str]) -> None:
+    r = httpx.post(f"{sandbox_server.url}/faturaentegrator/api/customers", json=EXAMPLE, headers=headers)
     assert r.status_code == 401
     assert r.json() == {"message": "Unauthenticated."}
     assert sandbox.ledger.count(NAME, "cari_created") == 0
     assert [v.status for v in sandbox.state.violations.list(NAME)] == [401]
 
 
-def test_without_accept_json_the_request_is_refused(server: SandboxServer, sandbox: Sandbox) -> None:
-    r = httpx.get(f"{server.url}/faturaentegrator/api/customers", headers={"Authorization": HEADERS["Authorization"]})
+def test_without_accept_json_the_request_is_refused(sandbox_server: SandboxServer, sandbox: Sandbox) -> None:
+    r = httpx.get(f"{sandbox_server.url}/faturaentegrator/api/customers", headers={"Authorization": HEADERS["Authorization"]})
     assert_refused(r, 406)
     assert sandbox.state.violations.list(NAME)[0].endpoint == "customers_list"
 
@@ -285,7 +262,7 @@ def test_invoice_totals_are_computed_per_line_half_up(client: httpx.Client, sand
     effects = sandbox.ledger.effects(NAME, "invoice_created")
     assert [(e.key, e.detail["order_id"]) for e in effects] == [(str(data["id"]), "shop:1001:sale")]
     assert client.get(f"/api/invoices/{data['id']}").json()["data"] == data
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 INVOICE_RULES = [
@@ -425,10 +402,10 @@ def test_internet_sale_e_arsiv_needs_internet_sale_details(client: httpx.Client,
     assert formalize(client, store["id"]).status_code == 202
 
 
-def test_gib_failure_is_reachable_and_may_be_formalized_again(client: httpx.Client, sandbox: Sandbox, server: SandboxServer) -> None:
+def test_gib_failure_is_reachable_and_may_be_formalized_again(client: httpx.Client, sandbox: Sandbox, sandbox_server: SandboxServer) -> None:
     cid = customer(client)
     inv = create_invoice(client, invoice_body(cid, today(sandbox)))
-    r = httpx.post(f"{server.url}/faturaentegrator/__sim/formal-failures", json={"message": "GİB: alıcı hatalı"})
+    r = httpx.post(f"{sandbox_server.url}/faturaentegrator/__sim/formal-failures", json={"message": "GİB: alıcı hatalı"})
     assert r.json() == {"pending_failures": 1}
     sent = formalize(client, inv["id"]).json()["data"]
     sandbox.state.clock.advance(sandbox.state.status_step_s)
@@ -469,7 +446,7 @@ def test_after_504_keeps_the_effect(client: httpx.Client, sandbox: Sandbox) -> N
 
 
 def test_after_stall_does_the_effect_and_does_not_block_other_requests(
-    server: SandboxServer, client: httpx.Client, sandbox: Sandbox
+    sandbox_server: SandboxServer, client: httpx.Client, sandbox: Sandbox
 ) -> None:
     cid = customer(client)
     inv = create_invoice(client, invoice_body(cid, today(sandbox)))

@@ -3,7 +3,6 @@ enforces (status + ``{"success": false, "message"}``), fault modes, ledger and c
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,42 +12,23 @@ import pytest
 
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.kolaybi import DEFAULT_API_KEY, DEFAULT_CHANNEL, SIMULATOR, KolayBiSimulator
+from sync_engine.sandbox.kolaybi import DEFAULT_API_KEY, DEFAULT_CHANNEL, KolayBiSimulator
+from tests.support.providers import assert_no_violations
+from tests.support.providers import sandbox, sandbox_server, sim  # noqa: F401
 
+# Every test starts from a reset sandbox, also those that only talk over HTTP.
+pytestmark = pytest.mark.usefixtures("sandbox")
+
+SIMULATOR = KolayBiSimulator  # the one the sandbox fixtures serve
 V1 = "/kolaybi/kolaybi/v1"
 PERSON_TCKN = "12345678950"
 EFATURA_VKN = "1234567890"  # in the sandbox's GİB directory
 PLAIN_VKN = "4840847211"  # valid, not registered
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Sandbox:
-    return Sandbox([SIMULATOR])
-
-
-@pytest.fixture(scope="module")
-def server(sandbox: Sandbox) -> Iterator[SandboxServer]:
-    srv = SandboxServer(sandbox)
-    # Workaround until SandboxServer sets it: without TCP_NODELAY on the pre-bound socket
-    # every loopback call waits ~40 ms on delayed ACKs.
-    srv._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with srv:
-        yield srv
-
-
-@pytest.fixture(autouse=True)
-def fresh(sandbox: Sandbox) -> None:
-    sandbox.reset()
-
-
 @pytest.fixture
-def sim(sandbox: Sandbox) -> KolayBiSimulator:
-    return sandbox["kolaybi"]
-
-
-@pytest.fixture
-def http(server: SandboxServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url + V1, timeout=5) as client:
+def http(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox_server.url + V1, timeout=5) as client:
         yield client
 
 
@@ -173,7 +153,7 @@ def test_token_lives_24_hours_on_the_sandbox_clock(api: Api, sandbox: Sandbox) -
     sandbox.state.clock.advance(10)
     refused(api.get("/associates"), 401, "expired")
     # An expired token is the normal end of its life, not a client bug.
-    assert sandbox.state.violations.list() == []
+    assert_no_violations(sandbox)
 
 
 def test_calls_need_bearer_token_and_matching_channel(http: httpx.Client, api: Api, sim: KolayBiSimulator) -> None:
@@ -561,10 +541,10 @@ def test_rate_429_carries_retry_after_and_has_no_effect(api: Api, sandbox: Sandb
 
 
 def test_after_stall_outlives_the_client_timeout_but_the_effect_happened(
-    server: SandboxServer, api: Api, sandbox: Sandbox
+    sandbox_server: SandboxServer, api: Api, sandbox: Sandbox
 ) -> None:
     sandbox.state.faults.add(FaultRule("kolaybi", "products_create", FaultMode.AFTER_STALL, stall_s=1.5))
-    with httpx.Client(base_url=server.url + V1, timeout=0.5) as impatient, pytest.raises(httpx.ReadTimeout):
+    with httpx.Client(base_url=sandbox_server.url + V1, timeout=0.5) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.post("/products", data={"name": "Kupa", "code": "K"}, headers=api.headers)
     # The stall runs in the thread pool: the server keeps answering meanwhile.
     assert api.ok(api.get("/products"))["total"] in (0, 1)

@@ -15,7 +15,10 @@ from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.sinapp import DEMO_API_KEY, DEMO_API_SECRET, SinAppSimulator
 from sync_engine.sandbox.sinapp.simulator import ISTANBUL
+from tests.support.providers import apply_changes
+from tests.support.providers import sandbox, sandbox_server  # noqa: F401
 
+SIMULATOR = SinAppSimulator  # the one the sandbox fixtures serve
 AUTH = {"X-Api-Key": DEMO_API_KEY, "X-Api-Secret": DEMO_API_SECRET}
 OPS = "/api/v1/invoice_operations.php"
 DETAIL = "/api/v1/invoices.php"
@@ -56,36 +59,14 @@ EXAMPLE: dict[str, Any] = {
 
 def body(**changes: Any) -> dict[str, Any]:
     """The example with dotted-path changes; a value of ``...`` removes the key."""
-    out = copy.deepcopy(EXAMPLE)
-    for path, value in changes.items():
-        *parents, last = path.split("__")
-        node = out
-        for p in parents:
-            node = node[p]
-        if value is ...:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return out
+    return apply_changes(copy.deepcopy(EXAMPLE), changes)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(Sandbox(simulators=[SinAppSimulator])) as srv:
-        yield srv
-
-
-@pytest.fixture
-def sandbox(server: SandboxServer) -> Sandbox:
-    server.sandbox.reset()
-    return server.sandbox
-
-
-@pytest.fixture(scope="module")
-def clients(server: SandboxServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+def clients(sandbox_server: SandboxServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     # Shared across the module: building an httpx client (its TLS context) costs more than
     # most of these tests.
-    base = f"{server.url}/sinapp"
+    base = f"{sandbox_server.url}/sinapp"
     with httpx.Client(base_url=base, headers=AUTH, timeout=5) as authed, \
             httpx.Client(base_url=base, timeout=5) as bare:
         yield authed, bare

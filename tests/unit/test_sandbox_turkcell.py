@@ -4,7 +4,6 @@ ledger effects, status progression on the sandbox clock and every fault mode."""
 from __future__ import annotations
 
 import copy
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,10 @@ import pytest
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.turkcell import TurkcellSimulator
+from tests.support.providers import assert_no_violations
+from tests.support.providers import sandbox, sandbox_server, sim  # noqa: F401
 
+SIMULATOR = TurkcellSimulator  # the one the sandbox fixtures serve
 P = "turkcell"
 PERSON_TCKN = "10000000146"
 OTHER_TCKN = "10000000078"
@@ -24,24 +26,6 @@ PLAIN_VKN = "1000000018"  # valid VKN, not an e-Fatura user
 EFATURA_VKN = "1234567890"  # seeded in GİB's directory
 EFATURA_ALIAS = "urn:mail:defaultpk@ornekteknoloji.com.tr"
 ANON = "11111111111"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox(simulators=[TurkcellSimulator])
-    server = SandboxServer(box)
-    # Workaround until SandboxServer does it: without TCP_NODELAY every keep-alive request
-    # waits ~40 ms for a delayed ACK (Nagle). Accepted sockets inherit the option.
-    server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with server:
-        box.url = server.url  # type: ignore[attr-defined]
-        yield box
-
-
-@pytest.fixture
-def sim(sandbox: Sandbox) -> TurkcellSimulator:
-    sandbox.reset()
-    return sandbox[P]
 
 
 class Api:
@@ -74,9 +58,9 @@ def fetch_token(base: str, username: str = "demo", password: str = "demo-passwor
 
 
 @pytest.fixture
-def api(sandbox: Sandbox, sim: TurkcellSimulator) -> Iterator[Api]:
-    token = fetch_token(sandbox.url).json()["access_token"]  # type: ignore[attr-defined]
-    client = Api(sandbox.url, token)  # type: ignore[attr-defined]
+def api(sandbox_server: SandboxServer, sim: TurkcellSimulator) -> Iterator[Api]:
+    token = fetch_token(sandbox_server.url).json()["access_token"]
+    client = Api(sandbox_server.url, token)
     yield client
     client.http.close()
 
@@ -184,8 +168,8 @@ def sent(api: Api, identifier: str = PERSON_TCKN) -> tuple[str, dict[str, Any]]:
 # --- token and bearer ---------------------------------------------------------------------
 
 
-def test_token_answer_has_the_documented_shape(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
-    response = fetch_token(sandbox.url)  # type: ignore[attr-defined]
+def test_token_answer_has_the_documented_shape(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    response = fetch_token(sandbox_server.url)
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -198,38 +182,40 @@ def test_token_answer_has_the_documented_shape(sandbox: Sandbox, sim: TurkcellSi
     ("username", "password", "client_id"),
     [("demo", "wrong", "serviceApi"), ("nobody", "demo-password", "serviceApi"), ("demo", "demo-password", "other")],
 )
-def test_bad_credentials_are_refused_with_422(sandbox: Sandbox, sim: TurkcellSimulator, username: str, password: str, client_id: str) -> None:
-    response = fetch_token(sandbox.url, username, password, client_id)  # type: ignore[attr-defined]
+def test_bad_credentials_are_refused_with_422(
+    sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator, username: str, password: str, client_id: str
+) -> None:
+    response = fetch_token(sandbox_server.url, username, password, client_id)
     assert response.status_code == 422
     assert response.json()["error_description"]
     assert sandbox.state.violations.list(P)[0].endpoint == "token"
 
 
-def test_credentials_are_configurable(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+def test_credentials_are_configurable(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
     sim.username, sim.password = "shop", "s3cret"
     try:
-        assert fetch_token(sandbox.url, "shop", "s3cret").status_code == 200  # type: ignore[attr-defined]
-        assert fetch_token(sandbox.url).status_code == 422  # type: ignore[attr-defined]
+        assert fetch_token(sandbox_server.url, "shop", "s3cret").status_code == 200
+        assert fetch_token(sandbox_server.url).status_code == 422
     finally:
         sim.username, sim.password = "demo", "demo-password"
 
 
-def test_token_request_must_be_form_encoded(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+def test_token_request_must_be_form_encoded(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
     response = httpx.post(
-        sandbox.url + "/turkcell/v1/token",  # type: ignore[attr-defined]
+        sandbox_server.url + "/turkcell/v1/token",
         json={"username": "demo", "password": "demo-password", "client_id": "serviceApi"},
     )
     refused(response, 415, sandbox)
 
 
-def test_missing_bearer_is_401_and_a_violation(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
-    client = Api(sandbox.url)  # type: ignore[attr-defined]
+def test_missing_bearer_is_401_and_a_violation(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    client = Api(sandbox_server.url)
     refused(client.get("/v1/accounts"), 401, sandbox)
     refused(client.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN, appType=1), 401, sandbox)
 
 
-def test_unknown_token_is_401_without_violation(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
-    client = Api(sandbox.url, "not-a-token")  # type: ignore[attr-defined]
+def test_unknown_token_is_401_without_violation(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    client = Api(sandbox_server.url, "not-a-token")
     refused(client.get("/v1/accounts"), 401, sandbox, violation=False)
 
 
@@ -264,7 +250,7 @@ def test_cari_create_get_and_find_by_identifier(sandbox: Sandbox, api: Api) -> N
     assert found["items"][0]["status"] == 1
     assert sandbox.ledger.count(P, "cari_created", PERSON_TCKN) == 1
     assert sandbox.ledger.count(P, "address_created") == 1
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
 
 @pytest.mark.parametrize(
@@ -335,7 +321,7 @@ def test_cari_list_paging_and_filter_rules(sandbox: Sandbox, api: Api) -> None:
     assert contains["totalCount"] == 3
     not_equal = api.get("/v1/currentaccounts", filterQuery='[{"category":"Identifier","operator":"eşittir değildir","value":"10000000078"}]').json()
     assert not_equal["totalCount"] == 2
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
     refused(api.get("/v1/currentaccounts", pageSize=501), 400, sandbox)
     refused(api.get("/v1/currentaccounts", pageSize="many"), 400, sandbox)
@@ -393,7 +379,7 @@ def test_cari_account_matching_rules(sandbox: Sandbox, api: Api) -> None:
     listed = api.get("/v1/currentaccountaccounts", currentAccountId=a).json()
     assert [(m["accountCode"], m["isBundleAccount"]) for m in listed["items"]] == [("120.01", True)]
     assert sandbox.ledger.count(P, "cari_matched") == 2
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
     refused(api.post("/v1/currentaccountaccounts", {"currentAccountId": a, "accountId": 2}), 400, sandbox)  # twice
     assert api.post("/v1/currentaccountaccounts", {"currentAccountId": a, "accountId": 3}).status_code == 200
@@ -432,7 +418,7 @@ def test_invoice_save_get_and_save_again_updates(sandbox: Sandbox, api: Api) -> 
     assert sandbox.ledger.count(P, "invoice_updated", ettn) == 1
     listing = api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=500).json()
     assert listing["totalCount"] == 1 and listing["items"][0]["payableAmount"] == 230.0
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
 
 def _general(**over: Any) -> dict[str, Any]:
@@ -515,7 +501,7 @@ def test_e_fatura_and_e_arsiv_follow_the_gib_directory(sandbox: Sandbox, api: Ap
     del omitted["recordType"]  # documented: the scenario follows the customer
     response = api.post("/v1/invoices", omitted)
     assert response.status_code == 200 and response.json()["recordType"] == 0
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
 
 def test_invoice_needs_a_known_cari_and_its_code(sandbox: Sandbox, api: Api) -> None:
@@ -531,7 +517,7 @@ def test_invoice_needs_a_known_cari_and_its_code(sandbox: Sandbox, api: Api) -> 
     response = api.post("/v1/invoices", invoice(None, ANON, currentAccountCode="A9", currentAccount=embedded))
     assert response.status_code == 200 and response.json()["currentAccountName"] == "Zeynep Kaya"
     assert sandbox.ledger.count(P, "cari_created", f"{ANON}:A9") == 1
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
 
 def test_journaled_or_sent_invoices_cannot_change(sandbox: Sandbox, api: Api) -> None:
@@ -590,7 +576,7 @@ def test_muhasebelestir_and_ters_kayit(sandbox: Sandbox, api: Api) -> None:
     assert api.get(f"/v1/invoices/{ettn}", isSend="true").json()["recordStatus"] == 0
     assert sandbox.ledger.count(P, "journal", ettn) == 1
     assert sandbox.ledger.count(P, "journal_reversed", ettn) == 1
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
 
 
 def test_muhasebelestir_rules(sandbox: Sandbox, api: Api) -> None:
@@ -624,7 +610,7 @@ def test_outgoing_list_paging_and_issue_date_window(sandbox: Sandbox, api: Api) 
     assert (page["totalCount"], page["totalPages"], page["hasNextPage"]) == (2, 2, True)
     assert page["items"][0]["issueDate"] == "2026-01-15T00:00:00Z"
     assert page["items"][0]["targetVknTckn"] == PERSON_TCKN and page["items"][0]["lineCount"] == 1
-    assert not sandbox.state.violations.list()
+    assert_no_violations(sandbox)
     refused(api.get("/v1/invoices/outgoing", pageIndex=0), 400, sandbox)  # pageSize required
     sandbox.state.violations.reset()
     refused(api.get("/v1/invoices/outgoing", pageSize=10), 400, sandbox)  # pageIndex required
@@ -785,10 +771,10 @@ def test_after_504_answers_after_the_effect(sandbox: Sandbox, api: Api) -> None:
     assert sandbox.ledger.count(P, "invoice_created", ettn) == 1
 
 
-def test_after_stall_does_the_effect_then_outlasts_the_client(sandbox: Sandbox, api: Api) -> None:
+def test_after_stall_does_the_effect_then_outlasts_the_client(sandbox_server: SandboxServer, sandbox: Sandbox, api: Api) -> None:
     ettn = saved(api)
     sandbox.state.faults.add(FaultRule(P, "earchive_create", FaultMode.AFTER_STALL, stall_s=1.5))
-    slow = Api(sandbox.url, api.token, timeout=0.5)  # type: ignore[attr-defined]
+    slow = Api(sandbox_server.url, api.token, timeout=0.5)
     with pytest.raises(httpx.ReadTimeout):
         slow.post("/efatura/v2/earchive/create", send_body(ettn))
     assert sandbox.ledger.count(P, "gib_send", ettn) == 1
@@ -815,9 +801,9 @@ def test_faults_are_per_endpoint(sandbox: Sandbox, api: Api) -> None:
     assert api.get("/efatura/v1/gibuser/getuser", identifier=EFATURA_VKN).status_code == 500
 
 
-def test_token_endpoint_is_guarded(sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+def test_token_endpoint_is_guarded(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
     sandbox.state.faults.add(FaultRule(P, "token", FaultMode.BEFORE_500))
-    assert fetch_token(sandbox.url).status_code == 500  # type: ignore[attr-defined]
+    assert fetch_token(sandbox_server.url).status_code == 500
 
 
 def test_reset_restores_the_seed(sandbox: Sandbox, api: Api) -> None:
