@@ -2,11 +2,12 @@
 golden mapping tests of Turkcell e-Şirket, KolayBi, FaturaEntegratör and SinApp.
 
 The fixtures are plain pytest fixtures. A test module imports the ones it uses by name, and
-names its simulator class in a module attribute ``SIMULATOR`` (every simulator package exports
-one under that name), so one set of fixtures serves all four providers::
+names its simulator class in a module attribute ``SIMULATOR`` (the name every simulator package
+exports it under), so one set of fixtures serves all four providers::
 
-    from sync_engine.sandbox.kolaybi import SIMULATOR
     from tests.support.providers import sandbox, sandbox_server, sim  # noqa: F401
+
+    SIMULATOR = KolayBiSimulator  # the one the sandbox fixtures serve
 
 Fixtures
 --------

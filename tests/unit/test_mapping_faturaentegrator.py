@@ -24,17 +24,9 @@ from sync_engine.domain import (
     Payment,
     PaymentMethod,
     Shipment,
-    compute_invoice,
     round_kurus,
 )
-from sync_engine.domain.keys import ettn_for, sale_key
-from sync_engine.providers.base import (
-    DocumentRoute,
-    DocumentType,
-    InvoiceRequest,
-    InvoiceSettings,
-    SendState,
-)
+from sync_engine.providers.base import InvoiceRequest, SendState
 from sync_engine.providers.faturaentegrator import mapping
 from sync_engine.providers.http import dumps
 from sync_engine.sandbox.faturaentegrator.rules import clean_input

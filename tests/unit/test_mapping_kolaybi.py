@@ -24,7 +24,6 @@ from sync_engine.domain import (
     compute_invoice,
     round_kurus,
 )
-from sync_engine.domain.keys import ettn_for, sale_key
 from sync_engine.providers.base import (
     DocumentRoute,
     DocumentType,

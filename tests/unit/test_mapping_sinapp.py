@@ -22,8 +22,8 @@ from sync_engine.domain import (
     PaymentMethod,
     compute_invoice,
 )
-from sync_engine.domain.keys import ettn_for, sale_key, short_ref
-from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
+from sync_engine.domain.keys import short_ref
+from sync_engine.providers.base import InvoiceRequest
 from sync_engine.providers.http import dumps
 from sync_engine.providers.sinapp.mapping import (
     INVOICE_ID_MAX,

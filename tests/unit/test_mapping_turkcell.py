@@ -15,12 +15,10 @@ from sync_engine.domain import (
     Buyer,
     BuyerKind,
     InvoiceLine,
-    LineKind,
     Order,
     Payment,
     PaymentMethod,
     Shipment,
-    compute_invoice,
 )
 from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
 from sync_engine.providers.http import dumps
