@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -37,19 +38,23 @@ def insert_or_ignore(
     winner's row.
     """
     dialect = session.get_bind().dialect.name
+    stmt = _insert_ignore_statement(dialect, model.__table__, tuple(conflict_columns))
+    # Values travel as execution parameters, so the statement (a Core insert on the table,
+    # not the ORM's bulk path) is built once and its compiled form is cached: this is the
+    # hot path of every webhook.
+    new_id: int | None = session.execute(stmt, dict(values)).scalar_one_or_none()
+    return new_id
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model)
+        stmt: Any = postgresql.insert(table)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(model)
+        stmt = sqlite.insert(table)
     else:  # pragma: no cover - only the two supported stores
         raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    stmt = (
-        stmt.values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(model.__table__.c.id)
-    )
-    new_id: int | None = session.execute(stmt).scalar_one_or_none()
-    return new_id
+    return stmt.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
 
 
 def guarded_update(
