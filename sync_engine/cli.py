@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sync_engine.reconcile.cli import reconcile_command
 from sync_engine.store.cli import db_app
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
+app.command("reconcile")(reconcile_command)
 jobs_app = typer.Typer(help="Inspect and retry jobs.", no_args_is_help=True)
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")

@@ -35,7 +35,11 @@ def sweep() -> int:
     return len(due)
 
 
-@app.task(name="sync_engine.reconcile_all")
+# A night's reconciliation of a large shop pages for a long time (Shopify: 2 requests/s), so
+# it gets its own limits instead of the 5-minute job limit; and it is acked on receipt, not
+# late: a run outliving the visibility timeout must not be delivered a second time and run
+# twice at once. A lost run is harmless: the next night's window overlaps this one.
+@app.task(name="sync_engine.reconcile_all", acks_late=False, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 300)
 def reconcile_all() -> None:
     from sync_engine.reconcile.service import reconcile_all_stores
 

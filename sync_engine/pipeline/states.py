@@ -57,3 +57,4 @@ class AttentionCategory(StrEnum):
     GIB_SEND_UNCONFIRMED = "gib_send_unconfirmed"  # cannot ask whether it was sent: never resend
     GIB_SEND_FAILED = "gib_send_failed"
     CONFIG = "config"  # the store or provider is not configured
+    MISSING_AT_PROVIDER = "missing_at_provider"  # reconciliation: invoiced, then gone at the provider

@@ -98,8 +98,9 @@ class _HttpLister:
                                         timeout=self._timeout)
         except httpx.HTTPError as exc:
             raise transport_error(exc, provider=self.platform, endpoint=endpoint) from exc
-        error = classify_response(response, provider=self.platform, endpoint=endpoint,
-                                  message=self._error_message(response))
+        # Only an error answer is read for its message: a page of 250 orders is megabytes.
+        message = self._error_message(response) if response.status_code >= 400 else ""
+        error = classify_response(response, provider=self.platform, endpoint=endpoint, message=message)
         if error is not None:
             raise error
         try:

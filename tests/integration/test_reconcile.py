@@ -158,7 +158,7 @@ class Harness:
                    for sim, kinds in self.sandbox.ledger.summary().items() if set(kinds) - READS}
         return {"jobs": jobs, "events": events, "runs": runs, "ledger": effects, "enqueued": len(self.enqueued)}
 
-    def wait_settled(self, store_ids: list[str], timeout_s: float = 90) -> list[Job]:
+    def wait_settled(self, store_ids: list[str], timeout_s: float = 240) -> list[Job]:
         """Until every job of these stores is completed or waits for a person."""
         ids = [j.id for s in store_ids for j in self.jobs(s)]
         return self.stack.wait(ids, timeout_s=timeout_s)
@@ -286,7 +286,7 @@ def test_provider_differences_flagged_or_repaired_through_the_pipeline(db_url: s
         # The provider creates the invoice, then the gateway times out: the job never hears.
         h.sandbox.state.faults.add(FaultRule("faturaentegrator", "invoices_create", FaultMode.AFTER_504, times=1))
         lost_id = h.deliver("entegre-shop", lost)
-        (stuck,) = h.stack.wait([lost_id])
+        (stuck,) = h.stack.wait([lost_id], timeout_s=240)
         assert stuck.status == "needs_attention" and stuck.step_invoice == "in_progress", stuck.last_error_message
         assert h.sandbox.ledger.count("faturaentegrator", "invoice_created") == 3
 
@@ -300,7 +300,7 @@ def test_provider_differences_flagged_or_repaired_through_the_pipeline(db_url: s
 
         # A worker took this job and died: the lease expired hours ago, and no sweeper ran.
         dead_id = h.deliver("demo-shop", dead)
-        h.stack.wait([dead_id])
+        h.stack.wait([dead_id], timeout_s=240)
         with h.stack.sessions() as session:
             JobRepository(session).set_fields(
                 dead_id, datetime.now(UTC), status="running", step_journal="pending", journal_ref=None,
@@ -330,7 +330,7 @@ def test_provider_differences_flagged_or_repaired_through_the_pipeline(db_url: s
         assert woken.action.value == "enqueued"
 
         lost_job, journal_after, dead_after = h.stack.wait(
-            [lost_id, journal_job.id, dead_id], until=lambda j: j.status == "completed", timeout_s=60)
+            [lost_id, journal_job.id, dead_id], until=lambda j: j.status == "completed", timeout_s=240)
         # Adopted: the invoice the provider already had, sent to GİB, never created twice.
         assert h.sandbox.ledger.per_key("faturaentegrator", "invoice_created")[str(fe_ids[sale_key("entegre-shop", str(lost["id"]))])] == 1
         assert h.sandbox.ledger.count("faturaentegrator", "invoice_created") == 3
@@ -368,7 +368,7 @@ def test_nightly_task_in_the_worker_reconciles_every_store(db_url: str, tmp_path
     with harness(db_url, tmp_path) as h:
         lost = {store: h.add_order(store) for store in ("entegre-shop", "sinapp-shop")}
         h.stack.celery.send_task("sync_engine.reconcile_all")
-        deadline = clock.monotonic() + 90
+        deadline = clock.monotonic() + 240
         while clock.monotonic() < deadline:
             with h.stack.sessions() as session:
                 runs = list(session.scalars(select(ReconcileRun).where(ReconcileRun.finished_at.is_not(None))))
@@ -381,7 +381,7 @@ def test_nightly_task_in_the_worker_reconciles_every_store(db_url: str, tmp_path
             assert by_store[store].counts["categories"]["missing_job"] == 1
             assert by_store[store].window_start.date() == h.day - timedelta(days=1)  # 00:00 +03:00
         assert any("provider side not available" in note for note in by_store["sinapp-shop"].counts["notes"])
-        jobs = h.wait_settled(list(lost), timeout_s=60)
+        jobs = h.wait_settled(list(lost))
         assert [j.status for j in jobs] == ["completed", "completed"], [j.last_error_message for j in jobs]
         assert h.sandbox.ledger.count("faturaentegrator", "invoice_created") == 1
         assert h.sandbox.ledger.count("sinapp", "invoice_created") == 1
