@@ -242,6 +242,8 @@ def configure_logging(
         adopted = logging.getLogger(name)
         adopted.handlers.clear()
         adopted.propagate = True
+        # uvicorn sets its loggers' levels from its own log_level: ours decides.
+        adopted.setLevel(logging.NOTSET)
     logging.captureWarnings(True)
 
 
