@@ -45,6 +45,7 @@ from sync_engine.store.models import InboundEvent, Job
 from sync_engine.web.app import build_app
 from sync_engine.web.deps import WebContext
 from workers.celery_app import make_celery
+from tests.support.paths import PAYLOADS
 
 # --- the harness (shared with the other web test files) --------------------------------
 
@@ -395,7 +396,7 @@ def test_shopify_rotation_is_per_store(web: WebHarness) -> None:
 
 
 def test_shopify_test_notification_is_stored_and_ignored(web: WebHarness) -> None:
-    sample = Path("/work/shared/payloads/shopify-orders-cancelled-sample__yellowmessenger_documentation.json")
+    sample = PAYLOADS / "shopify-orders-cancelled-sample__yellowmessenger_documentation.json"
     payload: Any = json.loads(sample.read_text(encoding="utf-8")) if sample.exists() else None
     if payload is None:  # the fixed sample order, as Shopify's "send test notification" posts it
         payload = paid_shopify(10)

@@ -32,7 +32,7 @@ from sync_engine.platforms import (
 from sync_engine.platforms._util import hmac_sha256_b64
 from sync_engine.platforms.shopify import ShopifyAdapter
 
-PAYLOADS = Path("/work/shared/payloads")
+from tests.support.paths import PAYLOADS  # noqa: E402  (shared/ beside the repo)
 SECRET = "shpss_test_secret"
 STORE = "demo-shop"
 TCKN = "10000000146"

@@ -15,7 +15,7 @@ from sync_engine.platforms import EventKind, MalformedPayload, SignatureError, g
 from sync_engine.platforms._util import hmac_sha256_b64
 from sync_engine.platforms.woocommerce import WooCommerceAdapter
 
-PAYLOADS = Path("/work/shared/payloads")
+from tests.support.paths import PAYLOADS  # noqa: E402  (shared/ beside the repo)
 SECRET = "wc-webhook-secret"
 STORE = "woo-shop"
 TCKN = "10000000146"
