@@ -30,7 +30,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 
 # Tables of jobs are wide: do not squeeze them to 80 columns when output is not a terminal.
-console = Console(width=None if sys.stdout.isatty() else 150)
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _sessions():  # noqa: ANN202

@@ -210,9 +210,16 @@ def judge(jobs: list[dict[str, Any]], ledger: dict[str, Any]) -> list[tuple[bool
     return verdict
 
 
+def _document_type(job: dict[str, Any]) -> str:
+    if job["document_type"]:
+        return {"e_fatura": "e-Fatura", "e_arsiv": "e-Arşiv"}[job["document_type"]]
+    # KolayBi and FaturaEntegratör pick e-Fatura / e-Arşiv themselves from GİB's list.
+    return "by provider" if job["steps"]["e_document"]["state"] == "done" else "—"
+
+
 def show_results(jobs: list[dict[str, Any]], verdict: list[tuple[bool, str]], console: Console) -> None:
     table = Table(title="orders")
-    for col in ("store", "provider", "order", "cari id", "invoice number", "ETTN / GİB uuid", "journaled", "status"):
+    for col in ("store", "provider", "order", "cari id", "type", "invoice number", "ETTN / GİB uuid", "journaled", "status"):
         table.add_column(col)
     for job in jobs:
         steps = job["steps"]
@@ -220,6 +227,7 @@ def show_results(jobs: list[dict[str, Any]], verdict: list[tuple[bool, str]], co
         table.add_row(
             job["store_id"], job["provider"], job["order_name"] or job["order_id"],
             steps["customer"]["external_id"] or ("—" if steps["customer"]["state"] == "skipped" else ""),
+            _document_type(job),
             job["invoice_number"] or "",
             job["gib_uuid"] or job["ettn"] or "",
             {"done": "yes", "skipped": "—"}.get(journal, journal),

@@ -69,12 +69,16 @@ class StepContext:
         """The invoice request, with the route fixed at first use and kept on the job:
         an invoice created as e-Arşiv must stay e-Arşiv on every retry."""
         if self._request is None:
-            if self.job.get("document_type") is None:
+            document_type, alias = self.job.get("document_type"), self.job.get("document_alias")
+            if document_type is None:
                 route = self.provider.route(self.order)
-                self.save(document_type=route.type.value, document_alias=route.alias)
-            self._request = self.request_factory(
-                self.job.get("document_type"), self.job.get("document_alias")
-            )
+                document_type, alias = route.type.value, route.alias
+                # Recorded only when we decided it (a GİB directory lookup, or the shop's
+                # own e-Fatura flag). KolayBi and FaturaEntegratör choose at send time from
+                # GİB's list; a guess on the job would mislead the operator.
+                if self.provider.supports(Capability.GIB_DIRECTORY) or route.type is DocumentType.E_FATURA:
+                    self.save(document_type=document_type, document_alias=alias)
+            self._request = self.request_factory(document_type, alias)
         return self._request
 
     def invoice_ref(self) -> InvoiceRef:
