@@ -117,8 +117,7 @@ def sandbox(
 
     from sync_engine.sandbox.credentials import configure_sandbox
 
-    sb = Sandbox(seed=seed)
-    configure_sandbox(sb)
+    sb = Sandbox(seed=seed, configure=configure_sandbox)
     sb.state.faults.base_latency_ms = latency_ms
     for spec in faults or []:
         sb.state.faults.add(FaultRule.parse(spec))

@@ -23,20 +23,6 @@ import httpx
 EXAMPLE_STORES = Path(__file__).resolve().parent.parent / "stores.example.toml"
 SANDBOX_DEFAULT = "http://127.0.0.1:8900"
 
-# Secrets the example stores file reads from the environment, set to what the simulators
-# accept. Webhook secrets are whatever we sign with: the demo sends the webhooks itself.
-SANDBOX_SECRETS: dict[str, str] = {
-    "DEMO_SHOP_WEBHOOK_SECRET": "demo-shop-webhook-secret",
-    "DEMO_SHOP_API_TOKEN": "shpat_demo_shop",
-    "KOLAY_SHOP_WEBHOOK_SECRET": "kolay-shop-webhook-secret",
-    "KOLAY_SHOP_API_TOKEN": "ck_kolay_shop:cs_kolay_shop",
-    "ENTEGRE_SHOP_WEBHOOK_SECRET": "entegre-shop-webhook-secret",
-    "ENTEGRE_SHOP_API_TOKEN": "shpat_entegre_shop",
-    "SINAPP_SHOP_WEBHOOK_SECRET": "sinapp-shop-webhook-secret",
-    "SINAPP_SHOP_API_TOKEN": "ck_sinapp_shop:cs_sinapp_shop",
-}
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,9 +44,9 @@ def stores_toml(sandbox_url: str) -> str:
 
 def sandbox_secrets() -> dict[str, str]:
     """Every env: secret of the example stores file, valid against the simulators."""
-    from sync_engine.sandbox.credentials import provider_secrets
+    from sync_engine.sandbox.credentials import SHOP_SECRETS, provider_secrets
 
-    return {**SANDBOX_SECRETS, **provider_secrets()}
+    return {**SHOP_SECRETS, **provider_secrets()}
 
 
 def redis_reachable(url: str) -> bool:

@@ -9,6 +9,7 @@ import importlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import uvicorn
@@ -47,6 +48,7 @@ class Sandbox:
         *,
         seed: int = 0,
         state: SandboxState | None = None,
+        configure: Callable[[Sandbox], None] | None = None,
     ) -> None:
         self.state = state or SandboxState(seed)
         classes = simulators if simulators is not None else default_simulators()
@@ -54,6 +56,11 @@ class Sandbox:
         for cls in classes:
             sim = cls(self.state)
             self.simulators[sim.name] = sim
+        # Accounts the simulators must accept (e.g. sandbox/credentials.configure_sandbox),
+        # applied now and again after every reset.
+        self._configure = configure
+        if configure is not None:
+            configure(self)
 
     def __getitem__(self, name: str) -> Any:
         return self.simulators[name]
@@ -66,6 +73,8 @@ class Sandbox:
         self.state.reset()
         for sim in self.simulators.values():
             sim.reset()
+        if self._configure is not None:
+            self._configure(self)
 
     def build_app(self) -> FastAPI:
         app = FastAPI(title="sync-engine sandbox", docs_url="/__docs", openapi_url="/__openapi.json")

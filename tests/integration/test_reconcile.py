@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sync_engine.config import load_stores
-from sync_engine.devstack import SANDBOX_SECRETS
+from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
 from sync_engine.domain.keys import sale_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms.base import get_platform

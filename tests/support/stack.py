@@ -96,8 +96,7 @@ def live_stack(db_url: str, workdir: Path, *, transform: Callable[[str], str] | 
                env: dict[str, str] | None = None, start_worker: bool = True) -> Iterator[LiveStack]:
     client = redis.Redis.from_url(TEST_REDIS_URL)
     client.flushdb()
-    sandbox = Sandbox()
-    configure_sandbox(sandbox)
+    sandbox = Sandbox(configure=configure_sandbox)
     server = SandboxServer(sandbox).start()
     dev = DevStack(workdir, server.url, db_url, TEST_REDIS_URL, extra_env={**FAST_ENV, **(env or {})})
     dev.prepare(transform)
