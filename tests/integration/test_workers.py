@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sync_engine.sandbox.core import FaultMode, FaultRule
+from sync_engine.store.repositories import AttemptRepository
 from tests.support.orders import PERSON, order
 from tests.support.stack import STORES, live_stack
 
@@ -109,6 +110,15 @@ def test_gib_send_with_unknown_outcome_is_probed_not_resent(db_url: str, tmp_pat
         sent = stack.sandbox.ledger.effects("turkcell", "gib_send")[0]
         assert job.gib_uuid and job.gib_uuid == sent.detail.get("gib_uuid", job.gib_uuid)
         assert stack.sandbox.state.faults.fired, "the fault never fired: the test proves nothing"
+        # every provider call is an attempt row: the lost send, then the probe that found it
+        with stack.sessions() as session:
+            attempts = AttemptRepository(session).for_job(job_id)
+        sends = [a for a in attempts if a.step == "e_document"]
+        assert sends[0].error_class == "TransientError"
+        assert sends[0].http_status == (504 if mode is FaultMode.AFTER_504 else None)
+        assert all(a.error_class is None for a in sends[1:]) and len(sends) >= 2
+        assert {a.step for a in attempts} == {"customer", "invoice", "e_document", "journal"}
+        assert all(a.operation and a.duration_ms >= 0 for a in attempts)
 
 
 def test_permanent_refusal_needs_attention_then_cli_retry_completes(db_url: str, tmp_path: Path) -> None:

@@ -60,9 +60,11 @@ class ScriptedProvider(BaseProvider):
         self.script: deque[str] = deque()
         self.refusing = False  # a permanent cause, until an operator "fixes" it
         self.calls = 0
+        self.operations: list[str] = []  # every call, in order
 
     def _do(self, operation: str, effect) -> object:  # noqa: ANN001
         self.calls += 1
+        self.operations.append(operation)
         behaviour = self.script.popleft() if self.script else OK
         if self.refusing or behaviour == REFUSE:
             raise PermanentError("refused by the provider", provider=self.name, endpoint=operation, status=422)
