@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 
 class Clock:
@@ -314,3 +315,14 @@ class SandboxState:
         if fault is not None and fault.mode is FaultMode.AFTER_STALL:
             time.sleep(fault.stall_s)
         return response
+
+    async def guarded_async(
+        self,
+        provider: str,
+        endpoint: str,
+        effect: Callable[[], Response],
+        error: ErrorBody = default_error,
+    ) -> Response:
+        """``guarded`` for async endpoints. Latency and stall faults sleep; run off the event
+        loop so one stalled call does not freeze every other simulator in the sandbox."""
+        return await run_in_threadpool(self.guarded, provider, endpoint, effect, error)

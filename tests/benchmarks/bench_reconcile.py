@@ -234,15 +234,13 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
 def run_once(n: int, missing_every: int, db: str, day: date, shapes: list[tuple[dict[str, Any], Any]],
              raw_simulators: bool) -> Figures:
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp, database(db, Path(tmp)) as url:
-        sandbox = Sandbox()
-        configure_sandbox(sandbox)
+        sandbox = Sandbox(configure=configure_sandbox)
         with SandboxServer(sandbox) as server:
             stores_file = Path(tmp) / "stores.toml"
             stores_file.write_text(stores_toml(server.url), encoding="utf-8")
             secrets = sandbox_secrets()
             stores = load_stores(stores_file, environ=secrets)
             store = stores[STORE]
-            sandbox["shopify"].set_token(STORE, secrets["DEMO_SHOP_API_TOKEN"])
             engine = make_engine(url)
             sessions = make_session_factory(engine)
             began = time.perf_counter()

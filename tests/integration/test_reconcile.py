@@ -45,8 +45,6 @@ from tests.support.stack import LiveStack, live_stack
 pytestmark = pytest.mark.slow
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
-SHOPIFY_TOKENS = {"demo-shop": "DEMO_SHOP_API_TOKEN", "entegre-shop": "ENTEGRE_SHOP_API_TOKEN"}
-WOO_KEYS = {"kolay-shop": "KOLAY_SHOP_API_TOKEN", "sinapp-shop": "SINAPP_SHOP_API_TOKEN"}
 WEBHOOK_SECRETS = {
     "demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
     "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET",
@@ -70,11 +68,8 @@ class Harness:
         self._rng = random.Random(20240)
         self._n = 0
         self._providers: dict[str, Any] = {}
-        for store, env_name in SHOPIFY_TOKENS.items():
-            self.sandbox["shopify"].set_token(store, SANDBOX_SECRETS[env_name])
-        for store, env_name in WOO_KEYS.items():
-            key, _, secret = SANDBOX_SECRETS[env_name].partition(":")
-            self.sandbox["woocommerce"].set_keys(store, key, secret)
+        # The example shops' API credentials come from the sandbox's own configuration
+        # (sandbox/credentials.configure_sandbox), as with `sync-engine sandbox`.
 
     # -- the shop ----------------------------------------------------------------------------
 

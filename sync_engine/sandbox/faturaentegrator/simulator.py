@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.faturaentegrator.query import paginate, parse_list_query
@@ -140,9 +139,7 @@ class FaturaEntegratorSimulator:
         refused = self._gate(request, endpoint, body)
         if refused is not None:
             return refused
-        # Effects run in a worker thread: an injected stall (time.sleep) must not block the
-        # event loop and with it every other request to the sandbox.
-        return await run_in_threadpool(self.state.guarded, NAME, endpoint, effect, laravel_error)
+        return await self.state.guarded_async(NAME, endpoint, effect, laravel_error)
 
     @staticmethod
     def _json(body: bytes) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs, parse_bracket_form
@@ -102,7 +101,7 @@ class KolayBiSimulator:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _guard(self, endpoint: str, run: Callable[[], Answer]) -> Response:
+    async def _guard(self, endpoint: str, run: Callable[[], Answer]) -> Response:
         def effect() -> Response:
             try:
                 with self.books.lock:
@@ -113,7 +112,7 @@ class KolayBiSimulator:
                 return error_response(refusal.status, refusal.message)
             return JSONResponse(body, status_code=status)
 
-        return self.state.guarded(NAME, endpoint, effect, error_response)
+        return await self.state.guarded_async(NAME, endpoint, effect, error_response)
 
     def _authenticate(self, headers: Mapping[str, str]) -> Account:
         scheme, _, value = headers.get("authorization", "").partition(" ")
@@ -143,7 +142,7 @@ class KolayBiSimulator:
                 raise form
             return op(self.books, account, params if form is None else form)
 
-        return await run_in_threadpool(self._guard, endpoint, run)
+        return await self._guard(endpoint, run)
 
     def _issue_token(self, headers: Mapping[str, str], body: Form) -> Answer:
         channel = headers.get("channel")
@@ -175,9 +174,7 @@ class KolayBiSimulator:
         async def access_token(request: Request) -> Response:
             body = await _read_token_body(request)
             headers = request.headers
-            return await run_in_threadpool(
-                self._guard, "access_token", lambda: self._issue_token(headers, body)
-            )
+            return await self._guard("access_token", lambda: self._issue_token(headers, body))
 
         @r.get(V1 + "/associates")
         async def associates_search(request: Request) -> Response:

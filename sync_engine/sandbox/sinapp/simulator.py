@@ -56,7 +56,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from sync_engine.sandbox.core import SandboxState
@@ -149,11 +148,7 @@ class SinAppSimulator:
                 body=await request.body(),
                 query=dict(request.query_params),
             )
-            # guarded() may sleep (latency, stall): keep it off the event loop so one stalled
-            # call does not freeze every other simulator in the sandbox.
-            return await run_in_threadpool(
-                self.state.guarded, NAME, endpoint, lambda: handler(call), on_error
-            )
+            return await self.state.guarded_async(NAME, endpoint, lambda: handler(call), on_error)
 
         async def create(request: Request) -> Response:
             return await run(request, "invoice_create", self._create)

@@ -60,7 +60,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs
@@ -178,8 +177,7 @@ class TurkcellSimulator:
                 return error_response(refusal.status, refusal.message)
             return result if isinstance(result, Response) else json_response(result)
 
-        # A stall must not block the event loop: run the guarded effect in a worker thread.
-        return await run_in_threadpool(self.state.guarded, NAME, endpoint, effect, error_response)
+        return await self.state.guarded_async(NAME, endpoint, effect, error_response)
 
     def router(self) -> APIRouter:
         r = APIRouter()
