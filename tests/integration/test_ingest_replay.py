@@ -21,7 +21,7 @@ from sync_engine.platforms.base import get_platform
 from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import EventRepository, JobRepository
-from tests.integration.test_web_webhooks import (
+from tests.support.web import (
     GENERIC_ORDER,
     SHOPIFY_SECRET,
     WOO_SECRET,

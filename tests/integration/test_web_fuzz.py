@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.test_web_webhooks import (
+from tests.support.web import (
     GENERIC_ORDER,
     GENERIC_SECRET,
     SHOPIFY_SECRET,

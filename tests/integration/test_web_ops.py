@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.store.repositories import AttemptRepository, JobRepository
-from tests.integration.test_web_webhooks import (
+from tests.support.web import (
     ADMIN_TOKEN,
     DEAD_REDIS_URL,
     QUEUE,
