@@ -8,37 +8,47 @@ Every secret is a ``SecretStr``: configs can be printed and logged without revea
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync_engine.domain import TaxIdError, validate_vkn
+from sync_engine.config_types import (
+    HttpUrl,
+    Secret,
+    Text,
+    Vkn,
+    _fail,
+    _invoice_prefix,
+    _Model,
+    _secret_list,
+    _store_id,
+    _toml_type,
+    redact_url,
+)
+from sync_engine.providers.config import ProviderConfigBase
+from sync_engine.providers.registry import SPECS
 
 ENV_PREFIX = "SYNC_"
 ENV_REFERENCE = "env:"
 PLATFORMS = ("shopify", "woocommerce", "generic")
-PROVIDERS = ("turkcell_esirket", "kolaybi", "faturaentegrator", "sinapp")
+PROVIDERS = tuple(SPECS)  # every registered provider (providers/registry.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -51,22 +61,9 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.errors))
 
 
-def _fail(reason: str) -> PydanticCustomError:
-    # The reason travels as context, not as the template: user input may contain braces.
-    return PydanticCustomError("sync_config", "{reason}", {"reason": reason})
-
-
 # --- environment settings ---------------------------------------------------------------
 
 
-def redact_url(url: str) -> str:
-    """Hide the password of ``scheme://user:password@host`` URLs (database, Redis)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class Settings(BaseSettings):
@@ -139,158 +136,15 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-# --- field types --------------------------------------------------------------------------
 
 
-def _non_empty_text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise _fail("must not be empty")
-    return value
+# --- [stores.provider]: each provider's model lives in its package (providers/<name>/config.py)
 
-
-def _non_empty_secret(value: SecretStr) -> SecretStr:
-    if not value.get_secret_value().strip():
-        raise _fail("must not be empty")
-    return value
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise _fail(f"must be an http(s) URL, got {redact_url(value)!r}")
-    # DESIGN §7: documented paths are appended to base_url exactly as written, so a
-    # trailing slash would double up; scheme and host are case-insensitive.
-    normalised = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower())
-    return urlunsplit(normalised).rstrip("/")
-
-
-def _vkn(value: str) -> str:
-    try:
-        return validate_vkn(value)
-    except TaxIdError as exc:
-        raise _fail(f"{value!r}: {exc}") from None
-
-
-def _id_value(value: object) -> object:
-    # FaturaEntegratör ids are numeric in its Laravel API, but a value read from the
-    # environment is always a string: keep "7" and 7 the same id.
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _fail(f"wrong type: expected an integer or a string, got {_toml_type(value)}")
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
-
-
-def _invoice_prefix(value: str) -> str:
-    # GİB invoice numbers are a 3-character series + year + 9-digit sequence; the series
-    # is upper-case Latin letters and digits (no Turkish letters).
-    if not re.fullmatch(r"[A-Z0-9]{3}", value):
-        raise _fail(
-            f"invoice prefix must be exactly 3 characters, uppercase letters A-Z or digits "
-            f"(GİB series), got {value!r}"
-        )
-    return value
-
-
-def _store_id(value: str) -> str:
-    # The id is a URL path segment (POST /webhooks/{platform}/{store_id}).
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
-        raise _fail(
-            f"store id must be 1-64 letters, digits, '.', '_' or '-' (got {value!r})"
-        )
-    return value
-
-
-def _secret_list(value: object) -> object:
-    return [value] if isinstance(value, str | SecretStr) else value
-
-
-Text = Annotated[str, AfterValidator(_non_empty_text)]
-Secret = Annotated[SecretStr, AfterValidator(_non_empty_secret)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-Vkn = Annotated[str, AfterValidator(_vkn)]
-IdValue = Annotated[int | str, BeforeValidator(_id_value)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-
-def _fingerprint(secret: SecretStr) -> str:
-    """A short, stable, one-way identifier of an API key (never the key itself)."""
-    return hashlib.sha256(secret.get_secret_value().encode()).hexdigest()[:16]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# --- [stores.provider] ------------------------------------------------------------------
-
-
-class _ProviderBase(_Model):
-    base_url: HttpUrl
-    # At most 60 s: a job step makes a few calls, and steps must fit well inside the job
-    # lease (SYNC_LEASE_TTL_S, 300 s) and Celery's task time limit (240 s soft).
-    timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 10.0
-    max_requests_per_s: Positive = 10.0
-
-    def account_key(self) -> str:
-        """Stable id of the provider account: keys buyer mappings and rate budgets."""
-        raise NotImplementedError
-
-
-class TurkcellEsirketConfig(_ProviderBase):
-    name: Literal["turkcell_esirket"]
-    efatura_base_url: HttpUrl
-    token_url: HttpUrl
-    username: Text
-    password: Secret
-    # The havuz (pool) account each new cari is matched to, so muhasebeleştir can post.
-    pool_account_code: Text
-
-    def account_key(self) -> str:
-        return f"turkcell_esirket|{self.base_url}|{self.username}"
-
-
-class KolayBiConfig(_ProviderBase):
-    name: Literal["kolaybi"]
-    api_key: Secret
-    channel: Text
-
-    def account_key(self) -> str:
-        return f"kolaybi|{self.base_url}|{_fingerprint(self.api_key)}"
-
-
-class FaturaEntegratorConfig(_ProviderBase):
-    name: Literal["faturaentegrator"]
-    api_key: Secret
-    sale_channel_id: IdValue
-    invoice_integration_id: IdValue
-
-    def account_key(self) -> str:
-        return f"faturaentegrator|{self.base_url}|{_fingerprint(self.api_key)}"
-
-
-class SinAppConfig(_ProviderBase):
-    name: Literal["sinapp"]
-    api_key: Secret
-    api_secret: Secret
-    website: Text
-    company_name: Text
-
-    def account_key(self) -> str:
-        return f"sinapp|{self.base_url}|{_fingerprint(self.api_key)}"
-
-
+PROVIDER_MODELS: dict[str, type[ProviderConfigBase]] = {name: spec.config for name, spec in SPECS.items()}
 ProviderConfig = Annotated[
-    TurkcellEsirketConfig | KolayBiConfig | FaturaEntegratorConfig | SinAppConfig,
+    Union[tuple(PROVIDER_MODELS.values())],  # noqa: UP007 - a Union built from the registry
     Field(discriminator="name"),
 ]
-PROVIDER_MODELS: dict[str, type[_ProviderBase]] = {
-    "turkcell_esirket": TurkcellEsirketConfig,
-    "kolaybi": KolayBiConfig,
-    "faturaentegrator": FaturaEntegratorConfig,
-    "sinapp": SinAppConfig,
-}
 
 
 # --- [stores.invoice] and [[stores]] -----------------------------------------------------
@@ -303,6 +157,10 @@ class InvoiceConfig(_Model):
     seller_vkn: Vkn
     carrier_name: Text | None = None
     carrier_vkn: Vkn | None = None
+    # Used where a provider requires a contact field the shop did not give (SinApp's
+    # contact_phone is marked required): billing → shipping → customer → this default.
+    default_contact_phone: Text | None = None
+    default_contact_email: Text | None = None
 
     @model_validator(mode="after")
     def _carrier_pair(self) -> InvoiceConfig:
@@ -383,10 +241,6 @@ def _format_loc(loc: Loc) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
-def _toml_type(value: object) -> str:
-    names = {bool: "boolean", int: "integer", float: "float", str: "string"}
-    names |= {list: "array", dict: "table"}
-    return names.get(type(value), type(value).__name__)
 
 
 def _allowed_keys(section: Loc, raw: Mapping[str, Any]) -> list[str]:

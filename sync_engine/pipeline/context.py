@@ -30,6 +30,8 @@ def invoice_settings(store: StoreLike) -> InvoiceSettings:
         seller_vkn=inv.seller_vkn,
         carrier_name=inv.effective_carrier_name,
         carrier_vkn=inv.effective_carrier_vkn,
+        default_contact_phone=getattr(inv, "default_contact_phone", None),
+        default_contact_email=getattr(inv, "default_contact_email", None),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -27,8 +27,27 @@ class Capability(StrEnum):
     JOURNAL = "journal"  # muhasebeleştir
     FIND_INVOICE = "find_invoice"  # find by our key, after an unknown outcome
     LIST_INVOICES = "list_invoices"  # a date window, for reconciliation
-    CANCEL = "cancel"  # e-Arşiv cancel / soft delete
     GIB_DIRECTORY = "gib_directory"  # asks GİB's registered-user list for routing
+    # Declared only where a flow of the product calls it (the matrix must tell the truth):
+    # the lifecycle flows (cancel, return, reversal) add theirs when they exist.
+
+
+class Routing(StrEnum):
+    """Who decides e-Fatura vs e-Arşiv for a buyer (a row of the feature matrix)."""
+
+    DIRECTORY = "directory"  # we ask GİB's registered-user list through the provider
+    PROVIDER = "provider"  # the provider looks the buyer up itself at send time
+    NONE = "none"  # no GİB step at this provider
+
+
+class RouteSource(StrEnum):
+    """Where a job's document type came from; recorded on the job with the time."""
+
+    GIB_DIRECTORY = "gib_directory"  # a registration lookup (cached at most a day)
+    SHOP_FLAG = "shop_flag"  # the order itself says the buyer is an e-Fatura user
+    ANONYMOUS = "anonymous"  # no real tax id (11111111111): e-Arşiv without a lookup
+    PROVIDER = "provider"  # the provider decides at send time
+    DEFAULT = "default"  # no lookup possible: e-Arşiv
 
 
 class DocumentType(StrEnum):
@@ -40,6 +59,8 @@ class DocumentType(StrEnum):
 class DocumentRoute:
     type: DocumentType
     alias: str | None = None  # urn:mail:... for e-Fatura
+    source: RouteSource = RouteSource.DEFAULT
+    checked_at: datetime | None = None  # when the registration was looked up (GIB_DIRECTORY)
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,10 @@ class InvoiceSettings:
     seller_vkn: str
     carrier_name: str
     carrier_vkn: str
+    # Fallbacks for contact fields a provider requires and the shop did not give
+    # ([stores.invoice] default_contact_phone / default_contact_email).
+    default_contact_phone: str | None = None
+    default_contact_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,13 +108,17 @@ class InvoiceRef:
     invoice_id: str  # the provider's handle for the invoice (for Turkcell: the ETTN)
     ettn: str | None = None
     invoice_number: str | None = None
+    # The payable total (KDV included) as the provider computed it, from its own answer;
+    # None where the provider returns none. The pipeline compares it with what the customer
+    # paid before the irreversible GİB send.
+    total: Decimal | None = None
 
 
 class SendState(StrEnum):
     NOT_SENT = "not_sent"  # the provider says it has not been sent: the only state that permits a send
-    IN_PROGRESS = "in_progress"  # queued / being formalised: sent as far as safety goes
-    SENT = "sent"  # at GİB (delivered / approved)
-    FAILED = "failed"  # the provider tried and GİB refused; needs an operator
+    IN_PROGRESS = "in_progress"  # queued / being formalised, no final answer yet: never resend, poll
+    SENT = "sent"  # GİB's final positive answer (Turkcell 50/60, KolayBi sent/approved, FE completed)
+    FAILED = "failed"  # an error or rejection (Turkcell 40/80, failed, rejected): needs an operator
     CANCELLED = "cancelled"
 
 
@@ -99,6 +128,7 @@ class EDocumentState:
     gib_uuid: str | None = None
     invoice_number: str | None = None
     raw_status: str | None = None  # the provider's own status, for operators
+    message: str | None = None  # GİB's / the provider's own words for an error or rejection
 
 
 @dataclass(frozen=True)
@@ -120,11 +150,21 @@ class RemoteInvoice:
     journaled: bool | None
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One read-only check of ``sync-engine providers check``."""
+
+    name: str  # e.g. "token", "invoice list", "GİB directory", "pool account"
+    ok: bool
+    detail: str  # what was seen, or what would break and why
+
+
 @runtime_checkable
 class Provider(Protocol):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
     list_page_size: ClassVar[int]
+    routing: ClassVar[Routing]
 
     def route(self, order: Order) -> DocumentRoute: ...
     def upsert_customer(self, order: Order) -> CustomerRef: ...
@@ -134,7 +174,9 @@ class Provider(Protocol):
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState: ...
     def journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef: ...
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]: ...
-    def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
+    def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None: ...
+    def rounding_difference(self, req: InvoiceRequest) -> Decimal: ...
+    def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
 
 
@@ -145,6 +187,7 @@ class BaseProvider:
     name: ClassVar[str] = "base"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     list_page_size: ClassVar[int] = 100
+    routing: ClassVar[Routing] = Routing.PROVIDER
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -153,11 +196,13 @@ class BaseProvider:
         return UnsupportedCapability(self.name, capability.value)
 
     def route(self, order: Order) -> DocumentRoute:
-        """Without a GİB directory: the buyer's registration flag from the order, else e-Arşiv."""
+        """Without a GİB directory: the buyer's registration flag from the order; else the
+        provider decides at send time (``Routing.PROVIDER``) or, failing that, e-Arşiv."""
         buyer = order.buyer
         if buyer.efatura_registered and buyer.efatura_alias:
-            return DocumentRoute(DocumentType.E_FATURA, buyer.efatura_alias)
-        return DocumentRoute(DocumentType.E_ARSIV)
+            return DocumentRoute(DocumentType.E_FATURA, buyer.efatura_alias, RouteSource.SHOP_FLAG)
+        source = RouteSource.PROVIDER if self.routing is Routing.PROVIDER else RouteSource.DEFAULT
+        return DocumentRoute(DocumentType.E_ARSIV, None, source)
 
     def upsert_customer(self, order: Order) -> CustomerRef:
         raise self._unsupported(Capability.CUSTOMER)
@@ -180,8 +225,19 @@ class BaseProvider:
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
         raise self._unsupported(Capability.LIST_INVOICES)
 
-    def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
-        raise self._unsupported(Capability.CANCEL)
+    def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None:
+        """After an unknown journal outcome: the existing journal entry, or None when the
+        provider says there is none (or cannot say)."""
+        return None
+
+    def rounding_difference(self, req: InvoiceRequest) -> Decimal:
+        """What the provider's own arithmetic leaves between its total and the paid total."""
+        return Decimal("0.00")
+
+    def check(self) -> list[CheckResult]:
+        """Read-only calls that verify credentials, base URLs and the answer shapes we rely
+        on (``sync-engine providers check``). Never creates anything."""
+        return []
 
     def close(self) -> None:
         """Release HTTP clients."""

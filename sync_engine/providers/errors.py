@@ -66,6 +66,27 @@ class AuthError(ProviderError):
     """Bad credentials or configuration; needs an operator."""
 
 
+class OrderDataError(PermanentError):
+    """The order cannot be expressed in this provider's documented contract without losing
+    something: a required field the shop did not give, or a value longer than the field's
+    limit. Raised by the mapping *before* any call; the job stops in needs_attention
+    (``invalid_order``) naming the field, never sending a cut or omitted value."""
+
+    def __init__(self, provider: str, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", provider=provider, endpoint="(mapping)")
+        self.field = field
+
+
+def require_fits(provider: str, field: str, value: str | None, limit: int) -> str | None:
+    """The value itself when it fits the provider's field limit; ``OrderDataError`` naming
+    the field and both lengths when it does not (no silent truncation)."""
+    if value is not None and len(value) > limit:
+        raise OrderDataError(
+            provider, field, f"{len(value)} characters, the provider's limit is {limit}"
+        )
+    return value
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:

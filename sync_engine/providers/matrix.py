@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync_engine.providers.base import Capability
+from sync_engine.providers.base import Capability, Routing
 from sync_engine.providers.registry import PROVIDERS, provider_class
 
 MATRIX_PATH = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
@@ -21,9 +21,15 @@ _ROWS: tuple[tuple[Capability, str], ...] = (
     (Capability.JOURNAL, "journal (muhasebeleştir)"),
     (Capability.FIND_INVOICE, "find invoice by our key"),
     (Capability.LIST_INVOICES, "list invoices in a window (reconciliation)"),
-    (Capability.CANCEL, "cancel (e-Arşiv iptal / soft delete)"),
     (Capability.GIB_DIRECTORY, "GİB registered-user lookup (e-Fatura routing)"),
 )
+
+
+_ROUTING = {
+    Routing.DIRECTORY: "GİB directory lookup (cached ≤ 1 day)",
+    Routing.PROVIDER: "the provider decides at send time",
+    Routing.NONE: "— (no GİB step)",
+}
 
 
 def render_matrix() -> str:
@@ -42,6 +48,8 @@ def render_matrix() -> str:
     for capability, label in _ROWS:
         cells = ["✔" if capability in classes[n].capabilities else "—" for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("| e-Fatura / e-Arşiv routing | " + " | ".join(
+        _ROUTING[classes[n].routing] for n in names) + " |")
     lines.append("| invoice list page size | " + " | ".join(
         str(classes[n].list_page_size) if Capability.LIST_INVOICES in classes[n].capabilities else "—"
         for n in names) + " |")

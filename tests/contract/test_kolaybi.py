@@ -12,7 +12,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from sync_engine.config import KolayBiConfig
+from sync_engine.providers.kolaybi.config import KolayBiConfig
 from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, Order
 from sync_engine.providers.auth import TokenCache
 from sync_engine.providers.base import BaseProvider, Capability, InvoiceRequest, SendState
@@ -236,12 +236,12 @@ def test_an_unfixable_buyer_is_a_permanent_error(provider: KolayBiProvider) -> N
 def test_capabilities(provider: KolayBiProvider) -> None:
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
-        Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.CANCEL,
+        Capability.FIND_INVOICE, Capability.LIST_INVOICES,
     }
     methods = {Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
                Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
                Capability.FIND_INVOICE: "find_invoice", Capability.LIST_INVOICES: "list_invoices",
-               Capability.CANCEL: "cancel_invoice", Capability.JOURNAL: "journal"}
+               Capability.JOURNAL: "journal"}
     for capability, method in methods.items():
         overridden = getattr(KolayBiProvider, method) is not getattr(BaseProvider, method)
         assert overridden == provider.supports(capability), capability

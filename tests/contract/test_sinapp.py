@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from sync_engine.config import SinAppConfig
+from sync_engine.providers.sinapp.config import SinAppConfig
 from sync_engine.domain import (
     ANONYMOUS_TCKN,
     Address,
@@ -120,14 +120,14 @@ OPERATION_OF = {
     Capability.JOURNAL: "journal",
     Capability.FIND_INVOICE: "find_invoice",
     Capability.LIST_INVOICES: "list_invoices",
-    Capability.CANCEL: "cancel_invoice",
+   
 }
 
 
 def test_declared_capabilities_match_the_implemented_operations() -> None:
     assert SinAppProvider.name == "sinapp"
     assert SinAppProvider.capabilities == {
-        Capability.INVOICE, Capability.FIND_INVOICE, Capability.CANCEL
+        Capability.INVOICE, Capability.FIND_INVOICE
     }
     for capability, method in OPERATION_OF.items():
         overridden = getattr(SinAppProvider, method) is not getattr(BaseProvider, method)

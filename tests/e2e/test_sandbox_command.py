@@ -9,12 +9,13 @@ from pathlib import Path
 import httpx
 
 from sync_engine.devstack import DevStack, free_port
+from tests.support.services import redis_url
 
 
 def test_sandbox_command_serves_all_simulators_with_faults_and_latency(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    stack = DevStack(tmp_path, url, "sqlite:///unused.db", "redis://127.0.0.1:6379/14")
+    stack = DevStack(tmp_path, url, "sqlite:///unused.db", redis_url(14))
     stack.prepare()
     stack.start_sandbox(port, "--faults", "sinapp:invoice_create:before_500:1:1", "--latency-ms", "150", "--seed", "3")
     try:

@@ -13,6 +13,7 @@ import pytest
 
 from sync_engine.devstack import free_port, sandbox_secrets
 from sync_engine.sandbox.orders import demo_orders
+from tests.support.services import redis_url
 from sync_engine.sandbox.webhooks import WebhookSender
 from sync_engine.store.repositories import JobRepository
 from tests.support.stack import live_stack
@@ -61,7 +62,8 @@ def test_signed_webhook_to_completed_job_for_every_provider(db_url: str, tmp_pat
 def test_make_demo_command_finishes_with_the_table_and_a_clean_verdict(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "sync_engine", "demo", "--timeout", "150",
-         "--sandbox-port", str(free_port()), "--web-port", str(free_port())],
+         "--sandbox-port", str(free_port()), "--web-port", str(free_port()),
+         "--redis-url", redis_url(9)],
         capture_output=True, text=True, timeout=400, cwd=tmp_path,
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]

@@ -12,8 +12,9 @@ import redis
 
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.ratelimit import RedisTokenBucket
+from tests.support.services import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(15)
 
 
 @pytest.fixture

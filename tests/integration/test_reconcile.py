@@ -41,6 +41,7 @@ from sync_engine.store.models import InboundEvent, Job, ReconcileItem, Reconcile
 from sync_engine.store.repositories import JobRepository, ReconcileRepository
 from tests.support import stack as stack_module
 from tests.support.stack import LiveStack, live_stack
+from tests.support.services import redis_url
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ WEBHOOK_SECRETS = {
     "demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
     "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET",
 }
-RECONCILE_REDIS_URL = "redis://127.0.0.1:6379/7"
+RECONCILE_REDIS_URL = redis_url(7)
 READS = {"list_call", "get_call"}
 REPAIRING = {"ingested", "adopted", "redriven", "enqueued", "flagged"}
 

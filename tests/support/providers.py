@@ -39,8 +39,9 @@ from sync_engine.domain import InvoiceLine, LineKind, Order, compute_invoice
 from sync_engine.domain.keys import ettn_for, sale_key
 from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
 from sync_engine.sandbox.app import Sandbox, SandboxServer
+from tests.support.services import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(15)
 E_ARSIV = DocumentRoute(DocumentType.E_ARSIV)
 
 __all__ = [

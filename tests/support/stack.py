@@ -22,9 +22,10 @@ from sync_engine.sandbox.credentials import configure_sandbox
 from sync_engine.store.db import make_engine, make_session_factory
 from sync_engine.store.repositories import JobRepository
 from workers.celery_app import make_celery
+from tests.support.services import redis_url
 
 # Our own Redis database for broker tests; flushed at the start of each stack.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
+TEST_REDIS_URL = redis_url(13)
 
 # store id in stores.example.toml -> provider
 STORES = {

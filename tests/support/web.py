@@ -33,10 +33,11 @@ from sync_engine.store.models import InboundEvent, Job
 from sync_engine.web.app import build_app
 from sync_engine.web.deps import WebContext
 from workers.celery_app import make_celery
+from tests.support.services import redis_url
 
 # --- the harness (shared with the other web test files) --------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = redis_url(12)
 # Nothing listens on port 1: connection refused at once, the fastest "Redis is down".
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 ADMIN_TOKEN = "t0ken"

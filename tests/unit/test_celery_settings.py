@@ -6,10 +6,11 @@ from celery.schedules import crontab
 
 from schedules import BEAT_SCHEDULE
 from workers.celery_app import MAX_COUNTDOWN_S, TASK_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S, make_celery
+from tests.support.services import redis_url
 
 
 def test_safety_settings() -> None:
-    conf = make_celery("redis://127.0.0.1:6379/13").conf
+    conf = make_celery(redis_url(13)).conf
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
@@ -21,7 +22,7 @@ def test_safety_settings() -> None:
 
 
 def test_beat_schedule_names_registered_tasks() -> None:
-    app = make_celery("redis://127.0.0.1:6379/13")
+    app = make_celery(redis_url(13))
     import workers.tasks  # noqa: F401 - registers the tasks on the module-level app
 
     registered = set(workers.tasks.app.tasks)

@@ -13,16 +13,16 @@ import pytest
 
 from sync_engine.config import (
     ConfigError,
-    FaturaEntegratorConfig,
-    KolayBiConfig,
-    SinAppConfig,
     StoreConfig,
-    TurkcellEsirketConfig,
     get_settings,
     load_settings,
     load_stores,
     parse_stores,
 )
+from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
+from sync_engine.providers.kolaybi.config import KolayBiConfig
+from sync_engine.providers.sinapp.config import SinAppConfig
+from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "stores.example.toml"

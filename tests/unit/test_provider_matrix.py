@@ -18,7 +18,6 @@ METHODS = {
     Capability.JOURNAL: "journal",
     Capability.FIND_INVOICE: "find_invoice",
     Capability.LIST_INVOICES: "list_invoices",
-    Capability.CANCEL: "cancel_invoice",
 }
 
 

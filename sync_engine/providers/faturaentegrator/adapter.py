@@ -22,6 +22,7 @@ import httpx
 
 from sync_engine.domain import Order
 from sync_engine.providers.base import (
+    Routing,
     BaseProvider,
     Capability,
     CustomerRef,
@@ -38,7 +39,7 @@ from sync_engine.providers.ratelimit import RedisTokenBucket
 if TYPE_CHECKING:
     import redis as redis_lib
 
-    from sync_engine.config import FaturaEntegratorConfig
+    from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 
 NAME = "faturaentegrator"
 CUSTOMERS = "/api/customers"
@@ -88,6 +89,7 @@ class FaturaEntegratorProvider(BaseProvider):
         }
     )
     list_page_size: ClassVar[int] = 100  # the list endpoints' per_page maximum
+    routing: ClassVar[Routing] = Routing.PROVIDER
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ import httpx
 from sync_engine.domain import Order
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.base import (
+    Routing,
     BaseProvider,
     Capability,
     CustomerRef,
@@ -42,7 +43,7 @@ from sync_engine.providers.ratelimit import RedisTokenBucket
 if TYPE_CHECKING:
     from redis import Redis
 
-    from sync_engine.config import KolayBiConfig
+    from sync_engine.providers.kolaybi.config import KolayBiConfig
 
 # The documented paths, appended to base_url exactly as written (DESIGN §7). The token,
 # associate, address, product and invoice list/get/delete paths come from DESIGN §6 and
@@ -94,9 +95,9 @@ class KolayBiProvider(BaseProvider):
         Capability.E_DOCUMENT_STATE,
         Capability.FIND_INVOICE,
         Capability.LIST_INVOICES,
-        Capability.CANCEL,
     })
     list_page_size: ClassVar[int] = 100  # assumed per_page cap of KolayBi lists
+    routing: ClassVar[Routing] = Routing.PROVIDER
 
     def __init__(
         self,

@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 import httpx
 import redis as redis_lib
 
-from sync_engine.config import SinAppConfig
+from sync_engine.providers.sinapp.config import SinAppConfig
 from sync_engine.providers.base import (
+    Routing,
     BaseProvider,
     Capability,
     CustomerRef,
@@ -55,10 +56,11 @@ def message_of(response: httpx.Response) -> str:
 class SinAppProvider(BaseProvider):
     name: ClassVar[str] = NAME
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.INVOICE, Capability.FIND_INVOICE, Capability.CANCEL}
+        {Capability.INVOICE, Capability.FIND_INVOICE}
     )
     # There is no list endpoint (LIST_INVOICES is not declared); kept for the Protocol.
     list_page_size: ClassVar[int] = 100
+    routing: ClassVar[Routing] = Routing.NONE
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ import redis
 from sync_engine.domain import BuyerKind, Order, mask, to_decimal
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.base import (
+    Routing,
     BaseProvider,
     Capability,
     CustomerRef,
@@ -38,7 +39,7 @@ from sync_engine.providers.turkcell import mapping, paths
 from sync_engine.providers.turkcell.directory import GibUserDirectory
 
 if TYPE_CHECKING:
-    from sync_engine.config import TurkcellEsirketConfig
+    from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 
 CLIENT_ID = "serviceApi"
 # e-Fatura service status → our send state (anymail's explicit table; unknown → IN_PROGRESS,
@@ -92,11 +93,11 @@ class TurkcellEsirketProvider(BaseProvider):
             Capability.JOURNAL,
             Capability.FIND_INVOICE,
             Capability.LIST_INVOICES,
-            Capability.CANCEL,
             Capability.GIB_DIRECTORY,
         }
     )
     list_page_size: ClassVar[int] = 500  # documented maximum
+    routing: ClassVar[Routing] = Routing.DIRECTORY
 
     def __init__(
         self,

@@ -1,0 +1,19 @@
+"""[stores.provider] keys of this provider (docs/configuration.md lists them)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sync_engine.config_types import Secret, Text, _fingerprint
+from sync_engine.providers.config import ProviderConfigBase
+
+
+class SinAppConfig(ProviderConfigBase):
+    name: Literal["sinapp"]
+    api_key: Secret
+    api_secret: Secret
+    website: Text
+    company_name: Text
+
+    def account_key(self) -> str:
+        return f"sinapp|{self.base_url}|{_fingerprint(self.api_key)}"
