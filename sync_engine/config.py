@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     lease_ttl_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 300.0
     # How often beat runs the sweeper; a lost wake-up call delays a job by at most this.
     sweep_interval_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 60.0
+    # How long a GİB send may stay without GİB's final answer (queued / processing) before
+    # the job goes to an operator; until then its status is polled with backoff.
+    gib_answer_wait_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 48 * 3600.0
 
     @field_validator("log_format", mode="before")
     @classmethod

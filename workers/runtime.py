@@ -48,6 +48,7 @@ def build_runtime(settings: Settings | None = None) -> WorkerRuntime:
             base_s=settings.retry_base_s, cap_s=settings.retry_cap_s, max_attempts=settings.max_attempts
         ),
         lease_ttl_s=settings.lease_ttl_s,
+        gib_answer_wait_s=settings.gib_answer_wait_s,
     )
     return WorkerRuntime(settings, sessions, client, resolver, runner)
 

@@ -35,6 +35,12 @@ def job_view(job: Any) -> dict[str, Any]:
         "invoice_number": job.invoice_number,
         "gib_uuid": job.gib_uuid,
         "document_type": job.document_type,
+        # how the document type was decided (gib_directory, shop_flag, anonymous, provider…)
+        "route": {"source": job.route_source, "checked_at": _iso(job.route_checked_at)},
+        "e_document_status": job.e_document_status,
+        "e_document_message": job.e_document_message,  # GİB's own words on an error / rejection
+        "e_document_sent_at": _iso(job.e_document_sent_at),
+        "provider_total": str(job.provider_total) if job.provider_total is not None else None,
         "rounding_difference": str(job.rounding_difference) if job.rounding_difference is not None else None,
         "attempt_count": job.attempt_count,
         "next_attempt_at": _iso(job.next_attempt_at),

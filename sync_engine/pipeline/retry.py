@@ -27,5 +27,11 @@ class RetryPolicy:
             wait = max(wait, min(retry_after, self.cap_s))
         return wait
 
+    def poll_delay(self, elapsed_s: float) -> float:
+        """Seconds until the next look at a document waiting for GİB's answer: half the time
+        it has waited so far, between base_s and cap_s (a few seconds at first, at most every
+        cap_s once GİB is slow), so a quick answer is seen quickly and a slow one costs few calls."""
+        return max(self.base_s, min(self.cap_s, elapsed_s / 2))
+
     def exhausted(self, attempt: int) -> bool:
         return attempt >= self.max_attempts

@@ -36,7 +36,13 @@ from sync_engine.pipeline.states import (
     StepState,
 )
 from sync_engine.pipeline.steps import StepContext, StepOutcome, run_step
-from sync_engine.providers.errors import AuthError, PermanentError, ProviderError, TransientError
+from sync_engine.providers.errors import (
+    AuthError,
+    OrderDataError,
+    PermanentError,
+    ProviderError,
+    TransientError,
+)
 from sync_engine.providers.http import CallRecord, observe_calls
 from sync_engine.store.repositories import AttemptRepository, JobRepository
 
@@ -73,6 +79,7 @@ class JobRunner:
         *,
         policy: RetryPolicy | None = None,
         lease_ttl_s: float = 300.0,
+        gib_answer_wait_s: float = 48 * 3600.0,
         owner: str | None = None,
         clock: Clock = utcnow,
     ) -> None:
@@ -80,6 +87,7 @@ class JobRunner:
         self.resolve = resolve
         self.policy = policy or RetryPolicy()
         self.lease_ttl_s = lease_ttl_s
+        self.gib_answer_wait_s = gib_answer_wait_s
         self.owner = owner or default_owner()
         self.clock = clock
 
@@ -100,9 +108,11 @@ class _Run:
         self.resolve = runner.resolve
         self.policy = runner.policy
         self.lease_ttl_s = runner.lease_ttl_s
+        self.gib_answer_wait_s = runner.gib_answer_wait_s
         self.clock = runner.clock
         self.owner = owner
         self.job_id = job_id
+        self.waits = 0  # of the job's runs so far, those that only waited
 
     def run(self) -> RunResult:
         job_id = self.job_id
@@ -114,6 +124,7 @@ class _Run:
             job = JobRepository(session).get(job_id)
             assert job is not None
             attempt_no = (job.attempt_count or 0) + 1
+            self.waits = job.wait_count or 0
             snapshot = {c: getattr(job, c) for c in _SNAPSHOT_COLUMNS}
         try:
             self._update(job_id, attempt_count=attempt_no)
@@ -191,6 +202,8 @@ class _Run:
             request_factory=lambda document_type, alias: build_request(
                 str(job["idempotency_key"]), order, runtime.settings, document_type, alias
             ),
+            poll_delay=self.policy.poll_delay,
+            gib_answer_wait_s=self.gib_answer_wait_s,
         )
         if ctx.computed.difference != 0:
             return self._attention(
@@ -221,6 +234,11 @@ class _Run:
             except AuthError as exc:
                 self._update(job_id, **{step.column: StepState.FAILED.value})
                 return self._attention(job_id, AttentionCategory.AUTH, str(exc), exc)
+            except OrderDataError as exc:
+                # Nothing was sent: the order has a value the provider's contract cannot carry
+                # whole (a required field missing, a name longer than the field).
+                self._update(job_id, **{step.column: StepState.FAILED.value})
+                return self._attention(job_id, AttentionCategory.INVALID_ORDER, str(exc), exc)
             except PermanentError as exc:
                 self._update(job_id, **{step.column: StepState.FAILED.value})
                 return self._attention(job_id, AttentionCategory.PROVIDER_REFUSED, str(exc), exc)
@@ -230,7 +248,7 @@ class _Run:
             if isinstance(outcome, StepOutcome) and outcome.attention is not None:
                 return self._attention(job_id, outcome.attention, outcome.message or "")
             if isinstance(outcome, StepOutcome) and outcome.retry_in is not None:
-                return self._retry(job_id, outcome.retry_in, outcome.message, "Busy")
+                return self._wait(job_id, outcome)
             job.update(ctx.job)
 
         self._release(
@@ -256,9 +274,16 @@ class _Run:
         )
         return RunResult(job_id, ran=True, status=JobStatus.NEEDS_ATTENTION.value)
 
+    def _wait(self, job_id: int, outcome: StepOutcome) -> RunResult:
+        """A run that only waited (GİB's answer, another job's claim) uses up no retry."""
+        return self._retry(
+            job_id, float(outcome.retry_in or 0.0), outcome.message, outcome.wait_kind,
+            wait_count=self.waits + 1,
+        )
+
     def _transient(self, job_id: int, step: Step, attempt_no: int, exc: BaseException) -> RunResult:
         message = str(exc)
-        if self.policy.exhausted(attempt_no):
+        if self.policy.exhausted(attempt_no - self.waits):
             log.error("retries exhausted", step=step.value, error=message, exc_info=exc)
             return self._attention(
                 job_id,
@@ -272,13 +297,16 @@ class _Run:
         log.info("transient error; will retry", step=step.value, error=message, retry_in=round(delay, 2))
         return self._retry(job_id, delay, message, type(exc).__name__)
 
-    def _retry(self, job_id: int, delay: float, message: str | None, error_class: str) -> RunResult:
+    def _retry(
+        self, job_id: int, delay: float, message: str | None, error_class: str, **fields: object
+    ) -> RunResult:
         self._release(
             job_id,
             JobStatus.RETRYING,
             next_attempt_at=self.clock() + timedelta(seconds=delay),
             last_error_class=error_class,
             last_error_message=(message or "")[:4000],
+            **fields,
         )
         return RunResult(job_id, ran=True, status=JobStatus.RETRYING.value, retry_in=delay)
 
@@ -288,4 +316,5 @@ _SNAPSHOT_COLUMNS = (
     "step_customer", "step_invoice", "step_e_document", "step_journal",
     "customer_id", "invoice_id", "ettn", "invoice_number", "gib_uuid", "journal_ref",
     "document_type", "document_alias", "e_document_status", "attempt_count",
+    "route_source", "route_checked_at", "provider_total", "e_document_sent_at",
 )

@@ -55,6 +55,8 @@ class AttentionCategory(StrEnum):
     AUTH = "auth"  # credentials / configuration
     RETRIES_EXHAUSTED = "retries_exhausted"
     GIB_SEND_UNCONFIRMED = "gib_send_unconfirmed"  # cannot ask whether it was sent: never resend
-    GIB_SEND_FAILED = "gib_send_failed"
+    GIB_SEND_FAILED = "gib_send_failed"  # an error or rejection from GİB, with its own words
+    GIB_NO_ANSWER = "gib_no_answer"  # sent, but GİB gave no final answer in SYNC_GIB_ANSWER_WAIT_S
+    TOTAL_MISMATCH = "total_mismatch"  # the provider's total is not what the customer paid
     CONFIG = "config"  # the store or provider is not configured
     MISSING_AT_PROVIDER = "missing_at_provider"  # reconciliation: invoiced, then gone at the provider

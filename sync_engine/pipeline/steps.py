@@ -15,6 +15,8 @@ The rules that keep effects single (DESIGN §3):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_engine.domain import ComputedInvoice, Order, compute_invoice
+from sync_engine.domain import Buyer, ComputedInvoice, Order, compute_invoice
 from sync_engine.providers.base import (
     Capability,
     CustomerRef,
@@ -32,6 +34,7 @@ from sync_engine.providers.base import (
     EDocumentState,
     InvoiceRef,
     InvoiceRequest,
+    RouteSource,
     SendState,
 )
 from sync_engine.pipeline.context import StoreRuntime
@@ -50,6 +53,10 @@ class StepContext:
     lease_ttl_s: float
     update: Callable[..., None]
     request_factory: Callable[[str | None, str | None], InvoiceRequest]
+    # GİB's answer is polled with this delay (seconds since the send → seconds to wait)…
+    poll_delay: Callable[[float], float] = lambda elapsed: max(2.0, min(600.0, elapsed / 2))
+    # …for at most this long; then an operator is asked.
+    gib_answer_wait_s: float = 48 * 3600.0
     _request: InvoiceRequest | None = field(default=None, init=False)
 
     @cached_property
@@ -70,14 +77,20 @@ class StepContext:
         an invoice created as e-Arşiv must stay e-Arşiv on every retry."""
         if self._request is None:
             document_type, alias = self.job.get("document_type"), self.job.get("document_alias")
-            if document_type is None:
+            if document_type is None and self.job.get("route_source") is None:
                 route = self.provider.route(self.order)
                 document_type, alias = route.type.value, route.alias
-                # Recorded only when we decided it (a GİB directory lookup, or the shop's
-                # own e-Fatura flag). KolayBi and FaturaEntegratör choose at send time from
-                # GİB's list; a guess on the job would mislead the operator.
-                if self.provider.supports(Capability.GIB_DIRECTORY) or route.type is DocumentType.E_FATURA:
-                    self.save(document_type=document_type, document_alias=alias)
+                fields: dict[str, Any] = {
+                    "route_source": route.source.value,
+                    "route_checked_at": route.checked_at,
+                }
+                # The type is recorded only when we decided it (a GİB directory lookup, the
+                # shop's own e-Fatura flag, an anonymous consumer). Where the provider chooses
+                # at send time from GİB's list, a guess on the job would mislead the operator;
+                # route_source says so instead.
+                if route.source in _DECIDED:
+                    fields.update(document_type=document_type, document_alias=alias)
+                self.save(**fields)
             self._request = self.request_factory(document_type, alias)
         return self._request
 
@@ -89,14 +102,28 @@ class StepContext:
         )
 
 
+_DECIDED = (RouteSource.GIB_DIRECTORY, RouteSource.SHOP_FLAG, RouteSource.ANONYMOUS)
+
+
 @dataclass(frozen=True)
 class StepOutcome:
-    retry_in: float | None = None
+    retry_in: float | None = None  # run again after this many seconds: a wait, not a failure
     attention: AttentionCategory | None = None
     message: str | None = None
+    wait_kind: str = "Busy"  # what the job waits for, shown as its last_error_class
 
 
 DONE = StepOutcome()
+
+
+def buyer_fingerprint(buyer: Buyer) -> str:
+    """What of the buyer the provider's cari (and so the legal invoice) shows: when it
+    changes, a returning buyer's cari is brought up to date before the invoice."""
+    shown = buyer.model_dump(mode="json", include={
+        "kind", "tax_id", "first_name", "last_name", "company_name", "tax_office", "email",
+        "phone", "address",
+    })
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_step(step: Step, ctx: StepContext, state: StepState) -> StepOutcome:
@@ -107,6 +134,7 @@ def _customer(ctx: StepContext, state: StepState) -> StepOutcome:
     buyer = ctx.order.buyer
     code = buyer.distinguishing_code or ""
     account = ctx.runtime.account_key
+    fingerprint = buyer_fingerprint(buyer)
     with ctx.sessions() as session:
         claim = MappingRepository(session).claim(
             # The claim lives as long as a job lease: if the claimant died, both expire together,
@@ -117,6 +145,10 @@ def _customer(ctx: StepContext, state: StepState) -> StepOutcome:
         return StepOutcome(retry_in=1.0, message="another job is creating this buyer's cari")
     if claim.state == "mapped":
         customer_id = str(claim.customer_id)
+        if claim.extra.get("buyer_fingerprint") != fingerprint:
+            outcome = _refresh_customer(ctx, CustomerRef(customer_id, dict(claim.extra)), fingerprint)
+            if outcome is not None:
+                return outcome
     else:
         ctx.save(step_customer=StepState.IN_PROGRESS.value)
         try:
@@ -127,11 +159,40 @@ def _customer(ctx: StepContext, state: StepState) -> StepOutcome:
             raise
         with ctx.sessions() as session:
             MappingRepository(session).complete(
-                account, buyer.tax_id, code, ctx.owner, ref.customer_id, ref.extra
+                account, buyer.tax_id, code, ctx.owner, ref.customer_id,
+                {**ref.extra, "buyer_fingerprint": fingerprint},
             )
         customer_id = ref.customer_id
     ctx.save(customer_id=customer_id, step_customer=StepState.DONE.value)
     return DONE
+
+
+def _refresh_customer(ctx: StepContext, known: CustomerRef, fingerprint: str) -> StepOutcome | None:
+    """A returning buyer whose name, address, e-mail or phone changed: update the cari at
+    the provider first, so the legal invoice never shows the old details. One updater at a
+    time (the mapping's claim); the others wait for it."""
+    buyer = ctx.order.buyer
+    code, account = buyer.distinguishing_code or "", ctx.runtime.account_key
+    with ctx.sessions() as session:
+        claimed = MappingRepository(session).claim_refresh(
+            account, buyer.tax_id, code, ctx.owner, ctx.lease_ttl_s, ctx.clock()
+        )
+    if not claimed:
+        return StepOutcome(retry_in=1.0, message="another job is updating this buyer's cari")
+    ctx.save(step_customer=StepState.IN_PROGRESS.value)
+    try:
+        ref = ctx.provider.upsert_customer(ctx.order, known=known)
+    except BaseException:
+        with ctx.sessions() as session:
+            MappingRepository(session).release_refresh(account, buyer.tax_id, code, ctx.owner)
+        raise
+    with ctx.sessions() as session:
+        MappingRepository(session).complete_refresh(
+            account, buyer.tax_id, code, ctx.owner, ref.customer_id,
+            {**known.extra, **ref.extra, "buyer_fingerprint": fingerprint},
+        )
+    ctx.save(customer_id=ref.customer_id)
+    return None
 
 
 def _customer_ref(ctx: StepContext) -> CustomerRef | None:
@@ -156,38 +217,84 @@ def _invoice(ctx: StepContext, state: StepState) -> StepOutcome:
     if ref is None:
         ctx.save(step_invoice=StepState.IN_PROGRESS.value)
         ref = ctx.provider.create_invoice(req, _customer_ref(ctx))
-    rounding = getattr(ctx.provider, "rounding_difference", None)
     ctx.save(
         invoice_id=ref.invoice_id,
         ettn=ref.ettn,
         invoice_number=ref.invoice_number,
-        rounding_difference=rounding(req) if callable(rounding) else Decimal("0.00"),
+        rounding_difference=ctx.provider.rounding_difference(req),
+        provider_total=ref.total,
         step_invoice=StepState.DONE.value,
     )
-    return DONE
+    return _total_mismatch(ctx) or DONE
+
+
+def _total_mismatch(ctx: StepContext) -> StepOutcome | None:
+    """The provider's own total must be what the customer paid, to the kuruş, before
+    anything irreversible happens (a wrong total at GİB cannot be taken back)."""
+    total = ctx.job.get("provider_total")
+    paid = ctx.computed.paid_total
+    if total is None or Decimal(total) == paid:
+        return None
+    return StepOutcome(
+        attention=AttentionCategory.TOTAL_MISMATCH,
+        message=f"the provider computed a total of {Decimal(total)} but the customer paid {paid} "
+        f"(difference {paid - Decimal(total)}); nothing was sent to GİB — correct the invoice "
+        "at the provider, then retry",
+    )
+
+
+def _recheck_total(ctx: StepContext, req: InvoiceRequest) -> StepOutcome | None:
+    """Before the first GİB send: the total the provider holds now (an operator may have
+    corrected the draft since the mismatch was found)."""
+    if _total_mismatch(ctx) is None:
+        return None
+    if ctx.provider.supports(Capability.FIND_INVOICE):
+        ref = ctx.provider.find_invoice(req)
+        if ref is not None and ref.total is not None:
+            ctx.save(provider_total=ref.total)
+    return _total_mismatch(ctx)
 
 
 def _record_sent(ctx: StepContext, result: EDocumentState) -> StepOutcome:
-    if result.state in (SendState.SENT, SendState.IN_PROGRESS):
-        fields: dict[str, Any] = {
-            "gib_uuid": result.gib_uuid or ctx.job.get("gib_uuid"),
-            "e_document_status": result.raw_status or result.state.value,
-            "step_e_document": StepState.DONE.value,
-        }
-        if result.invoice_number:
-            fields["invoice_number"] = result.invoice_number
-        ctx.save(**fields)
+    """Follow the document until GİB's final answer: SENT finishes the step; IN_PROGRESS
+    keeps the intent and polls (never a second send); FAILED / CANCELLED go to an operator
+    with GİB's own words. The journal waits for a final answer, being the next step."""
+    fields: dict[str, Any] = {
+        "e_document_status": result.raw_status or result.state.value,
+        "e_document_message": result.message,
+    }
+    if result.gib_uuid:
+        fields["gib_uuid"] = result.gib_uuid
+    if result.invoice_number:
+        fields["invoice_number"] = result.invoice_number
+    if result.state is SendState.SENT:
+        ctx.save(**fields, step_e_document=StepState.DONE.value)
         return DONE
+    if result.state is SendState.IN_PROGRESS:
+        ctx.save(**fields, step_e_document=StepState.IN_PROGRESS.value)
+        sent_at = ctx.job.get("e_document_sent_at") or ctx.clock()
+        elapsed = (ctx.clock() - sent_at).total_seconds()
+        if elapsed > ctx.gib_answer_wait_s:
+            return StepOutcome(
+                attention=AttentionCategory.GIB_NO_ANSWER,
+                message=f"sent to GİB {elapsed / 3600:.1f} h ago and still no final answer "
+                f"(status {result.raw_status}); not resending — check the provider panel",
+            )
+        return StepOutcome(
+            retry_in=ctx.poll_delay(elapsed),
+            message=f"waiting for GİB's answer (status {result.raw_status})",
+            wait_kind="AwaitingGib",
+        )
+    ctx.save(**fields, step_e_document=StepState.FAILED.value)
+    said = f": {result.message}" if result.message else ""
     if result.state is SendState.FAILED:
-        ctx.save(step_e_document=StepState.FAILED.value, e_document_status=result.raw_status)
         return StepOutcome(
             attention=AttentionCategory.GIB_SEND_FAILED,
-            message=f"the provider reports the GİB send failed (status {result.raw_status})",
+            message=f"GİB refused or failed the document (status {result.raw_status}){said}",
         )
-    ctx.save(step_e_document=StepState.FAILED.value, e_document_status=result.raw_status)
     return StepOutcome(
         attention=AttentionCategory.GIB_SEND_FAILED,
-        message=f"the invoice is {result.state.value} at the provider (status {result.raw_status})",
+        message=f"the invoice is {result.state.value} at the provider (status {result.raw_status}){said}",
     )
 
 
@@ -205,7 +312,14 @@ def _e_document(ctx: StepContext, state: StepState) -> StepOutcome:
         probe = ctx.provider.e_document_state(req, invoice)
         if probe.state is not SendState.NOT_SENT:
             return _record_sent(ctx, probe)
-    ctx.save(step_e_document=StepState.IN_PROGRESS.value, e_document_status="sending")
+    mismatch = _recheck_total(ctx, req)
+    if mismatch is not None:
+        return mismatch
+    ctx.save(
+        step_e_document=StepState.IN_PROGRESS.value,
+        e_document_status="sending",
+        e_document_sent_at=ctx.clock(),
+    )
     result = ctx.provider.send_e_document(req, invoice)
     return _record_sent(ctx, result)
 
@@ -214,12 +328,10 @@ def _journal(ctx: StepContext, state: StepState) -> StepOutcome:
     req = ctx.request()
     invoice = ctx.invoice_ref()
     if state in (StepState.IN_PROGRESS, StepState.FAILED):
-        journaled = getattr(ctx.provider, "journal_reference", None)
-        if callable(journaled):
-            existing = journaled(req, invoice)
-            if existing is not None:
-                ctx.save(journal_ref=existing.reference, step_journal=StepState.DONE.value)
-                return DONE
+        existing = ctx.provider.journal_reference(req, invoice)
+        if existing is not None:
+            ctx.save(journal_ref=existing.reference, step_journal=StepState.DONE.value)
+            return DONE
     ctx.save(step_journal=StepState.IN_PROGRESS.value)
     ref = ctx.provider.journal(req, invoice)
     ctx.save(journal_ref=ref.reference, step_journal=StepState.DONE.value)

@@ -167,7 +167,7 @@ class Provider(Protocol):
     routing: ClassVar[Routing]
 
     def route(self, order: Order) -> DocumentRoute: ...
-    def upsert_customer(self, order: Order) -> CustomerRef: ...
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef: ...
     def create_invoice(self, req: InvoiceRequest, customer: CustomerRef | None) -> InvoiceRef: ...
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None: ...
     def send_e_document(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState: ...
@@ -204,7 +204,9 @@ class BaseProvider:
         source = RouteSource.PROVIDER if self.routing is Routing.PROVIDER else RouteSource.DEFAULT
         return DocumentRoute(DocumentType.E_ARSIV, None, source)
 
-    def upsert_customer(self, order: Order) -> CustomerRef:
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef:
+        """Find or create the buyer's cari; with ``known`` (the cari mapped earlier), bring
+        the provider's record up to date (name, address, e-mail, phone) and return it."""
         raise self._unsupported(Capability.CUSTOMER)
 
     def create_invoice(self, req: InvoiceRequest, customer: CustomerRef | None) -> InvoiceRef:

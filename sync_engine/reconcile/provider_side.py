@@ -139,13 +139,10 @@ class ProviderSide:
 def _rounding_difference(jobs: ReconcileJobs, provider: Provider, store: Any, job: JobSnapshot) -> Decimal | None:
     """What the invoice step would have recorded (DESIGN §7: a rounding difference is
     recorded on the job, never silent), computed locally: no provider call."""
-    rounding = getattr(provider, "rounding_difference", None)
     order_json = jobs.order_json(job.id)
     if order_json is None:
         return None
-    if not callable(rounding):
-        return Decimal("0.00")
     order = Order.model_validate_json(order_json)
     document_type = None  # the route only changes the document, never the amounts
     request = build_request(job.idempotency_key, order, invoice_settings(store), document_type, None)
-    return rounding(request)
+    return provider.rounding_difference(request)

@@ -167,9 +167,25 @@ class Job(Base):
     # The provider's own word for the GİB state, kept raw for operators and the send probe.
     e_document_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rounding_difference: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    # Where document_type came from (a GİB directory lookup, the shop's flag, the provider
+    # deciding at send time…) and when the registration was looked up.
+    route_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    route_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The payable total as the provider computed it; checked against the paid total
+    # before the GİB send.
+    provider_total: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    # When the GİB send was made: its status is followed until GİB's final answer, and a
+    # send with no final answer after SYNC_GIB_ANSWER_WAIT_S goes to an operator.
+    e_document_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    e_document_message: Mapped[str | None] = mapped_column(Text, nullable=True)  # GİB's own words
     attention_category: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     attempt_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    # Of attempt_count, the runs that only waited (GİB's answer, another job's cari claim):
+    # the retry budget counts the others.
+    wait_count: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default=text("0")
     )
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

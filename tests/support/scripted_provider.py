@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar
 
 from sync_engine.domain import Order
@@ -61,6 +62,12 @@ class ScriptedProvider(BaseProvider):
         self.refusing = False  # a permanent cause, until an operator "fixes" it
         self.calls = 0
         self.operations: list[str] = []  # every call, in order
+        # What GİB answers after a send, one state per look (the send's own answer first);
+        # empty: the send is final at once (SENT).
+        self.gib_answers: deque[EDocumentState] = deque()
+        self.last_answer: dict[str, EDocumentState] = {}
+        self.invoice_total: Decimal | None = None  # the total the provider reports, if any
+        self.updates: list[tuple[str, Order]] = []  # (customer id, order) of each cari update
 
     def _do(self, operation: str, effect) -> object:  # noqa: ANN001
         self.calls += 1
@@ -80,10 +87,13 @@ class ScriptedProvider(BaseProvider):
         return result
 
     # customer: search before create, like every adapter
-    def upsert_customer(self, order: Order) -> CustomerRef:
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef:
         key = f"{order.buyer.tax_id}:{order.buyer.distinguishing_code or ''}"
 
         def effect() -> CustomerRef:
+            if known is not None:
+                self.updates.append((known.customer_id, order))
+                return CustomerRef(customer_id=known.customer_id, extra={"address_id": len(self.updates)})
             if self.effects.cari[key] == 0:
                 self.effects.cari[key] += 1
             return CustomerRef(customer_id=f"C-{key}")
@@ -95,13 +105,15 @@ class ScriptedProvider(BaseProvider):
         def effect() -> InvoiceRef:
             if self.effects.invoices[req.ettn] == 0:
                 self.effects.invoices[req.ettn] += 1
-            return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn)
+            return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, total=self.invoice_total)
 
         return self._do("invoice", effect)  # type: ignore[return-value]
 
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:
         def effect() -> InvoiceRef | None:
-            return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn) if self.effects.invoices[req.ettn] else None
+            if not self.effects.invoices[req.ettn]:
+                return None
+            return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, total=self.invoice_total)
 
         return self._do("find_invoice", effect)  # type: ignore[return-value]
 
@@ -109,17 +121,24 @@ class ScriptedProvider(BaseProvider):
     def send_e_document(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         def effect() -> EDocumentState:
             self.effects.gib_sends[req.ettn] += 1
-            return EDocumentState(SendState.SENT, gib_uuid=f"gib-{req.ettn}", invoice_number="DMS2026000000001")
+            return self._gib_answer(req)
 
         return self._do("send", effect)  # type: ignore[return-value]
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         def effect() -> EDocumentState:
             if self.effects.gib_sends[req.ettn]:
-                return EDocumentState(SendState.SENT, gib_uuid=f"gib-{req.ettn}", raw_status="60")
+                return self._gib_answer(req)
             return EDocumentState(SendState.NOT_SENT, raw_status="0")
 
         return self._do("probe", effect)  # type: ignore[return-value]
+
+    def _gib_answer(self, req: InvoiceRequest) -> EDocumentState:
+        if self.gib_answers:
+            self.last_answer[req.ettn] = self.gib_answers.popleft()
+        return self.last_answer.get(req.ettn) or EDocumentState(
+            SendState.SENT, gib_uuid=f"gib-{req.ettn}", invoice_number="DMS2026000000001", raw_status="60"
+        )
 
     # journal: also not idempotent at the provider; the pipeline must probe
     def journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef:

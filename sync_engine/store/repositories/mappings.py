@@ -167,6 +167,55 @@ class MappingRepository:
             {"claimed_by": None, "claim_expires_at": None, "updated_at": now or utcnow()},
         )
 
+    # -- bringing a mapped cari up to date (a returning buyer whose details changed) --------
+
+    def claim_refresh(
+        self, provider_account: str, tax_id: str, code: str, owner: str, ttl_s: float, now: datetime
+    ) -> bool:
+        """Claim a MAPPED buyer for an update at the provider (one updater at a time, so two
+        orders of a buyer who moved do not both add the new address). COMMITS."""
+        return self._finish(
+            [
+                self._key(provider_account, tax_id, code),
+                BuyerMapping.customer_id.is_not(None),
+                or_(BuyerMapping.claimed_by.is_(None), BuyerMapping.claim_expires_at < now),
+            ],
+            {"claimed_by": owner, "claim_expires_at": now + timedelta(seconds=ttl_s), "updated_at": now},
+        )
+
+    def complete_refresh(
+        self,
+        provider_account: str,
+        tax_id: str,
+        code: str,
+        owner: str,
+        customer_id: str,
+        extra: dict[str, Any],
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record the updated cari (new address id, the buyer's new fingerprint) and drop the
+        refresh claim. COMMITS. False when the claim was lost meanwhile."""
+        return self._finish(
+            [self._key(provider_account, tax_id, code), BuyerMapping.claimed_by == owner],
+            {
+                "customer_id": customer_id,
+                "extra": dict(extra),
+                "claimed_by": None,
+                "claim_expires_at": None,
+                "updated_at": now or utcnow(),
+            },
+        )
+
+    def release_refresh(
+        self, provider_account: str, tax_id: str, code: str, owner: str, *, now: datetime | None = None
+    ) -> bool:
+        """Drop a refresh claim after a failed update (the mapping stays as it was). COMMITS."""
+        return self._finish(
+            [self._key(provider_account, tax_id, code), BuyerMapping.claimed_by == owner],
+            {"claimed_by": None, "claim_expires_at": None, "updated_at": now or utcnow()},
+        )
+
     def _finish(self, where: list[Any], values: dict[str, Any]) -> bool:
         try:
             done = guarded_update(self.session, BuyerMapping, where, values)
