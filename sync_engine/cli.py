@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sync_engine.providers.check import providers_app
 from sync_engine.reconcile.cli import reconcile_command
 from sync_engine.store.cli import db_app
 
@@ -28,6 +29,7 @@ app.add_typer(docs_app, name="docs")
 events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
+app.add_typer(providers_app, name="providers")
 
 # Tables of jobs are wide: do not squeeze them to 80 columns when output is not a terminal.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -108,6 +110,7 @@ def sandbox(
     ] = None,
     latency_ms: Annotated[int, typer.Option(help="Latency added to every simulated call.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed for reproducible fault injection.")] = 0,
+    gib_step_s: Annotated[float, typer.Option(help="Seconds between GİB status steps (queued → at GİB → approved).")] = 30.0,
 ) -> None:
     """Serve the provider and shop simulators (state in memory)."""
     import uvicorn
@@ -119,6 +122,7 @@ def sandbox(
 
     sb = Sandbox(seed=seed, configure=configure_sandbox)
     sb.state.faults.base_latency_ms = latency_ms
+    sb.state.status_step_s = gib_step_s
     for spec in faults or []:
         sb.state.faults.add(FaultRule.parse(spec))
     console.print(f"sandbox on http://{host}:{port} — simulators: {', '.join(sb.simulators)}")
