@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     SecretStr,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -164,6 +165,10 @@ class InvoiceConfig(_Model):
     # contact_phone is marked required): billing → shipping → customer → this default.
     default_contact_phone: Text | None = None
     default_contact_email: Text | None = None
+    # An order that arrives unpaid (bank transfer) gets a proforma to pay against; the
+    # provider must offer proformas (checked at load). Its payment term in days.
+    proforma_for_pending: StrictBool = False
+    proforma_due_days: Annotated[int, Field(ge=0, le=365)] = 3
 
     @model_validator(mode="after")
     def _carrier_pair(self) -> InvoiceConfig:
@@ -285,6 +290,10 @@ def _describe(err: Mapping[str, Any], loc: Loc, raw: Mapping[str, Any] | None = 
         return f"wrong type: expected a number, got {_toml_type(value)} {value!r}"
     if kind in ("tuple_type", "list_type"):
         return f"wrong type: expected a string or an array of strings, got {_toml_type(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"wrong type: expected true or false, got {_toml_type(value)} {value!r}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}, got {value}"
     if kind == "greater_than":
         return f"must be greater than {ctx.get('gt'):g}, got {value}"
     if kind == "greater_than_equal":
@@ -311,7 +320,7 @@ def _validate_store(
     resolved = _resolve_env(table, env, (), env_errors)
     errors.extend(f"{label}{_format_loc(loc)}: {message}" for loc, message in env_errors)
     try:
-        return StoreConfig.model_validate(resolved)
+        store = StoreConfig.model_validate(resolved)
     except ValidationError as exc:
         reported = {loc for loc, _ in env_errors}
         for err in exc.errors():
@@ -324,6 +333,25 @@ def _validate_store(
                 continue
             errors.append(f"{label}{_format_loc(loc)}: {_describe(err, loc, resolved)}")
         return None
+    problems = _capability_problems(store)
+    errors.extend(f"{label}.{key}: {message}" for key, message in problems)
+    return None if problems else store
+
+
+def _capability_problems(store: StoreConfig) -> list[tuple[str, str]]:
+    """Settings that need a capability the store's provider does not declare."""
+    from sync_engine.providers.base import Capability
+    from sync_engine.providers.registry import provider_class
+
+    capabilities = provider_class(store.provider.name).capabilities
+    problems = []
+    if store.invoice.proforma_for_pending and Capability.PROFORMA not in capabilities:
+        problems.append((
+            "invoice.proforma_for_pending",
+            f"provider {store.provider.name} offers no proformas (see docs/providers.md); "
+            "remove the key or choose a provider that has them",
+        ))
+    return problems
 
 
 def parse_stores(

@@ -18,6 +18,11 @@ def sale_key(store_id: str, order_id: str) -> str:
     return f"{store_id}:{order_id}:sale"
 
 
+def proforma_key(store_id: str, order_id: str) -> str:
+    """The proforma of an order awaiting payment: its own job, linked to the sale by order."""
+    return f"{store_id}:{order_id}:proforma"
+
+
 def return_key(store_id: str, order_id: str, refund_id: str) -> str:
     return f"{store_id}:{order_id}:return:{refund_id}"
 

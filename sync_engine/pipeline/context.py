@@ -32,6 +32,7 @@ def invoice_settings(store: StoreLike) -> InvoiceSettings:
         carrier_vkn=inv.effective_carrier_vkn,
         default_contact_phone=getattr(inv, "default_contact_phone", None),
         default_contact_email=getattr(inv, "default_contact_email", None),
+        proforma_due_days=getattr(inv, "proforma_due_days", 3),
     )
 
 

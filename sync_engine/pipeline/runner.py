@@ -34,6 +34,7 @@ from sync_engine.pipeline.states import (
     JobStatus,
     Step,
     StepState,
+    step_capability,
 )
 from sync_engine.pipeline.steps import StepContext, StepOutcome, run_step
 from sync_engine.providers.errors import (
@@ -213,12 +214,14 @@ class _Run:
                 f"{ctx.computed.paid_total} (difference {ctx.computed.difference})",
             )
 
+        kind = str(job.get("kind") or "sale")
         for step in STEPS:
             state = StepState(str(job[step.column]))
             if state in FINISHED:
                 continue
             self._renew(job_id)
-            if not runtime.provider.supports(step.capability):
+            capability = step_capability(kind, step)
+            if capability is None or not runtime.provider.supports(capability):
                 self._update(job_id, **{step.column: StepState.SKIPPED.value})
                 job[step.column] = StepState.SKIPPED.value
                 continue
@@ -226,7 +229,7 @@ class _Run:
                 with bind_job_context(step=step.value), observe_calls(
                     self._record_call(job_id, step, attempt_no)
                 ):
-                    outcome = run_step(step, ctx, state)
+                    outcome = run_step(step, ctx, state, kind)
             except LeaseLost:
                 raise
             except TransientError as exc:
@@ -312,7 +315,7 @@ class _Run:
 
 
 _SNAPSHOT_COLUMNS = (
-    "id", "idempotency_key", "store_id", "order_id", "order_json", "status",
+    "id", "idempotency_key", "kind", "store_id", "order_id", "order_json", "status",
     "step_customer", "step_invoice", "step_e_document", "step_journal",
     "customer_id", "invoice_id", "ettn", "invoice_number", "gib_uuid", "journal_ref",
     "document_type", "document_alias", "e_document_status", "attempt_count",

@@ -20,6 +20,13 @@ class JobStatus(StrEnum):
 RUNNABLE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING)
 
 
+class JobKind(StrEnum):
+    """What document a job makes (its idempotency key ends in it)."""
+
+    SALE = "sale"  # the sale invoice: customer ▸ invoice ▸ e_document ▸ journal
+    PROFORMA = "proforma"  # a proforma for an order awaiting payment: customer ▸ proforma
+
+
 class StepState(StrEnum):
     PENDING = "pending"
     IN_PROGRESS = "in_progress"  # intent recorded; the outcome of the call may be unknown
@@ -47,6 +54,14 @@ class Step(StrEnum):
 
 
 STEPS: tuple[Step, ...] = (Step.CUSTOMER, Step.INVOICE, Step.E_DOCUMENT, Step.JOURNAL)
+
+
+def step_capability(kind: str, step: Step) -> Capability | None:
+    """The capability a step of a job of ``kind`` needs; None: the kind has no such step."""
+    if kind == JobKind.PROFORMA:
+        # A proforma is no legal invoice: it never goes to GİB and is never journaled.
+        return {Step.CUSTOMER: Capability.CUSTOMER, Step.INVOICE: Capability.PROFORMA}.get(step)
+    return step.capability
 
 
 class AttentionCategory(StrEnum):

@@ -38,7 +38,7 @@ from sync_engine.providers.base import (
     SendState,
 )
 from sync_engine.pipeline.context import StoreRuntime
-from sync_engine.pipeline.states import AttentionCategory, Step, StepState
+from sync_engine.pipeline.states import AttentionCategory, JobKind, Step, StepState
 from sync_engine.store.repositories import MappingRepository
 
 @dataclass
@@ -126,7 +126,9 @@ def buyer_fingerprint(buyer: Buyer) -> str:
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def run_step(step: Step, ctx: StepContext, state: StepState) -> StepOutcome:
+def run_step(step: Step, ctx: StepContext, state: StepState, kind: str = JobKind.SALE) -> StepOutcome:
+    if kind == JobKind.PROFORMA and step is Step.INVOICE:
+        return _proforma(ctx, state)
     return _STEPS[step](ctx, state)
 
 
@@ -222,6 +224,25 @@ def _invoice(ctx: StepContext, state: StepState) -> StepOutcome:
         ettn=ref.ettn,
         invoice_number=ref.invoice_number,
         rounding_difference=ctx.provider.rounding_difference(req),
+        provider_total=ref.total,
+        step_invoice=StepState.DONE.value,
+    )
+    return _total_mismatch(ctx) or DONE
+
+
+def _proforma(ctx: StepContext, state: StepState) -> StepOutcome:
+    """The proforma of an order awaiting payment, exactly once: intent before the call,
+    search before create after an unknown outcome; its total checked like an invoice's."""
+    req = ctx.request()
+    ref = None
+    if state in (StepState.IN_PROGRESS, StepState.FAILED):
+        ref = ctx.provider.find_proforma(req)
+    if ref is None:
+        ctx.save(step_invoice=StepState.IN_PROGRESS.value)
+        ref = ctx.provider.create_proforma(req, _customer_ref(ctx))
+    ctx.save(
+        invoice_id=ref.proforma_id,
+        invoice_number=ref.number,
         provider_total=ref.total,
         step_invoice=StepState.DONE.value,
     )

@@ -28,6 +28,7 @@ class Capability(StrEnum):
     FIND_INVOICE = "find_invoice"  # find by our key, after an unknown outcome
     LIST_INVOICES = "list_invoices"  # a date window, for reconciliation
     GIB_DIRECTORY = "gib_directory"  # asks GİB's registered-user list for routing
+    PROFORMA = "proforma"  # a proforma for an order awaiting payment (havale / EFT)
     # Declared only where a flow of the product calls it (the matrix must tell the truth):
     # the lifecycle flows (cancel, return, reversal) add theirs when they exist.
 
@@ -77,6 +78,7 @@ class InvoiceSettings:
     # ([stores.invoice] default_contact_phone / default_contact_email).
     default_contact_phone: str | None = None
     default_contact_email: str | None = None
+    proforma_due_days: int = 3  # a proforma's payment term ([stores.invoice] proforma_due_days)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,13 @@ class EDocumentState:
 
 
 @dataclass(frozen=True)
+class ProformaRef:
+    proforma_id: str  # the provider's handle for the proforma
+    number: str | None = None  # its serial / number as the provider shows it
+    total: Decimal | None = None  # the payable total as the provider computed it
+
+
+@dataclass(frozen=True)
 class JournalRef:
     reference: str
 
@@ -175,6 +184,8 @@ class Provider(Protocol):
     def journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef: ...
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]: ...
     def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None: ...
+    def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef: ...
+    def find_proforma(self, req: InvoiceRequest) -> ProformaRef | None: ...
     def rounding_difference(self, req: InvoiceRequest) -> Decimal: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
@@ -226,6 +237,15 @@ class BaseProvider:
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
         raise self._unsupported(Capability.LIST_INVOICES)
+
+    def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef:
+        """A proforma for ``req`` (an unpaid order), due ``settings.proforma_due_days`` after
+        the issue date; idempotent like ``create_invoice`` (search before create)."""
+        raise self._unsupported(Capability.PROFORMA)
+
+    def find_proforma(self, req: InvoiceRequest) -> ProformaRef | None:
+        """The proforma made for ``req`` earlier, after an unknown outcome; None if none."""
+        raise self._unsupported(Capability.PROFORMA)
 
     def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None:
         """After an unknown journal outcome: the existing journal entry, or None when the

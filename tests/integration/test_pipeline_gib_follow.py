@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sync_engine.domain import Address, Buyer, BuyerKind
-from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.domain.keys import ettn_for, proforma_key, sale_key
 from sync_engine.pipeline.retry import RetryPolicy
 from sync_engine.pipeline.runner import JobRunner
-from sync_engine.providers.base import EDocumentState, SendState
+from sync_engine.providers.base import Capability, EDocumentState, SendState
 from sync_engine.providers.errors import OrderDataError
 from sync_engine.store.repositories import JobRepository
 from tests.support.orders import PERSON, order, runtime
-from tests.support.scripted_provider import FAIL_BEFORE, ScriptedProvider
+from tests.support.scripted_provider import FAIL_BEFORE, LOSE_RESPONSE, OK, ScriptedProvider
 
 QUEUED = EDocumentState(SendState.IN_PROGRESS, raw_status="20")
 AT_GIB = EDocumentState(SendState.SENT, gib_uuid="gib-1", invoice_number="DMS2026000000007", raw_status="50")
@@ -214,3 +214,45 @@ def test_an_order_the_contract_cannot_carry_stops_with_the_field_named(session_f
     assert job.attention_category == "invalid_order"
     assert "addressBook.receiverStreet" in job.last_error_message and "612" in job.last_error_message
     assert sum(provider.effects.invoices.values()) == 0 and sum(provider.effects.gib_sends.values()) == 0
+
+
+WITH_PROFORMA = ScriptedProvider.capabilities | {Capability.PROFORMA}
+
+
+def _proforma_job(session_factory, order_id: str) -> int:  # noqa: ANN001
+    o = order(order_id=order_id)
+    with session_factory() as s:
+        job, _ = JobRepository(s).create_if_absent(
+            proforma_key("shop", order_id), store_id="shop", platform="shopify", order_id=order_id,
+            order_name=o.order_name, kind="proforma", provider="scripted", provider_account="acct",
+            status="queued", order_json=o.model_dump_json(),
+        )
+        s.commit()
+        return job.id
+
+
+def test_a_proforma_job_makes_one_proforma_and_nothing_at_gib(session_factory) -> None:  # noqa: ANN001
+    provider = ScriptedProvider(capabilities=WITH_PROFORMA)
+    provider.invoice_total = order(order_id="p-1").paid_total
+    clock = Clock()
+    runner = _runner(session_factory, provider, clock, "acct-proforma")
+    job_id = _proforma_job(session_factory, "p-1")
+    provider.script.extend([OK, LOSE_RESPONSE])  # the cari, then the proforma's answer is lost
+    assert runner.run(job_id).status == "retrying"
+    clock.now += timedelta(seconds=5)
+    assert runner.run(job_id).status == "completed"
+    job = _get(session_factory, job_id)
+    assert (job.step_customer, job.step_invoice, job.step_e_document, job.step_journal) == (
+        "done", "done", "skipped", "skipped")
+    assert job.invoice_id == f"P-{proforma_key('shop', 'p-1')}" and job.provider_total == provider.invoice_total
+    assert provider.effects.proformas[proforma_key("shop", "p-1")] == 1, "found, not made twice"
+    assert sum(provider.effects.invoices.values()) == 0 and sum(provider.effects.gib_sends.values()) == 0
+
+
+def test_a_proforma_total_the_provider_got_wrong_stops_the_job(session_factory) -> None:  # noqa: ANN001
+    provider = ScriptedProvider(capabilities=WITH_PROFORMA)
+    provider.invoice_total = order(order_id="p-2").paid_total + Decimal("0.01")
+    runner = _runner(session_factory, provider, Clock(), "acct-proforma-total")
+    job_id = _proforma_job(session_factory, "p-2")
+    assert runner.run(job_id).status == "needs_attention"
+    assert _get(session_factory, job_id).attention_category == "total_mismatch"

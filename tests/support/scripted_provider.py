@@ -22,6 +22,7 @@ from sync_engine.providers.base import (
     InvoiceRef,
     InvoiceRequest,
     JournalRef,
+    ProformaRef,
     SendState,
 )
 from sync_engine.providers.errors import PermanentError, TransientError
@@ -43,6 +44,7 @@ class Effects:
     invoices: Counter[str] = field(default_factory=Counter)
     gib_sends: Counter[str] = field(default_factory=Counter)
     journals: Counter[str] = field(default_factory=Counter)
+    proformas: Counter[str] = field(default_factory=Counter)
 
 
 class ScriptedProvider(BaseProvider):
@@ -153,6 +155,22 @@ class ScriptedProvider(BaseProvider):
             return JournalRef(reference=f"J-{req.ettn}") if self.effects.journals[req.ettn] else None
 
         return self._do("journal_probe", effect)  # type: ignore[return-value]
+
+    # proforma: searched before it is created, like an invoice
+    def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef:
+        def effect() -> ProformaRef:
+            self.effects.proformas[req.idempotency_key] += 1
+            return ProformaRef(proforma_id=f"P-{req.idempotency_key}", number="PRF-1", total=self.invoice_total)
+
+        return self._do("proforma", effect)  # type: ignore[return-value]
+
+    def find_proforma(self, req: InvoiceRequest) -> ProformaRef | None:
+        def effect() -> ProformaRef | None:
+            if not self.effects.proformas[req.idempotency_key]:
+                return None
+            return ProformaRef(proforma_id=f"P-{req.idempotency_key}", number="PRF-1", total=self.invoice_total)
+
+        return self._do("find_proforma", effect)  # type: ignore[return-value]
 
     def list_invoices(self, start: date, end: date):  # noqa: ANN201
         raise NotImplementedError
