@@ -164,7 +164,7 @@ def run_bench(*, orders: int = 300, latency_ms: int = 50, pools: tuple[PoolConfi
     with TempPostgres() as db_url:
         sandbox = DevStack(workdir / "sandbox", sandbox_url, db_url, redis_url)
         sandbox.prepare()
-        sandbox.start_sandbox(sandbox_port, "--latency-ms", str(latency_ms))
+        sandbox.start_sandbox(sandbox_port, "--latency-ms", str(latency_ms), "--gib-step-s", "1")
         try:
             console.print(f"[bold]worker pools[/bold]: {orders} orders, Turkcell (4 steps, ~8 calls), "
                           f"{latency_ms} ms provider latency, PostgreSQL state, one worker process")

@@ -98,7 +98,7 @@ def run_demo(
     sessions = make_session_factory(make_engine(db_url))
     try:
         with console.status("starting sandbox, web, worker and beat…"):
-            stack.start_sandbox(sandbox_port)
+            stack.start_sandbox(sandbox_port, "--gib-step-s", "2")  # GİB answers in seconds
             stack.start_web(web_port)
             stack.start_worker(concurrency=8)
             stack.start_beat()

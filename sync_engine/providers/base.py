@@ -8,7 +8,7 @@ docs/adding-a-provider.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from sync_engine.domain import ComputedInvoice, Order
-from sync_engine.providers.errors import UnsupportedCapability
+from sync_engine.providers.errors import ProviderError, UnsupportedCapability
 
 
 class Capability(StrEnum):
@@ -260,6 +260,17 @@ class BaseProvider:
         """Read-only calls that verify credentials, base URLs and the answer shapes we rely
         on (``sync-engine providers check``). Never creates anything."""
         return []
+
+    @staticmethod
+    def _check(name: str, call: Callable[[], str]) -> CheckResult:
+        """One check: ``call`` makes the read-only request, reads the answer shape it relies
+        on and says what it saw; any failure becomes a failed check with the reason."""
+        try:
+            return CheckResult(name, True, call())
+        except ProviderError as exc:
+            return CheckResult(name, False, f"{type(exc).__name__}: {exc}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return CheckResult(name, False, f"unexpected answer shape ({type(exc).__name__}: {exc})")
 
     def close(self) -> None:
         """Release HTTP clients."""

@@ -22,6 +22,7 @@ _ROWS: tuple[tuple[Capability, str], ...] = (
     (Capability.FIND_INVOICE, "find invoice by our key"),
     (Capability.LIST_INVOICES, "list invoices in a window (reconciliation)"),
     (Capability.GIB_DIRECTORY, "GİB registered-user lookup (e-Fatura routing)"),
+    (Capability.PROFORMA, "proforma for an order awaiting payment"),
 )
 
 

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 from sync_engine.domain import Address, Buyer, BuyerKind, Order
 from sync_engine.providers.base import (
+    RouteSource,
     BaseProvider,
     Capability,
     DocumentRoute,
@@ -121,7 +122,7 @@ def prepared(provider: TurkcellEsirketProvider, o: Order | None = None) -> Invoi
 def test_capabilities_are_declared_and_implemented() -> None:
     assert TurkcellEsirketProvider.name == "turkcell_esirket"
     assert TurkcellEsirketProvider.list_page_size == 500
-    assert TurkcellEsirketProvider.capabilities == frozenset(Capability)
+    assert TurkcellEsirketProvider.capabilities == frozenset(Capability) - {Capability.PROFORMA}
     methods = {
         Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
         Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
@@ -156,10 +157,24 @@ def test_from_config_reads_the_documented_keys(
 # --- routing -----------------------------------------------------------------------------------
 
 
-def test_persons_and_anonymous_consumers_route_to_e_arsiv_without_a_call(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
-    assert provider.route(order(person())) == DocumentRoute(DocumentType.E_ARSIV)
-    assert provider.route(order(anonymous("a@example.com"))) == DocumentRoute(DocumentType.E_ARSIV)
+def test_the_anonymous_consumer_routes_to_e_arsiv_without_a_call(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    route = provider.route(order(anonymous("a@example.com")))
+    assert (route.type, route.alias, route.source, route.checked_at) == (
+        DocumentType.E_ARSIV, None, RouteSource.ANONYMOUS, None)
     assert sum(sim.hits.values()) == 0
+
+
+def test_a_person_with_a_tckn_is_looked_up_too(provider: TurkcellEsirketProvider, sim: TurkcellSimulator, sandbox: Sandbox) -> None:
+    # Sole proprietors are e-Fatura users under their TCKN: every real tax id is asked.
+    route = provider.route(order(person()))
+    assert (route.type, route.source) == (DocumentType.E_ARSIV, RouteSource.GIB_DIRECTORY)
+    assert route.checked_at is not None
+    assert sim.hits["gibuser_isuser"] == 1
+    assert sim.last_query["gibuser_isuser"]["identifier"] == person().tax_id
+    sandbox.state.gib.register("20000000046", "urn:mail:defaultpk@sahis.com.tr")
+    registered = person("20000000046")
+    route = provider.route(order(registered))
+    assert (route.type, route.alias) == (DocumentType.E_FATURA, "urn:mail:defaultpk@sahis.com.tr")
 
 
 def test_registered_company_routes_to_e_fatura_and_the_answer_is_cached(
@@ -167,14 +182,14 @@ def test_registered_company_routes_to_e_fatura_and_the_answer_is_cached(
     redis_client: redis.Redis, redis_namespace: str,
 ) -> None:
     route = provider.route(order(company()))
-    assert route == DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
+    assert (route.type, route.alias, route.source) == (DocumentType.E_FATURA, EFATURA_ALIAS, RouteSource.GIB_DIRECTORY)
     assert (sim.hits["gibuser_isuser"], sim.hits["gibuser_getuser"]) == (1, 1)
     assert sim.last_query["gibuser_isuser"] == {"identifier": EFATURA_VKN, "appType": "1"}
     ttl = redis_client.ttl(f"{redis_namespace}turkcell:gibuser:{EFATURA_VKN}")
     assert 0 < ttl <= 86400
     other = make_provider(sandbox_server, redis_client, redis_namespace)  # another worker shares the Redis cache
     try:
-        assert other.route(order(company())) == route
+        assert other.route(order(company())) == route, "the cached answer keeps its lookup time"
     finally:
         other.close()
     assert sim.hits["gibuser_isuser"] == 1
@@ -182,8 +197,8 @@ def test_registered_company_routes_to_e_fatura_and_the_answer_is_cached(
 
 def test_unregistered_company_routes_to_e_arsiv(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
     o = order(company("1000000018"))
-    assert provider.route(o) == DocumentRoute(DocumentType.E_ARSIV)
-    assert provider.route(o) == DocumentRoute(DocumentType.E_ARSIV)
+    assert provider.route(o).type is DocumentType.E_ARSIV
+    assert provider.route(o).type is DocumentType.E_ARSIV
     assert (sim.hits["gibuser_isuser"], sim.hits["gibuser_getuser"]) == (1, 0)
 
 
@@ -304,7 +319,7 @@ def test_e_arsiv_flow_send_state_journal_cancel(provider: TurkcellEsirketProvide
 def test_e_fatura_flow(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
     o = order(company())
     req = prepared(provider, o)
-    assert req.route == DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
+    assert (req.route.type, req.route.alias) == (DocumentType.E_FATURA, EFATURA_ALIAS)
     ref = provider.find_invoice(req)
     assert ref is not None
     assert provider.e_document_state(req, ref).state is SendState.NOT_SENT

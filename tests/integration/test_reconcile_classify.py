@@ -24,7 +24,7 @@ IST = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)  # 03:30 in Istanbul, after the nightly run
 DAY = date(2026, 3, 10)
 WINDOW = day_window(DAY, IST)
-TURKCELL = frozenset(Capability)
+TURKCELL = frozenset(Capability) - {Capability.PROFORMA}
 FATURAENTEGRATOR = frozenset({Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT,
                               Capability.E_DOCUMENT_STATE, Capability.FIND_INVOICE, Capability.LIST_INVOICES})
 NO_PROBE = FATURAENTEGRATOR - {Capability.E_DOCUMENT_STATE}

@@ -412,3 +412,15 @@ def test_bracket_form_encoding() -> None:
     }
     with pytest.raises(TypeError, match="float"):
         bracket_form({"price": 1.5})
+
+
+def test_invoice_answers_are_read_with_document_id_or_id() -> None:
+    # FACTS §1.3 (I): the create answer carries data.document_id and grand_total ([K-net]);
+    # one client's mocks answer data.id. Both are read; neither is refused, naming the field.
+    created = {"document_id": 812, "grand_total": "289.50", "grand_currency": "TRY"}
+    assert mapping.record_id(created) == "812"
+    assert mapping.remote_invoice(created).invoice_id == "812"
+    assert mapping.remote_invoice(created).total == Decimal("289.50")
+    assert mapping.record_id({"id": 7, "total_amount": "1.00"}) == "7"
+    assert mapping.record_id({"document_id": "", "id": None}) is None
+    assert mapping.record_id({"document_id": True}) is None

@@ -22,6 +22,7 @@ import httpx
 
 from sync_engine.domain import Order
 from sync_engine.providers.base import (
+    CheckResult,
     Routing,
     BaseProvider,
     Capability,
@@ -231,6 +232,23 @@ class FaturaEntegratorProvider(BaseProvider):
         }
         for record in self._pages(INVOICES, params, f"{NAME}.invoices.list"):
             yield mapping.remote_invoice(record)
+
+    def check(self) -> list[CheckResult]:
+        def customers() -> str:
+            response = self.http.request("GET", CUSTOMERS, operation="customers.list", params={"per_page": "1", "page": "1"})
+            items = self._body(response, "customers.list").get("data")
+            if not isinstance(items, list):
+                raise TypeError("customer list answer without data[]")
+            return f"API key accepted; customer list answers ({len(items)} row)"
+
+        def invoices() -> str:
+            response = self.http.request("GET", INVOICES, operation="invoices.list", params={"per_page": "1", "page": "1"})
+            items = self._body(response, "invoices.list").get("data")
+            if not isinstance(items, list):
+                raise TypeError("invoice list answer without data[]")
+            return f"invoice list answers ({len(items)} row)"
+
+        return [self._check("API key + customers", customers), self._check("invoice list", invoices)]
 
     def close(self) -> None:
         self.http.close()

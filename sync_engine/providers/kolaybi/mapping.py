@@ -322,15 +322,26 @@ def _decimal(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def record_id(row: Mapping[str, Any]) -> str | None:
+    """A record's id. FACTS §1.3 (I): invoice answers carry ``data.document_id`` ([K-net],
+    [K-woo]); other records, and one client's mocks, ``data.id``. Either is read."""
+    for key in ("document_id", "id"):
+        value = row.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
 def remote_invoice(row: Mapping[str, Any]) -> RemoteInvoice:
     order_date = row.get("order_date")
+    total = row.get("total_amount", row.get("grand_total"))  # list/GET rows; the create answer (I)
     return RemoteInvoice(
-        invoice_id=str(row["id"]),
+        invoice_id=str(record_id(row)),
         ettn=row.get("uuid") or None,
         invoice_number=row.get("no") or None,
         order_ref=row.get("description") or None,
         issue_date=date.fromisoformat(order_date) if order_date else None,
-        total=_decimal(row.get("total_amount")),
+        total=_decimal(total),
         sent=bool(row.get("uuid")),
         journaled=None,  # KolayBi has no journal step
     )

@@ -25,6 +25,7 @@ import httpx
 from sync_engine.domain import Order
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.base import (
+    CheckResult,
     Routing,
     BaseProvider,
     Capability,
@@ -37,6 +38,7 @@ from sync_engine.providers.base import (
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.kolaybi import mapping
+from sync_engine.providers.kolaybi.mapping import record_id
 from sync_engine.providers.kolaybi.forms import bracket_form
 from sync_engine.providers.ratelimit import RedisTokenBucket
 
@@ -178,9 +180,10 @@ class KolayBiProvider(BaseProvider):
         return body["data"]
 
     def _record(self, data: Any, operation: str) -> Mapping[str, Any]:
-        if not isinstance(data, dict) or "id" not in data:
+        if not isinstance(data, dict) or record_id(data) is None:
             raise PermanentError(
-                "answer without a record id", provider=self.name, endpoint=operation, body=str(data)
+                "answer without a record id (neither data.document_id nor data.id)",
+                provider=self.name, endpoint=operation, body=str(data),
             )
         return data
 
@@ -292,7 +295,7 @@ class KolayBiProvider(BaseProvider):
             problem = "was saved as a draft (incomplete) and cannot be sent to GİB"
         if problem:
             raise PermanentError(
-                f"KolayBi invoice {row['id']} {problem}: correct or delete it at KolayBi, "
+                f"KolayBi invoice {record_id(row)} {problem}: correct or delete it at KolayBi, "
                 "then retry",
                 provider=self.name, endpoint=operation,
             )
@@ -355,6 +358,28 @@ class KolayBiProvider(BaseProvider):
             E_DOCUMENT_CANCEL, {"document_id": int(invoice.invoice_id)}, "kolaybi.e_document.cancel"
         )
 
+    # --- going live: read-only checks ----------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        def associates() -> str:
+            data = self._get(ASSOCIATES, "kolaybi.associates.list", {"page": 1, "per_page": 1})
+            rows = data.get("data") if isinstance(data, dict) else data
+            if not isinstance(rows, list):
+                raise TypeError("associates list answer without rows")
+            return f"token (api key + Channel) accepted; associates list answers ({len(rows)} row)"
+
+        def invoices() -> str:
+            data = self._get(INVOICES, "kolaybi.invoices.list", {"page": 1, "per_page": 1})
+            rows = data.get("data") if isinstance(data, dict) else data
+            if not isinstance(rows, list):
+                raise TypeError("invoice list answer without rows")
+            for row in rows:
+                if record_id(row) is None:
+                    raise KeyError("invoice row without document_id / id")
+            return f"invoice list answers ({len(rows)} row, ids readable)"
+
+        return [self._check("token + associates", associates), self._check("invoice list", invoices)]
+
     # --- reconciliation ------------------------------------------------------------------
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
@@ -365,9 +390,10 @@ class KolayBiProvider(BaseProvider):
 
 def _ref(row: Mapping[str, Any]) -> InvoiceRef:
     return InvoiceRef(
-        invoice_id=str(row["id"]),
+        invoice_id=str(record_id(row)),
         ettn=row.get("uuid") or None,
         invoice_number=row.get("no") or None,
+        total=mapping.remote_invoice(row).total,
     )
 
 

@@ -23,6 +23,7 @@ import redis as redis_lib
 
 from sync_engine.providers.sinapp.config import SinAppConfig
 from sync_engine.providers.base import (
+    CheckResult,
     Routing,
     BaseProvider,
     Capability,
@@ -176,6 +177,23 @@ class SinAppProvider(BaseProvider):
             operation="sinapp.invoice.cancel",
             json={"invoice_id": invoice.invoice_id, "order_id": req.order.order_id},
         )
+
+    def check(self) -> list[CheckResult]:
+        def keys() -> str:
+            # The detail of an invoice that cannot exist: with valid keys SinApp answers its
+            # documented "not found"; with wrong ones 401 (AuthError, reported as failed).
+            try:
+                self.http.request(
+                    "GET", DETAIL_PATH, operation="sinapp.invoice.get",
+                    params={"number": "se_providers_check", "order": "0"},
+                )
+            except PermanentError as exc:
+                if exc.status == 404:
+                    return "API key and secret accepted (the detail endpoint answers 'not found')"
+                raise
+            return "API key and secret accepted (the detail endpoint answers)"
+
+        return [self._check("API key + secret", keys)]
 
     def close(self) -> None:
         self.http.close()

@@ -19,6 +19,8 @@ import redis
 from sync_engine.domain import BuyerKind, Order, mask, to_decimal
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.base import (
+    CheckResult,
+    RouteSource,
     Routing,
     BaseProvider,
     Capability,
@@ -180,12 +182,14 @@ class TurkcellEsirketProvider(BaseProvider):
 
     def route(self, order: Order) -> DocumentRoute:
         buyer = order.buyer
-        if buyer.kind is not BuyerKind.COMPANY:
-            # The anonymous consumer and private persons are never e-Fatura users: no call.
-            return DocumentRoute(DocumentType.E_ARSIV)
+        if buyer.kind is BuyerKind.ANONYMOUS:
+            # 11111111111 is no one's tax id: nobody to look up, always e-Arşiv.
+            return DocumentRoute(DocumentType.E_ARSIV, None, RouteSource.ANONYMOUS)
+        # Every real tax id is looked up, a person's TCKN included: sole proprietors are
+        # e-Fatura users under their TCKN.
         user = self.directory.lookup(buyer.tax_id)
         if not user.registered:
-            return DocumentRoute(DocumentType.E_ARSIV)
+            return DocumentRoute(DocumentType.E_ARSIV, None, RouteSource.GIB_DIRECTORY, user.checked_at)
         aliases = user.aliases
         if not aliases:
             raise PermanentError(
@@ -196,7 +200,7 @@ class TurkcellEsirketProvider(BaseProvider):
             )
         # The shop's hint wins when GİB lists it (a company may have several boxes).
         alias = buyer.efatura_alias if buyer.efatura_alias in aliases else aliases[0]
-        return DocumentRoute(DocumentType.E_FATURA, alias)
+        return DocumentRoute(DocumentType.E_FATURA, alias, RouteSource.GIB_DIRECTORY, user.checked_at)
 
     # --- customer (cari) ----------------------------------------------------------------
 
@@ -355,6 +359,32 @@ class TurkcellEsirketProvider(BaseProvider):
         self.http.request(
             "PUT", self._service(paths.EARCHIVE_CANCEL), operation="earchive.cancel", json=[req.ettn]
         )
+
+    # --- going live: read-only checks ------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        def token_and_cari_list() -> str:
+            page = self._get(self._muhasebe(paths.CURRENT_ACCOUNTS), "currentaccounts.list", pageIndex=0, pageSize=1)
+            return f"token accepted; cari list answers ({len(page['items'])} item on the first page)"
+
+        def outgoing_list() -> str:
+            page = self._get(self._muhasebe(paths.INVOICES_OUTGOING), "invoices.outgoing", pageIndex=0, pageSize=1)
+            return f"outgoing invoice list answers (hasNextPage {bool(page.get('hasNextPage'))}, {len(page['items'])} item)"
+
+        def pool_account() -> str:
+            return f"pool account {self.pool_account_code} found (id {self._pool_account()})"
+
+        def directory() -> str:
+            # A made-up, checksum-valid VKN nobody holds: 404 is the documented "not a user".
+            user = self.directory._ask("1000036109")
+            return f"e-Fatura service answers the GİB user lookup (registered={user.registered})"
+
+        return [
+            self._check("token + cari list", token_and_cari_list),
+            self._check("outgoing invoice list", outgoing_list),
+            self._check("pool account", pool_account),
+            self._check("GİB directory", directory),
+        ]
 
     # --- reconciliation -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -29,6 +30,27 @@ E_FATURA_APP_TYPE = 1
 class GibUser:
     registered: bool
     aliases: tuple[str, ...] = ()
+    checked_at: datetime | None = None  # when GİB's list was asked (the job records it)
+
+
+def aliases_of(answer: Any) -> tuple[str, ...]:
+    """The posta kutusu aliases in a ``getuser`` answer. FACTS tags its shape I: a list of
+    alias objects, or an object with an ``aliases`` list (of objects or strings), keys in
+    camel or Pascal case. Anything else is refused, naming the field, never read as "none"."""
+    items = answer.get("aliases", answer.get("Aliases")) if isinstance(answer, dict) else answer
+    if not isinstance(items, list):
+        raise PermanentError(
+            "gibuser/getuser answer has no alias list (expected a list, or an object with 'aliases')",
+            provider="turkcell_esirket", endpoint="gibuser.getuser",
+        )
+    found: list[str] = []
+    for item in items:
+        value = item if isinstance(item, str) else (
+            item.get("alias") or item.get("Alias") if isinstance(item, dict) else None
+        )
+        if isinstance(value, str) and value.strip():
+            found.append(value.strip())
+    return tuple(found)
 
 
 class GibUserDirectory:
@@ -67,14 +89,13 @@ class GibUserDirectory:
             )
         except PermanentError as exc:
             if exc.status == 404:
-                return GibUser(registered=False)
+                return GibUser(registered=False, checked_at=datetime.now(UTC))
             raise
         users: Any = self.http.request(
             "GET", self.service_url(paths.GIBUSER_GETUSER), operation="gibuser.getuser",
             params={"identifier": identifier},
         ).json()
-        aliases = tuple(u["alias"] for u in users if isinstance(u, dict) and isinstance(u.get("alias"), str))
-        return GibUser(registered=True, aliases=aliases)
+        return GibUser(registered=True, aliases=aliases_of(users), checked_at=datetime.now(UTC))
 
     def _cached(self, identifier: str) -> GibUser | None:
         if self.redis is not None:
@@ -82,14 +103,21 @@ class GibUserDirectory:
             if not raw:
                 return None
             data = json.loads(raw)
-            return GibUser(registered=bool(data["registered"]), aliases=tuple(data["aliases"]))
+            checked = data.get("checked_at")
+            return GibUser(
+                registered=bool(data["registered"]), aliases=tuple(data["aliases"]),
+                checked_at=datetime.fromisoformat(checked) if checked else None,
+            )
         with self._lock:
             item = self._local.get(identifier)
             return item[1] if item and item[0] > time.monotonic() else None
 
     def _store(self, identifier: str, user: GibUser) -> None:
         if self.redis is not None:
-            payload = json.dumps({"registered": user.registered, "aliases": list(user.aliases)})
+            payload = json.dumps({
+                "registered": user.registered, "aliases": list(user.aliases),
+                "checked_at": user.checked_at.isoformat() if user.checked_at else None,
+            })
             self.redis.set(self.key(identifier), payload, ex=self.ttl_s)
             return
         with self._lock:
