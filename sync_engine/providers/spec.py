@@ -7,8 +7,9 @@ listed in ``providers/registry.py``; nothing else names a provider.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sync_engine.providers.base import BaseProvider
@@ -27,3 +28,18 @@ class ProviderSpec:
     def adapter_class(self) -> type[BaseProvider]:
         module, _, cls = self.adapter.partition(":")
         return getattr(importlib.import_module(module), cls)
+
+
+def lazy_exports(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving ``names`` ({name: "module[:attr]"}) from the package's
+    submodules on first use: the config loader imports every SPEC, and the adapters import
+    the config, so a package must not import its adapter when it is imported."""
+
+    def __getattr__(name: str) -> Any:
+        target = names.get(name)
+        if target is None:
+            raise AttributeError(name)
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(f"{package}.{module}"), attr or name)
+
+    return __getattr__

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
-from sync_engine.providers.spec import ProviderSpec
+from sync_engine.providers.spec import ProviderSpec, lazy_exports
 
 SPEC = ProviderSpec(
     name="faturaentegrator",
@@ -20,8 +17,6 @@ SPEC = ProviderSpec(
     sandbox_prefix="/faturaentegrator",
 )
 
-# Names importable from the package without importing the adapter at package import (the
-# config loader imports every SPEC; the adapters import the config).
 _LAZY = {
     "FaturaEntegratorProvider": "adapter",
     "message_of": "adapter",
@@ -29,13 +24,7 @@ _LAZY = {
     "rounding_difference": "mapping",
 }
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(name)
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = ["SPEC", "FaturaEntegratorConfig", *_LAZY]

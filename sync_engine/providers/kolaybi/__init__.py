@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from sync_engine.providers.kolaybi.config import KolayBiConfig
-from sync_engine.providers.spec import ProviderSpec
+from sync_engine.providers.spec import ProviderSpec, lazy_exports
 
 SPEC = ProviderSpec(
     name="kolaybi",
@@ -20,20 +17,12 @@ SPEC = ProviderSpec(
     sandbox_prefix="/kolaybi",
 )
 
-# Names importable from the package without importing the adapter at package import (the
-# config loader imports every SPEC; the adapters import the config).
 _LAZY = {
     "KolayBiProvider": "provider",
     "message_of": "provider",
 }
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(name)
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = ["SPEC", "KolayBiConfig", *_LAZY]

@@ -7,11 +7,8 @@ user lookup."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
-from sync_engine.providers.spec import ProviderSpec
+from sync_engine.providers.spec import ProviderSpec, lazy_exports
 
 SPEC = ProviderSpec(
     name="turkcell_esirket",
@@ -22,8 +19,6 @@ SPEC = ProviderSpec(
     sandbox_prefix="/turkcell",
 )
 
-# Names importable from the package without importing the adapter at package import (the
-# config loader imports every SPEC; the adapters import the config).
 _LAZY = {
     "TurkcellEsirketProvider": "adapter",
     "TurkcellProvider": "adapter:TurkcellEsirketProvider",
@@ -31,13 +26,7 @@ _LAZY = {
     "PROVIDER": "adapter",
 }
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(name)
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = ["SPEC", "TurkcellEsirketConfig", *_LAZY]

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.domain import ANONYMOUS_TCKN, is_valid_tckn, is_valid_vkn
+from sync_engine.sandbox.tax_ids import ANONYMOUS_TCKN, is_tckn as is_valid_tckn, is_vkn as is_valid_vkn
 from sync_engine.sandbox.kolaybi import fields
 from sync_engine.sandbox.kolaybi.books import NAME, Books, paginate
 from sync_engine.sandbox.kolaybi.records import Account, Address, Associate, Product

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.domain import ANONYMOUS_TCKN
+from sync_engine.sandbox.tax_ids import ANONYMOUS_TCKN
 from sync_engine.sandbox.kolaybi import fields
 from sync_engine.sandbox.kolaybi.books import NAME, Books, paginate
 from sync_engine.sandbox.kolaybi.records import (

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from sync_engine.providers.http import dumps
+from sync_engine.sandbox.jsonout import dumps
 
 NAME = "turkcell"
 

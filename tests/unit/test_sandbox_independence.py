@@ -1,0 +1,37 @@
+"""The simulators model the providers, not our adapters: no module of the sandbox imports
+product code, so a bug shared with the adapters (a tax-id check, a JSON writer) cannot hide
+in a contract test. ``sandbox/orders/`` is excluded: dev-tool order factories, not simulators
+(they move out of the sandbox with the house issue)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SANDBOX = Path(__file__).resolve().parents[2] / "sync_engine" / "sandbox"
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # function-level ones too
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_no_simulator_imports_product_code() -> None:
+    offending = {
+        f"{path.relative_to(SANDBOX)}: {name}"
+        for path in SANDBOX.rglob("*.py")
+        if "orders" not in path.relative_to(SANDBOX).parts
+        for name in _imports(path)
+        if name.startswith("sync_engine") and not name.startswith("sync_engine.sandbox")
+    }
+    assert not offending, sorted(offending)
+
+
+def test_the_scan_sees_the_simulators() -> None:
+    scanned = {p.relative_to(SANDBOX).parts[0] for p in SANDBOX.rglob("*.py")}
+    assert {"turkcell", "kolaybi", "faturaentegrator", "sinapp"} <= scanned
