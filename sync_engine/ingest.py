@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sync_engine.domain.keys import sale_key
+from sync_engine.domain.keys import proforma_key, sale_key
 from sync_engine.logging import get_logger
-from sync_engine.pipeline.states import AttentionCategory, JobStatus
+from sync_engine.pipeline.states import AttentionCategory, JobKind, JobStatus
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.store.repositories import EventRepository, JobRepository
 
@@ -104,6 +104,15 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         reason = parsed.problem or "test notification: not invoiced"
         events.set_status(event.id, "ignored", reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
+    if parsed.cancelled and parsed.order_id is not None:
+        # Whatever else the cancel means (#12), a proforma still open is closed out: the
+        # buyer must not pay against it. A sale invoice is never touched here.
+        _close_proforma(session, store.id, parsed.order_id, "order cancelled at the shop", now)
+    if (
+        parsed.kind is EventKind.ORDER and parsed.order_id is not None and parsed.order is not None
+        and parsed.awaiting_payment and _wants_proforma(store)
+    ):
+        return _proforma_job(session, event, parsed, store=store, now=now)
     if parsed.kind is not EventKind.ORDER or parsed.order_id is None or not parsed.invoiceable:
         reason = parsed.problem or "not an invoiceable order event; stored"
         events.set_status(event.id, "ignored", reason, None)
@@ -155,11 +164,76 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         # Another event about the same order (orders/create, then orders/paid…): one job.
         events.set_status(event.id, "accepted", "job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
+    # Paid: the order's proforma (if any) has served; the sale job invoices the order.
+    _close_proforma(session, store.id, parsed.order_id, f"order paid; invoiced by job {job.id}", now)
     if problem:
         events.set_status(event.id, "needs_attention", problem, job.id)
         return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
     events.set_status(event.id, "accepted", None, job.id)
     return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+
+
+def _wants_proforma(store: Any) -> bool:
+    invoice = getattr(store, "invoice", None)
+    return bool(getattr(invoice, "proforma_for_pending", False))
+
+
+def _proforma_job(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, now: datetime) -> IngestResult:
+    """An order awaiting a bank transfer at a store that sends proformas: its own job
+    (``{store}:{order}:proforma``), exactly once. Never after the order was paid: a sale
+    job for the order means the proforma is not needed (an out-of-order delivery)."""
+    events = EventRepository(session)
+    jobs = JobRepository(session)
+    order = parsed.order
+    assert order is not None and parsed.order_id is not None
+    sale = jobs.get_by_key(sale_key(store.id, parsed.order_id))
+    if sale is not None:
+        reason = "order already paid (sale job exists); no proforma"
+        events.set_status(event.id, "ignored", reason, sale.id)
+        return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
+    problem = "; ".join(order.invoicing_problems()) or None
+    fields: dict[str, Any] = dict(
+        store_id=store.id, platform=order.platform, order_id=parsed.order_id,
+        order_name=parsed.order_name or parsed.order_id, kind=JobKind.PROFORMA.value,
+        provider=store.provider.name, provider_account=store.provider.account_key(),
+        order_json=order.model_dump_json(), created_at=now, updated_at=now,
+    )
+    if problem:
+        fields.update(
+            status=JobStatus.NEEDS_ATTENTION.value,
+            attention_category=AttentionCategory.INVALID_ORDER.value,
+            last_error_class=AttentionCategory.INVALID_ORDER.value,
+            last_error_message=problem,
+        )
+    else:
+        fields.update(status=JobStatus.QUEUED.value, next_attempt_at=now)
+    job, created = jobs.create_if_absent(proforma_key(store.id, parsed.order_id), **fields)
+    if not created:
+        if _fixes_invalid_order(job, order, problem):
+            jobs.set_fields(
+                job.id, now, order_json=order.model_dump_json(), status=JobStatus.QUEUED.value,
+                next_attempt_at=now, attention_category=None, last_error_class=None,
+                last_error_message=None, attempt_count=0,
+            )
+            events.set_status(event.id, "accepted", "order fixed; proforma job re-queued", job.id)
+            return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+        events.set_status(event.id, "accepted", "proforma job already exists for this order", job.id)
+        return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="proforma job already exists")
+    if problem:
+        events.set_status(event.id, "needs_attention", problem, job.id)
+        return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
+    events.set_status(event.id, "accepted", "awaiting payment: proforma", job.id)
+    return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+
+
+def _close_proforma(session: Session, store_id: str, order_id: str, reason: str, now: datetime) -> None:
+    jobs = JobRepository(session)
+    proforma = jobs.get_by_key(proforma_key(store_id, order_id))
+    if proforma is None:
+        return
+    outcome = jobs.close(proforma.id, now, reason)
+    if outcome is not None:
+        log.info("proforma closed", store=store_id, job_id=proforma.id, outcome=outcome, reason=reason)
 
 
 def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:

@@ -25,6 +25,7 @@ def job_view(job: Any) -> dict[str, Any]:
         "order_id": job.order_id,
         "order_name": job.order_name,
         "idempotency_key": job.idempotency_key,
+        "kind": job.kind,  # sale | proforma
         "provider": job.provider,
         "status": job.status,
         "steps": {
@@ -53,6 +54,11 @@ def job_view(job: Any) -> dict[str, Any]:
         "created_at": _iso(job.created_at),
         "updated_at": _iso(job.updated_at),
         "completed_at": _iso(job.completed_at),
+        # a document of the chain closed out without more work (a proforma whose order was
+        # paid, cancelled or left unpaid), and why
+        "closed": (
+            {"at": _iso(job.closed_at), "reason": job.closed_reason} if job.closed_at else None
+        ),
     }
 
 
@@ -75,6 +81,12 @@ def job_detail(session: Session, job_id: int) -> dict[str, Any]:
         raise OpsError(f"job {job_id} not found")
     view = job_view(job)
     view["attempts"] = [attempt_view(a) for a in AttemptRepository(session).for_job(job_id)]
+    # The order's document chain: its proforma and its sale invoice, one job each.
+    view["chain"] = [
+        {"job_id": j.id, "kind": j.kind, "status": j.status, "document_id": j.invoice_id,
+         "closed_reason": j.closed_reason}
+        for j in JobRepository(session).for_order(job.store_id, job.order_id)
+    ]
     return view
 
 

@@ -51,7 +51,9 @@ class ParsedDelivery:
       not add up to the paid total): the job goes to needs_attention with that reason.
     * ``order is None`` with an ``order_id`` (kind ORDER): the order cannot be built (a
       company without a valid VKN); ``problem`` says why, for a needs_attention job.
-    * not ``invoiceable`` with an ``order``: nothing to do yet (unpaid, cancelled).
+    * not ``invoiceable`` with an ``order``: nothing to do yet (unpaid, cancelled). With
+      ``awaiting_payment`` the order waits for a bank transfer (havale / EFT): a store with
+      ``proforma_for_pending`` sends the buyer a proforma to pay against.
     * kinds PING, TEST and OTHER never invoice.
     """
 
@@ -63,6 +65,8 @@ class ParsedDelivery:
     invoiceable: bool  # True only for a paid order that is due for a sale invoice now
     order: Order | None  # None when the payload cannot become an Order
     problem: str | None  # why not (yet) invoiceable / why order is None, for operators
+    awaiting_payment: bool = False  # unpaid, not cancelled, the buyer pays by transfer later
+    cancelled: bool = False  # the shop cancelled (or deleted) the order
 
 
 class PlatformAdapter(Protocol):
@@ -90,6 +94,11 @@ class PlatformAdapter(Protocol):
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         """Whether the platform says the customer has paid this order."""
+        ...
+
+    def awaits_payment(self, payload: dict[str, Any]) -> bool:
+        """Whether the order waits for the buyer's payment (a bank transfer): not paid, not
+        cancelled. Such an order gets a proforma where the store asks for one."""
         ...
 
 

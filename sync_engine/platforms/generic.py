@@ -127,6 +127,8 @@ class GenericAdapter:
                 invoiceable=invoiceable,
                 order=order,
                 problem=problem,
+                # The generic schema has no cancelled state: an unpaid order awaits payment.
+                awaiting_payment=order is not None and not payload.paid,
             )
 
         if order is None:
@@ -148,3 +150,6 @@ class GenericAdapter:
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         return payload.get("paid") is True
+
+    def awaits_payment(self, payload: dict[str, Any]) -> bool:
+        return payload.get("paid") is False

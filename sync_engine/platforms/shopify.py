@@ -8,6 +8,8 @@ The newer "Events" delivery sends the same headers lowercased and unprefixed
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,7 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     SignatureError,
 )
-from sync_engine.platforms.shopify_order import build_order, is_paid, unwrap
+from sync_engine.platforms.shopify_order import awaits_payment, build_order, is_paid, unwrap
 
 INVOICE_TOPICS = frozenset({"orders/create", "orders/paid", "orders/updated"})
 HANDLED_TOPICS = INVOICE_TOPICS | {"orders/cancelled"}
@@ -101,7 +103,8 @@ class ShopifyAdapter:
         order_name = text(payload.get("name")) or None
 
         def delivery(
-            kind: EventKind, order: Order | None, problem: str | None, invoiceable: bool = False
+            kind: EventKind, order: Order | None, problem: str | None, invoiceable: bool = False,
+            awaiting: bool = False,
         ) -> ParsedDelivery:
             return ParsedDelivery(
                 kind=kind,
@@ -112,6 +115,7 @@ class ShopifyAdapter:
                 invoiceable=invoiceable,
                 order=order,
                 problem=problem,
+                awaiting_payment=awaiting,
             )
 
         if _is_test(h, order_id):
@@ -121,7 +125,9 @@ class ShopifyAdapter:
             return delivery(EventKind.OTHER, None, f"topic {topic} is not handled; event stored")
         order, problem = build_order(payload, store_id)
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
-            return delivery(EventKind.ORDER, order, CANCEL_REFUND_PROBLEM)
+            return dataclasses.replace(
+                delivery(EventKind.ORDER, order, CANCEL_REFUND_PROBLEM), cancelled=True
+            )
         if order is None:
             # A paid order we cannot turn into an invoice (e.g. a company without a VKN):
             # due for invoicing, so ingest parks it in needs_attention with the reason.
@@ -129,7 +135,8 @@ class ShopifyAdapter:
         if not is_paid(payload):
             status = text(payload.get("financial_status")) or "missing"
             return delivery(
-                EventKind.ORDER, order, f"order is not paid yet (financial_status {status})"
+                EventKind.ORDER, order, f"order is not paid yet (financial_status {status})",
+                awaiting=awaits_payment(payload),
             )
         # Due for a sale invoice; if the order needs an operator first (foreign currency, a
         # 0 % line without exemption code…), the job waits in needs_attention with this reason.
@@ -160,6 +167,9 @@ class ShopifyAdapter:
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         return is_paid(unwrap(payload, "order"))
+
+    def awaits_payment(self, payload: dict[str, Any]) -> bool:
+        return awaits_payment(unwrap(payload, "order"))
 
 
 def _event_key(h: Mapping[str, str], topic: str, fallback: str) -> str:

@@ -54,6 +54,12 @@ def is_paid(payload: Mapping[str, Any]) -> bool:
     return text(payload.get("financial_status")).lower() in PAID_STATUSES
 
 
+def awaits_payment(payload: Mapping[str, Any]) -> bool:
+    """``financial_status: pending``: a manual payment method (bank deposit / havale) the
+    merchant marks paid when the money arrives. ``authorized`` is a card hold, not a transfer."""
+    return text(payload.get("financial_status")).lower() == "pending" and not payload.get("cancelled_at")
+
+
 def shop_amount(obj: Mapping[str, Any], key: str, default: Decimal | None = None) -> Decimal:
     money_set = obj.get(f"{key}_set")
     if isinstance(money_set, dict):

@@ -18,6 +18,8 @@ the same order state is the same event.
 
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -42,7 +44,7 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     SignatureError,
 )
-from sync_engine.platforms.woocommerce_order import build_order, is_paid
+from sync_engine.platforms.woocommerce_order import awaits_payment, build_order, is_paid
 
 PING_BODY = re.compile(rb"webhook_id=(\d{1,20})")
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -114,11 +116,11 @@ class WooCommerceAdapter:
             raise MalformedPayload("order body has no id")
         if topic == "order.deleted" or "line_items" not in data:
             # order.deleted sends only {"id": …}.
-            return _other(
+            deleted = topic == "order.deleted"
+            return dataclasses.replace(_other(
                 topic, f"{topic or 'order'}:{resource_id}:{modified or body_digest(body)}",
-                resource_id, CANCEL_REFUND_PROBLEM if topic == "order.deleted"
-                else "body is not a full order; event stored",
-            )
+                resource_id, CANCEL_REFUND_PROBLEM if deleted else "body is not a full order; event stored",
+            ), cancelled=deleted)
 
         order_name = f"#{text(data.get('number')) or resource_id}"
         key = f"order:{resource_id}:{modified or body_digest(body)}"
@@ -135,11 +137,12 @@ class WooCommerceAdapter:
                 invoiceable=invoiceable,
                 order=order,
                 problem=problem,
+                awaiting_payment=not invoiceable and order is not None and awaits_payment(data),
             )
 
         if status in UNPAYABLE_STATUSES:
             if status == "cancelled":
-                return delivery(CANCEL_REFUND_PROBLEM)
+                return dataclasses.replace(delivery(CANCEL_REFUND_PROBLEM), cancelled=True)
             return delivery(f"order status is {status}; nothing to invoice")
         if order is None:
             # A paid order we cannot turn into an invoice (e.g. a company without a VKN):
@@ -168,6 +171,9 @@ class WooCommerceAdapter:
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         return is_paid(payload)
+
+    def awaits_payment(self, payload: dict[str, Any]) -> bool:
+        return awaits_payment(payload)
 
 
 def _other(topic: str | None, key: str, order_id: str | None, problem: str) -> ParsedDelivery:

@@ -54,6 +54,20 @@ def is_paid(p: Mapping[str, Any]) -> bool:
     return status in PAID_STATUSES or bool(text(p.get("date_paid_gmt")) or text(p.get("date_paid")))
 
 
+# An order waiting for a bank transfer: WooCommerce's BACS gateway puts it on-hold (or leaves
+# it pending) until the merchant sees the money.
+AWAITING_STATUSES = frozenset({"on-hold", "pending"})
+TRANSFER_METHODS = frozenset({"bacs"})
+
+
+def awaits_payment(p: Mapping[str, Any]) -> bool:
+    return (
+        text(p.get("status")).lower() in AWAITING_STATUSES
+        and text(p.get("payment_method")).lower() in TRANSFER_METHODS
+        and not is_paid(p)
+    )
+
+
 def build_order(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | None]:
     try:
         return _build(p, store_id)

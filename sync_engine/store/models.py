@@ -197,6 +197,10 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A document of the order's chain that needs no more work, and why: a proforma whose
+    # order was paid (the sale job invoices it), was cancelled, or stayed unpaid past its due.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Attempt(Base):

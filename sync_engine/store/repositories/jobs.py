@@ -98,6 +98,12 @@ class JobRepository:
             .limit(1)
         ).first()
 
+    def for_order(self, store_id: str, order_id: str) -> builtins.list[Job]:
+        """Every job of a shop order (its document chain: proforma, sale), oldest first."""
+        return builtins.list(self.session.scalars(
+            select(Job).where(Job.store_id == store_id, Job.order_id == order_id).order_by(Job.id)
+        ))
+
     def list_in_window(self, store_id: str, start: datetime, end: datetime) -> builtins.list[Job]:
         """Jobs of a store created in [start, end), oldest first (for reconciliation)."""
         return builtins.list(
@@ -213,6 +219,25 @@ class JobRepository:
         return guarded_update(
             self.session, Job, [Job.id == job_id, Job.lease_owner == owner], values
         )
+
+    def close(self, job_id: int, now: datetime, reason: str) -> str | None:
+        """Close a document of an order's chain that needs no more work (a proforma whose
+        order was paid, cancelled or left unpaid). A job that has not made its document yet
+        and that no worker holds is cancelled ("cancelled"); one that has, or is making it
+        now, keeps its status and only records the close ("closed"). None: already closed.
+        No commit."""
+        open_ = [Job.id == job_id, Job.closed_at.is_(None)]
+        idle = or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
+        if guarded_update(
+            self.session, Job,
+            [*open_, Job.step_invoice == "pending", Job.status != JobStatus.COMPLETED.value, idle],
+            {"status": JobStatus.CANCELLED.value, "closed_at": now, "closed_reason": reason, "updated_at": now,
+             "next_attempt_at": None, "lease_owner": None, "lease_expires_at": None},
+        ):
+            return "cancelled"
+        if guarded_update(self.session, Job, open_, {"closed_at": now, "closed_reason": reason, "updated_at": now}):
+            return "closed"
+        return None
 
     def set_fields(self, job_id: int, now: datetime, **fields: Any) -> bool:
         """Unconditional write for operators (retry, cancel); may clear a lease. No commit."""
