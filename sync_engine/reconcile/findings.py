@@ -17,6 +17,8 @@ from typing import Any
 class Category(StrEnum):
     # Shop side
     MISSING_JOB = "missing_job"  # a paid order the state table never heard of (lost webhook)
+    MISSING_PROFORMA = "missing_proforma"  # an order awaiting a transfer, no proforma job (lost webhook)
+    PROFORMA_CLOSED = "proforma_closed"  # a proforma whose order was cancelled or stayed unpaid past due
     # Provider side
     MISSING_AT_PROVIDER = "missing_at_provider"  # the job says invoiced; the provider has none
     ADOPT = "adopt"  # the provider has the invoice; the job never recorded it
@@ -39,6 +41,7 @@ class Action(StrEnum):
     REDRIVEN = "redriven"  # step set to be probed / resumed, job queued again
     ENQUEUED = "enqueued"  # a wake-up call only; the row was already runnable
     FLAGGED = "flagged"  # written onto the job as needs_attention
+    CLOSED = "closed"  # a document of the order's chain closed out (no provider call)
     REPORTED = "reported"  # in the report only; nothing touched (needs a person)
     ALREADY_FLAGGED = "already_flagged"  # an earlier run flagged it; nothing written again
     SKIPPED_CHANGED = "skipped_changed"  # the job moved while the run looked: left alone
@@ -52,10 +55,13 @@ _WOULD = {
     Action.REDRIVEN: "would_redrive",
     Action.ENQUEUED: "would_enqueue",
     Action.FLAGGED: "would_flag",
+    Action.CLOSED: "would_close",
 }
 
 # Actions that change the state table or the queue (the "repairs" of a run).
-CHANGING_ACTIONS = frozenset({Action.INGESTED, Action.ADOPTED, Action.REDRIVEN, Action.ENQUEUED, Action.FLAGGED})
+CHANGING_ACTIONS = frozenset(
+    {Action.INGESTED, Action.ADOPTED, Action.REDRIVEN, Action.ENQUEUED, Action.FLAGGED, Action.CLOSED}
+)
 
 
 def action_label(action: Action, dry_run: bool) -> str:

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from sync_engine.store.models import Job, JobStatus
 from sync_engine.store.repositories._common import check_columns, guarded_update
@@ -139,11 +139,12 @@ class ReconcileJobs:
             found.update(self.session.scalars(stmt))
         return found
 
-    def created_between(self, store_id: str, start: datetime, end: datetime) -> Iterator[JobSnapshot]:
-        """The store's jobs created in [start, end), streamed in id order."""
+    def created_between(self, store_id: str, start: datetime, end: datetime, kind: str = "sale") -> Iterator[JobSnapshot]:
+        """The store's jobs of ``kind`` created in [start, end), streamed in id order (the
+        provider lists invoices: a proforma is not one of them)."""
         stmt = (
             select(*_COLUMNS)
-            .where(Job.store_id == store_id, Job.created_at >= start, Job.created_at < end)
+            .where(Job.store_id == store_id, Job.kind == kind, Job.created_at >= start, Job.created_at < end)
             .order_by(Job.id)
             .execution_options(yield_per=2000)
         )
@@ -186,6 +187,21 @@ class ReconcileJobs:
             .limit(limit)
         )
         return [_snapshot(row) for row in self.session.execute(stmt)]
+
+    def open_proformas(self, store_id: str, made_before: datetime) -> list[tuple[int, str, str | None, datetime]]:
+        """Proformas made before ``made_before``, not closed, whose order has no sale job (it
+        was never paid): (job id, order id, the provider's proforma id, when it was made)."""
+        sale = aliased(Job)
+        stmt = (
+            select(Job.id, Job.order_id, Job.invoice_id, Job.completed_at)
+            .where(
+                Job.store_id == store_id, Job.kind == "proforma", Job.status == JobStatus.COMPLETED,
+                Job.closed_at.is_(None), Job.completed_at < made_before,
+                ~exists().where(sale.store_id == Job.store_id, sale.order_id == Job.order_id, sale.kind == "sale"),
+            )
+            .order_by(Job.id)
+        )
+        return [tuple(row) for row in self.session.execute(stmt)]  # type: ignore[misc]
 
     # -- writes --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from sync_engine.logging import get_logger
 from sync_engine.platforms.clients import OrderLister
 from sync_engine.providers.base import Provider
 from sync_engine.reconcile.classify import classify_stuck
-from sync_engine.reconcile.findings import StoreReport
+from sync_engine.reconcile.findings import Action, Category, Finding, StoreReport
 from sync_engine.reconcile.progress import NoProgress, Progress
 from sync_engine.reconcile.provider_side import ProviderSide, ProviderSideUnavailable, list_invoices
 from sync_engine.reconcile.repair import apply_plans
@@ -33,7 +33,7 @@ from sync_engine.reconcile.repository import ReconcileJobs
 from sync_engine.reconcile.restarts import with_restarts
 from sync_engine.reconcile.shop import ShopSide, ShopSideUnavailable, lister_for
 from sync_engine.reconcile.window import DEFAULT_OVERLAP, Window, previous_day
-from sync_engine.store.repositories import ReconcileRepository
+from sync_engine.store.repositories import JobRepository, ReconcileRepository
 
 log = get_logger(__name__)
 
@@ -84,7 +84,8 @@ def reconcile_store(deps: ReconcileDeps, store: Any, window: Window, *, dry_run:
     failures = 0
     handled: set[int] = set()
     timings: dict[str, float] = {}
-    for side in (_shop_side, _provider_side, _stuck_jobs):
+    sides = (_shop_side, _provider_side, _stuck_jobs, _expired_proformas)
+    for side in sides:
         name = side.__name__.strip("_")
         began = time.perf_counter()
         try:
@@ -96,7 +97,7 @@ def reconcile_store(deps: ReconcileDeps, store: Any, window: Window, *, dry_run:
         finally:
             timings[name] = round(time.perf_counter() - began, 3)
     report.stats["timings_s"] = timings
-    report.status = "ok" if failures == 0 else ("failed" if failures == 3 else "partial")
+    report.status = "ok" if failures == 0 else ("failed" if failures == len(sides) else "partial")
     report.finished_at = deps.clock()
     if not dry_run:
         _store_report(deps.sessions, report)
@@ -170,6 +171,32 @@ def _stuck_jobs(deps: ReconcileDeps, store: Any, window: Window, report: StoreRe
             plans.append(planned)
     _enqueue_after(deps, apply_plans(deps.sessions, plans, report, clock=deps.clock, dry_run=dry_run), dry_run)
     return {f.job_id for p in plans for f in p.findings if f.job_id is not None}
+
+
+def _expired_proformas(deps: ReconcileDeps, store: Any, window: Window, report: StoreReport,
+                       dry_run: bool, handled: set[int]) -> set[int]:
+    """Proformas whose order stayed unpaid past the payment term: closed out on the chain
+    (no provider has an endpoint to close a proforma) and listed in the report."""
+    invoice = getattr(store, "invoice", None)
+    if not getattr(invoice, "proforma_for_pending", False):
+        return set()
+    now = deps.clock()
+    due_days = int(getattr(invoice, "proforma_due_days", 3))
+    closed: set[int] = set()
+    with deps.sessions() as session:
+        for job_id, order_id, proforma_id, made_at in ReconcileJobs(session).open_proformas(
+            store.id, made_before=now - timedelta(days=due_days)
+        ):
+            reason = f"unpaid {due_days} day(s) after the proforma was made (payment term passed)"
+            report.add(Finding(Category.PROFORMA_CLOSED, Action.CLOSED, order_id=order_id, job_id=job_id,
+                               invoice_ref=proforma_id,
+                               evidence={"reason": reason, "made_at": made_at.isoformat() if made_at else None}))
+            if not dry_run:
+                JobRepository(session).close(job_id, now, reason)
+            closed.add(job_id)
+        if not dry_run:
+            session.commit()
+    return closed
 
 
 def _enqueue_after(deps: ReconcileDeps, job_ids: list[int], dry_run: bool) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync_engine.domain.keys import proforma_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms._util import blocking_problems, id_text, text
 from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter, get_platform
@@ -29,6 +30,7 @@ from sync_engine.reconcile.repository import ReconcileJobs
 from sync_engine.reconcile.restarts import with_restarts
 from sync_engine.reconcile.window import Window
 from sync_engine.store.models import EventSource
+from sync_engine.store.repositories import JobRepository
 
 # One bulk "which of these have a job" query per this many orders (a Shopify page).
 BATCH = 250
@@ -98,8 +100,16 @@ def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dic
     return None
 
 
-def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str) -> ParsedDelivery:
-    """The ParsedDelivery a webhook of this (paid, not cancelled) order would have given."""
+def is_cancelled(platform: str, payload: dict[str, Any]) -> bool:
+    if platform == "woocommerce":
+        return text(payload.get("status")).lower() in ("cancelled", "trash")
+    return bool(payload.get("cancelled_at"))
+
+
+def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str,
+                 *, awaiting_payment: bool = False) -> ParsedDelivery:
+    """The ParsedDelivery a webhook of this (paid, not cancelled) order would have given; with
+    ``awaiting_payment``, that of the unpaid order waiting for a transfer."""
     order_id = id_text(payload.get("id"))
     assert order_id is not None
     order, problem = adapter.order_from_resource(payload, store_id)
@@ -113,9 +123,10 @@ def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any
         topic=_TOPICS[platform][1] if platform in _TOPICS else None,
         order_id=order_id,
         order_name=order.order_name if order is not None else _order_name(platform, payload, order_id),
-        invoiceable=True,
+        invoiceable=not awaiting_payment,
         order=order,
         problem=problem,
+        awaiting_payment=awaiting_payment,
     )
 
 
@@ -174,6 +185,10 @@ class ShopSide:
         self.seen.update(ids)
         with self.sessions() as session:
             known = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids)
+            proformas = (
+                ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids, kind="proforma")
+                if self.wants_proformas else set()
+            )
             stats["shop_orders_with_job"] += sum(1 for i in ids if i in known)
             pending: list[int] = []
             for order_id, payload in zip(ids, batch, strict=True):
@@ -182,6 +197,10 @@ class ShopSide:
                 reason = not_invoiceable_reason(adapter, platform, payload)
                 if reason is not None:
                     stats["shop_not_invoiceable"] += 1
+                    if order_id in proformas and is_cancelled(platform, payload):
+                        self._close_proforma(session, order_id, "order cancelled at the shop")
+                    elif self.wants_proformas and order_id not in proformas and adapter.awaits_payment(payload):
+                        self._missing(session, adapter, platform, order_id, payload, pending, awaiting=True)
                     continue
                 self._missing(session, adapter, platform, order_id, payload, pending)
             if not self.dry_run:
@@ -189,16 +208,32 @@ class ShopSide:
         # After the commit: a worker woken earlier would not find the row.
         self.to_enqueue.extend(pending)
 
+    @property
+    def wants_proformas(self) -> bool:
+        return bool(getattr(getattr(self.store, "invoice", None), "proforma_for_pending", False))
+
+    def _close_proforma(self, session: Session, order_id: str, reason: str) -> None:
+        """A cancel the webhook never brought: the open proforma is closed out (the
+        provider has no endpoint for it; the chain and this report record it)."""
+        job = JobRepository(session).get_by_key(proforma_key(self.store.id, order_id))
+        if job is None or job.closed_at is not None:
+            return
+        self.report.add(Finding(Category.PROFORMA_CLOSED, Action.CLOSED, order_id=order_id, job_id=job.id,
+                                invoice_ref=job.invoice_id, evidence={"reason": reason}))
+        if not self.dry_run:
+            JobRepository(session).close(job.id, self.clock(), reason)
+
     def _missing(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
-                 payload: dict[str, Any], pending: list[int]) -> None:
-        parsed = delivery_for(adapter, platform, payload, self.store.id)
+                 payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:
+        parsed = delivery_for(adapter, platform, payload, self.store.id, awaiting_payment=awaiting)
         evidence: dict[str, Any] = {
             "order_name": parsed.order_name,
             "updated_at": _updated_at(platform, payload),
             "paid_total": str(parsed.order.paid_total) if parsed.order is not None else None,
             "problem": parsed.problem,
         }
-        finding = Finding(Category.MISSING_JOB, Action.INGESTED, order_id=order_id, evidence=evidence)
+        category = Category.MISSING_PROFORMA if awaiting else Category.MISSING_JOB
+        finding = Finding(category, Action.INGESTED, order_id=order_id, evidence=evidence)
         self.report.add(finding)
         if self.dry_run:
             return

@@ -210,3 +210,43 @@ def test_a_pending_order_that_cannot_be_invoiced_waits_for_an_operator(
     assert result.status == "needs_attention" and "currency EUR" in (result.reason or "")
     (job,) = jobs(session_factory)
     assert (job.kind, job.attention_category) == ("proforma", "invalid_order")
+
+
+# --- reconciliation: a proforma whose order stayed unpaid past the payment term ---------------
+
+
+def test_a_proforma_unpaid_past_its_term_is_closed_and_reported(
+    session_factory: sessionmaker[Session], stores: dict[str, Any]
+) -> None:
+    from sync_engine.reconcile.findings import Action, Category, StoreReport
+    from sync_engine.reconcile.service import ReconcileDeps, _expired_proformas
+    from sync_engine.reconcile.window import day_window
+
+    store = stores["shopify"]
+    unpaid, paid, fresh = pending_shopify(7), pending_shopify(8), pending_shopify(9)
+    made = {}
+    for payload, at in ((unpaid, NOW - timedelta(days=5)), (paid, NOW - timedelta(days=5)), (fresh, NOW - timedelta(days=1))):
+        result = deliver(session_factory, store, payload, at=at)
+        with session_factory() as session:
+            JobRepository(session).set_fields(result.job_id, at, status="completed", step_customer="done",
+                                              step_invoice="done", invoice_id=f"P{payload['id']}", completed_at=at)
+            session.commit()
+        made[payload["id"]] = result.job_id
+    deliver(session_factory, store, {**paid, "financial_status": "paid"}, topic="orders/paid", at=NOW - timedelta(days=4))
+
+    deps = ReconcileDeps(sessions=session_factory, provider_for=lambda s: None, enqueue=lambda j: None, clock=lambda: NOW)
+    window = day_window((NOW - timedelta(days=1)).date(), store.zone)
+    dry = StoreReport(store.id, window.start, window.end, True, NOW)
+    assert _expired_proformas(deps, store, window, dry, True, set()) == {made[unpaid["id"]]}
+    assert {j.id: j.closed_at for j in jobs(session_factory)}[made[unpaid["id"]]] is None  # a dry run writes nothing
+
+    report = StoreReport(store.id, window.start, window.end, False, NOW)
+    assert _expired_proformas(deps, store, window, report, False, set()) == {made[unpaid["id"]]}
+    (finding,) = report.findings
+    assert (finding.category, finding.action, finding.invoice_ref) == (
+        Category.PROFORMA_CLOSED, Action.CLOSED, f"P{unpaid['id']}")
+    closed = {j.id: j for j in jobs(session_factory)}[made[unpaid["id"]]]
+    assert closed.status == "completed" and "payment term passed" in (closed.closed_reason or "")
+    # Closed once: the next run finds nothing.
+    again = StoreReport(store.id, window.start, window.end, False, NOW)
+    assert _expired_proformas(deps, store, window, again, False, set()) == set()
