@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Literal, TextIO
+from urllib.parse import quote, unquote_plus
 
 import structlog
 from pydantic import SecretBytes, SecretStr
@@ -113,8 +114,41 @@ def _substitute(match: re.Match[str]) -> str:
     return mask(match.group("digits"), keep=2)
 
 
+# A run of URL-encoded text (a query string as httpx logs it: filterQuery=%5B%7B%22value%22…,
+# filters[email][$eqi]=ayse%40example.com). Matched on the plain text only after decoding.
+_ENCODED = re.compile(r"[^\s\"'<>]*(?:%[0-9A-Fa-f]{2}|\?)[^\s\"'<>]*")
+# Re-encoding keeps a query readable and its masks visible ("***@***.com", "*********64").
+_SAFE = "/:?&=,;*@[]$!~'()"
+
+
+_QUERY_SEPARATORS = re.compile(r"([?&])")
+
+
+def _query_part(part: str) -> str:
+    """One ``key=value`` of a query, each side redacted on its own (so that an address's
+    permissive local part cannot swallow the key, or the URL before it)."""
+    key, equals, value = part.partition("=")
+    if not equals:
+        return _TEXT.sub(_substitute, part)
+    return _TEXT.sub(_substitute, key) + equals + _TEXT.sub(_substitute, value)
+
+
+def _decoded(match: re.Match[str]) -> str:
+    run = match.group(0)
+    plain = unquote_plus(run) if "%" in run else run
+    redacted = "".join(
+        p if p in "?&" else _query_part(p) for p in _QUERY_SEPARATORS.split(plain)
+    )
+    if redacted == plain:
+        return run
+    return quote(redacted, safe=_SAFE) if "%" in run else redacted
+
+
 def redact_text(text: str) -> str:
-    """Redact credentials and mask personal data inside free text."""
+    """Redact credentials and mask personal data inside free text; URL-like runs (query
+    strings, plain or URL-encoded) are decoded before matching and re-encoded masked."""
+    if "%" in text or "?" in text:
+        text = _ENCODED.sub(_decoded, text)
     return _TEXT.sub(_substitute, text)
 
 

@@ -396,3 +396,38 @@ def test_masked_personal_values_keep_at_most_four_characters(raw: str) -> None:
 def test_masked_emails_keep_at_most_four_characters(email: str) -> None:
     assert longest_common_run(email, mask_pii(email)) <= 4
     assert email not in redact_text(f"mail to {email} now")
+
+
+# --- URL-encoded query strings (httpx logs every request URL at INFO) ------------------------
+
+TURKCELL_LOOKUP = (
+    "HTTP Request: GET http://127.0.0.1:8900/turkcell/v1/currentaccounts?filterQuery="
+    "%5B%7B%22category%22%3A+%22Identifier%22%2C+%22operator%22%3A+%22e%C5%9Fittir%22%2C+"
+    "%22value%22%3A+%2262601815964%22%7D%5D&pageSize=1 \"HTTP/1.1 200 OK\""
+)
+FE_SEARCH = (
+    "HTTP Request: GET http://127.0.0.1:8900/faturaentegrator/api/customers?"
+    "filters%5Bemail%5D%5B%24eqi%5D=ayse%40example.com&limit=1 \"HTTP/1.1 200 OK\""
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "raws"),
+    [
+        (TURKCELL_LOOKUP, ("62601815964", "2262601815964")),
+        (FE_SEARCH, ("ayse@example.com", "ayse%40example.com", "ayse")),
+        ("GET /x?vkn=1000036109&email=fatura%2Bshop%40ornek.com.tr", ("1000036109", "fatura", "ornek")),
+    ],
+)
+def test_personal_data_in_url_encoded_queries_is_masked(output: Output, line: str, raws: tuple[str, ...]) -> None:
+    logging.getLogger("httpx").info(line)  # the stdlib record, as httpx writes it
+    rendered = output()
+    assert "HTTP Request" in rendered or "GET /x" in rendered
+    for raw in raws:
+        assert raw not in rendered
+
+
+def test_url_encoded_queries_without_personal_data_are_left_alone(output: Output) -> None:
+    line = "GET http://shop.example/wp-json/wc/v3/orders?modified_after=2026-12-03T00%3A00%3A00&page=2&per_page=100"
+    logging.getLogger("httpx").info(line)
+    assert line in output()
