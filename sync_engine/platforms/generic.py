@@ -132,7 +132,10 @@ class GenericAdapter:
             )
 
         if order is None:
-            return delivery(problem)
+            # A paid order we cannot turn into an invoice (an invalid TCKN, a company without
+            # a tax office…): due for invoicing, so ingest parks it in needs_attention with the
+            # reason, as for Shopify and WooCommerce (docs/generic-webhook.md).
+            return delivery(problem, invoiceable=payload.paid)
         if not payload.paid:
             return delivery("order is not paid yet (paid is false)")
         # Due for a sale invoice; if the order needs an operator first, the job waits in

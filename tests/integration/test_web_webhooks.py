@@ -11,6 +11,8 @@ test_web_ops.py, test_web_fuzz.py and test_ingest_replay.py.
 
 from __future__ import annotations
 
+import copy
+
 import base64
 import json
 import time
@@ -485,6 +487,32 @@ def test_generic_valid_delivery_is_accepted(web: WebHarness) -> None:
                                      timestamp=int(time.time()) + 3)
     again = web.post("generic", "generic-shop", headers2, body2)
     assert again.status_code == 200 and body_of(again)["status"] == "duplicate"
+    assert web.counts() == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason_part"),
+    [
+        (lambda o: o["buyer"].update(tax_id="10000000147"), "TCKN"),
+        (lambda o: o.update(buyer={"kind": "company", "tax_id": "1000036109", "company_name": "Örnek A.Ş.",
+                                   "address": o["buyer"]["address"]}), "tax office"),
+        (lambda o: o["lines"][0].update(quantity="0"), "quantity"),
+    ],
+    ids=["invalid-tckn", "company-without-tax-office", "quantity-zero"],
+)
+def test_generic_paid_order_that_cannot_be_invoiced_waits_for_an_operator(
+    web: WebHarness, change: Any, reason_part: str
+) -> None:
+    """Like Shopify and WooCommerce: stored, a needs_attention job with the reason, replayable."""
+    order = copy.deepcopy(GENERIC_ORDER)
+    change(order)
+    headers, body = build_standard(order, secret=GENERIC_SECRET, msg_id="msg_bad")
+    response = web.post("generic", "generic-shop", headers, body)
+    assert response.status_code == 202, response.text
+    answer = body_of(response)
+    assert answer["status"] == "needs_attention" and reason_part in answer["reason"]
+    job = web.job(answer["job_id"])
+    assert (job.status, job.attention_category, job.order_json) == ("needs_attention", "invalid_order", None)
     assert web.counts() == (1, 1)
 
 

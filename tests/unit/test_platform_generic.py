@@ -267,7 +267,8 @@ def test_company_without_valid_vkn_is_stored_with_a_reason(tax_id: str | None) -
     payload["buyer"] = {"kind": "company", "tax_id": tax_id, "company_name": "Moda Tekstil",
                         "tax_office": "Kadıköy"}
     d = parse(payload)
-    assert d.kind is EventKind.ORDER and d.order is None and not d.invoiceable
+    # Paid, so due for invoicing: ingest parks it in needs_attention with the reason.
+    assert d.kind is EventKind.ORDER and d.order is None and d.invoiceable
     assert d.order_id == "100234"
     assert d.problem is not None and d.problem.startswith("company 'Moda Tekstil' has no valid VKN")
     if tax_id and len(tax_id) > 4:
@@ -278,13 +279,22 @@ def test_company_without_tax_office_is_stored_with_a_reason() -> None:
     payload = example()
     payload["buyer"] = {"kind": "company", "tax_id": VKN, "company_name": "Moda Tekstil"}
     d = parse(payload)
-    assert d.order is None and d.problem is not None and "tax office" in d.problem
+    assert d.order is None and d.problem is not None and "tax office" in d.problem and d.invoiceable
+
+
+def test_an_unpaid_order_that_cannot_be_built_is_not_due_for_invoicing() -> None:
+    payload = example()
+    payload["paid"] = False
+    payload["buyer"]["tax_id"] = "12345678901"
+    d = parse(payload)
+    assert d.order is None and not d.invoiceable and not d.awaiting_payment
 
 
 def test_person_with_invalid_tckn_is_not_silently_made_anonymous() -> None:
     payload = example()
     payload["buyer"]["tax_id"] = "12345678901"
     d = parse(payload)
+    assert d.invoiceable
     assert d.order is None and d.problem is not None and "no valid TCKN" in d.problem
     assert "12345678901" not in d.problem
 
