@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -108,6 +109,31 @@ def id_text(value: object) -> str | None:
         return str(int(value)) if value.is_integer() else repr(value)
     text = str(value).strip()
     return text or None
+
+
+_DIGITS = re.compile(r"[1-9][0-9]{0,19}")
+
+
+def order_id_of(value: object, what: str = "order id") -> str | None:
+    """A Shopify / WooCommerce order id: a positive integer (a JSON number, or its digits as
+    text), as both platforms document it. None when absent; anything else (an object, a list,
+    1.5, -5, 0, text with a newline) is a ``MalformedPayload`` naming the field: it would be
+    printed on a legal invoice and is a key of the state table."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise MalformedPayload(f"{what} must be a positive integer, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise MalformedPayload(f"{what} must be a positive integer, got {value!r}")
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise MalformedPayload(f"{what} must be a positive integer, got {value}")
+    text_ = id_text(value)
+    if text_ is None:
+        return None
+    if not _DIGITS.fullmatch(text_):
+        shown = text_ if len(text_) <= 30 and text_.isprintable() else f"{len(text_)} characters"
+        raise MalformedPayload(f"{what} must be a positive integer, got {shown!r}")
+    return text_
 
 
 def parse_datetime(value: object, *, naive_is_utc: bool = True) -> datetime | None:

@@ -107,7 +107,11 @@ class GenericShipment(_Strict):
 class GenericOrderPayload(_Strict):
     """One order, sent when it is created and again whenever it changes."""
 
-    order_id: str = Field(min_length=1, max_length=64)  # jobs.order_id holds 64
+    order_id: str = Field(
+        min_length=1, max_length=64,  # jobs.order_id holds 64
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$",
+        description="Letters, digits and . _ : / # - (a key of the state table, printed on the invoice).",
+    )
     order_name: str = Field(min_length=1, max_length=100, description="As the merchant sees it.")
     created_at: AwareDatetime
     currency: str = Field(default="TRY", pattern=r"^[A-Z]{3}$")

@@ -18,6 +18,7 @@ from sync_engine.domain import Order
 from sync_engine.platforms._util import (
     blocking_problems,
     first_header,
+    order_id_of,
     hmac_sha256_b64,
     id_text,
     load_json_object,
@@ -96,7 +97,7 @@ class ShopifyAdapter:
             )
 
         payload = unwrap(data, "order")
-        order_id = id_text(payload.get("id"))
+        order_id = order_id_of(payload.get("id"))
         if order_id is None:
             raise MalformedPayload(f"{topic} body has no order id")
         key = _event_key(h, topic, f"{order_id}:{text(payload.get('updated_at'))}")

@@ -31,6 +31,7 @@ from sync_engine.platforms._util import (
     blocking_problems,
     body_digest,
     first_header,
+    order_id_of,
     hmac_sha256_b64,
     id_text,
     load_json,
@@ -105,7 +106,7 @@ class WooCommerceAdapter:
         if _is_refund(data):
             return self._refund(topic, data, body)
 
-        resource_id = id_text(data.get("id"))
+        resource_id = order_id_of(data.get("id"))
         modified = text(data.get("date_modified_gmt")) or text(data.get("date_modified"))
         if topic is not None and not topic.startswith("order."):
             return _other(

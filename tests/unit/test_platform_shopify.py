@@ -789,3 +789,19 @@ def test_rest_order_list_item_and_payload_copy_are_independent() -> None:
     order, problem = shopify.order_from_resource({"order": payload}, STORE)
     assert problem is None and order is not None and order.store_id == STORE
     assert payload == before
+
+
+@pytest.mark.parametrize("bad", [{"a": 1}, [1], 1.5, -5, 0, "12\n34", "abc", True])
+def test_an_order_id_that_is_not_a_positive_integer_is_malformed(bad: object) -> None:
+    from sync_engine.platforms._util import order_id_of
+    from sync_engine.platforms.base import MalformedPayload
+
+    with pytest.raises(MalformedPayload, match="order id must be a positive integer"):
+        order_id_of(bad)
+
+
+@pytest.mark.parametrize(("good", "text"), [(820982911946154508, "820982911946154508"), ("1001", "1001"), (7.0, "7")])
+def test_order_ids_in_their_documented_forms_are_kept_exactly(good: object, text: str) -> None:
+    from sync_engine.platforms._util import order_id_of
+
+    assert order_id_of(good) == text
