@@ -3,6 +3,7 @@ budget in the real Redis (db 15, keys under this test's own random namespace).""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,19 +27,30 @@ from sync_engine.domain import (
     PaymentMethod,
 )
 from sync_engine.domain.keys import return_key, short_ref
-from sync_engine.providers.base import BaseProvider, Capability, InvoiceRef, InvoiceRequest
+from sync_engine.providers.base import (
+    BaseProvider,
+    Capability,
+    InvoiceRef,
+    InvoiceRequest,
+    InvoiceSettings,
+    Routing,
+)
 from sync_engine.providers.errors import (
     AuthError,
+    OrderDataError,
     PermanentError,
     TransientError,
     UnsupportedCapability,
 )
-from sync_engine.providers.http import CallRecord, observe_calls
+from sync_engine.providers.http import CallRecord, dumps, observe_calls
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.sinapp import SinAppProvider, message_of
+from sync_engine.providers.sinapp import paths
 from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.contract import Refusal, refusals
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.sinapp import DEMO_API_KEY, DEMO_API_SECRET, SinAppSimulator
+from sync_engine.sandbox.sinapp import CONTRACTS, DEMO_API_KEY, DEMO_API_SECRET, SinAppSimulator
+from sync_engine.sandbox.sinapp.contract import example
 from sync_engine.sandbox.sinapp.simulator import ISTANBUL
 from tests.support.providers import SINAPP_SETTINGS as SETTINGS
 from tests.support.providers import assert_no_violations, sale_request
@@ -47,14 +59,21 @@ from tests.support.providers import redis_client, redis_namespace, sandbox, sand
 pytestmark = pytest.mark.redis
 
 SIMULATOR = SinAppSimulator  # the one the sandbox fixtures serve
+AUTH = {"X-Api-Key": DEMO_API_KEY, "X-Api-Secret": DEMO_API_SECRET}
 WEBSITE = "demo-shop.example"
 COMPANY_NAME = "Demo Mağazacılık A.Ş."
 ADDRESS = Address(line1="Atatürk Cad. No: 1", district="Çankaya", city="Ankara")
 PERSON = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe",
                last_name="Yılmaz", email="ayse@example.com", phone="05551234567", address=ADDRESS)
 COMPANY = Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek Teknoloji A.Ş.",
-                tax_office="Çankaya", email="fatura@ornek.com.tr", address=ADDRESS)
-ANONYMOUS = Buyer(kind=BuyerKind.ANONYMOUS, tax_id=ANONYMOUS_TCKN)
+                tax_office="Çankaya", first_name="Mehmet", last_name="Demir",
+                email="fatura@ornek.com.tr", phone="03121234567", address=ADDRESS)
+# A consumer who gave nothing but an address: the store's contact defaults fill the phone and
+# e-mail SinApp requires ([stores.invoice] default_contact_phone / default_contact_email).
+ANONYMOUS = Buyer(kind=BuyerKind.ANONYMOUS, tax_id=ANONYMOUS_TCKN, address=ADDRESS)
+WITH_DEFAULTS = dataclasses.replace(
+    SETTINGS, default_contact_phone="02125550000", default_contact_email="fatura@demo-shop.example"
+)
 LINES = (
     InvoiceLine(name="Kahve Makinesi", quantity=Decimal(1), unit_price=Decimal("2499.90"),
                 vat_rate=Decimal(20), discount=Decimal("250.00")),
@@ -68,7 +87,7 @@ PAID = Decimal("2559.50")  # 2249.90 + 269.70 + 39.90
 
 def make_request(
     buyer: Buyer = PERSON, *, order_id: str | None = None, paid: Decimal = PAID,
-    key: str | None = None,
+    key: str | None = None, settings: InvoiceSettings = WITH_DEFAULTS,
 ) -> InvoiceRequest:
     order = Order(
         store_id="demo-shop", platform="shopify",
@@ -76,7 +95,7 @@ def make_request(
         created_at=datetime(2025, 5, 2, 9, 0, tzinfo=UTC), buyer=buyer, lines=LINES,
         paid_total=paid, payment=Payment(method=PaymentMethod.CREDIT_CARD, platform="PayTR"),
     )
-    return sale_request(order, SETTINGS, date(2025, 5, 2), key=key)
+    return sale_request(order, settings, date(2025, 5, 2), key=key)
 
 
 @pytest.fixture
@@ -129,6 +148,10 @@ def test_declared_capabilities_match_the_implemented_operations() -> None:
     assert SinAppProvider.capabilities == {
         Capability.INVOICE, Capability.FIND_INVOICE
     }
+    # SinApp has no GİB step at all (FACTS §3): nothing e-document is claimed.
+    assert Capability.E_DOCUMENT not in SinAppProvider.capabilities
+    assert Capability.E_DOCUMENT_STATE not in SinAppProvider.capabilities
+    assert SinAppProvider.routing is Routing.NONE
     for capability, method in OPERATION_OF.items():
         overridden = getattr(SinAppProvider, method) is not getattr(BaseProvider, method)
         assert overridden == (capability in SinAppProvider.capabilities), capability
@@ -177,7 +200,8 @@ def test_find_invoice(provider: SinAppProvider, sandbox: Sandbox) -> None:
     req = make_request()
     assert provider.find_invoice(req) is None
     ref = provider.create_invoice(req, None)
-    assert provider.find_invoice(req) == ref
+    # The detail answer carries SinApp's grand_total: the provider total the pipeline checks.
+    assert provider.find_invoice(req) == dataclasses.replace(ref, total=PAID)
     other_order = make_request(order_id="424242")
     assert provider.find_invoice(other_order) is None
     assert_no_violations(sandbox)
@@ -190,7 +214,7 @@ def test_cancel_invoice_is_a_soft_cancel_and_repeatable(provider: SinAppProvider
     provider.cancel_invoice(req, ref)
     assert sandbox.ledger.count("sinapp", "cancel", ref.invoice_id) == 1
     assert sandbox["sinapp"].invoice(ref.invoice_id).status == "cancelled"
-    assert provider.find_invoice(req) == ref  # still there, marked cancelled
+    assert provider.find_invoice(req).invoice_id == ref.invoice_id  # still there, cancelled
     assert_no_violations(sandbox)
 
 
@@ -227,7 +251,7 @@ def test_creating_twice_creates_once(provider: SinAppProvider, sandbox: Sandbox)
     calls: list[CallRecord] = []
     with observe_calls(calls.append):
         second = provider.create_invoice(req, None)
-    assert second == first
+    assert second == dataclasses.replace(first, total=PAID)
     assert [(c.operation, c.http_status) for c in calls] == [
         ("sinapp.invoice.create", 409), ("sinapp.invoice.get", 200)
     ]
@@ -364,16 +388,37 @@ def test_bad_credentials_are_an_auth_error(sandbox_server: SandboxServer, sandbo
 
 
 def test_a_refused_payload_is_permanent_with_the_provider_message(
+    provider: SinAppProvider, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync_engine.providers.sinapp import adapter
+
+    real = adapter.invoice_payload
+
+    def broken(*args: object, **kw: object) -> dict:
+        payload = real(*args, **kw)
+        payload["fatura_bilgileri"]["identity_number"] = "123"
+        return payload
+
+    monkeypatch.setattr(adapter, "invoice_payload", broken)
+    with pytest.raises(PermanentError) as info:
+        provider.create_invoice(make_request(), None)
+    assert info.value.status == 400
+    assert info.value.message == "fatura_bilgileri.identity_number alanının biçimi geçersiz"
+    assert created(sandbox) == 0
+
+
+def test_a_blank_channel_is_refused_before_any_call(
     sandbox_server: SandboxServer, sandbox: Sandbox
 ) -> None:
     misconfigured = make_provider(sandbox_server, website="  ")
+    calls: list[CallRecord] = []
     try:
-        with pytest.raises(PermanentError) as info:
+        with observe_calls(calls.append), pytest.raises(OrderDataError) as info:
             misconfigured.create_invoice(make_request(), None)
     finally:
         misconfigured.close()
-    assert info.value.status == 400
-    assert info.value.message == "Channel.website alanı boş olamaz"
+    assert info.value.field == "Channel.website"
+    assert calls == []
 
 
 def test_an_order_that_does_not_add_up_is_refused_before_any_call(
@@ -408,3 +453,174 @@ def test_message_of_reads_the_documented_error_shape() -> None:
     assert message_of(response(404, not_found)) == "Fatura bulunamadi"
     assert message_of(response(502, b"<html>Bad Gateway</html>")) == "<html>Bad Gateway</html>"
     assert message_of(response(500, b'["no message"]')) == '["no message"]'
+
+
+# --- the adapter's real requests against the documented contracts ---------------------------
+
+CREATE_EP = f"POST {paths.INVOICE_CREATE}"
+DETAIL_EP = f"GET {paths.INVOICE_DETAIL}"
+DELETE_EP = f"DELETE {paths.INVOICE_DELETE}"
+
+
+def received(sandbox: Sandbox, endpoint: str) -> list:
+    return sandbox["sinapp"].received(endpoint)
+
+
+@pytest.mark.parametrize("buyer", [PERSON, COMPANY, ANONYMOUS], ids=["person", "company", "anonymous"])
+def test_every_real_request_is_accepted_by_its_contract(
+    provider: SinAppProvider, sandbox: Sandbox, buyer: Buyer
+) -> None:
+    req = make_request(buyer)
+    ref = provider.create_invoice(req, None)
+    provider.create_invoice(req, None)  # 409, then the detail GET reads it back
+    provider.find_invoice(req)
+    provider.cancel_invoice(req, ref)
+    provider.check()
+    seen = {ep: received(sandbox, ep) for ep in (CREATE_EP, DETAIL_EP, DELETE_EP)}
+    assert [len(seen[ep]) for ep in (CREATE_EP, DETAIL_EP, DELETE_EP)] == [2, 3, 1]
+    for ep, bodies in seen.items():
+        for body in bodies:
+            assert CONTRACTS[ep].violations(body) == [], (ep, body)
+    # The create path is the API reference's; the other documented one is never called.
+    assert received(sandbox, "POST /api/v1/invoices.php") == []
+    assert_no_violations(sandbox)
+
+
+def test_the_real_create_carries_every_required_field(provider: SinAppProvider, sandbox: Sandbox) -> None:
+    provider.create_invoice(make_request(ANONYMOUS), None)
+    [body] = received(sandbox, CREATE_EP)
+    billing = body["fatura_bilgileri"]
+    assert billing["contact_phone"] == "02125550000"  # the store default: the order had none
+    assert billing["contact_email"] == "fatura@demo-shop.example"
+    assert (billing["contact_name"], billing["contact_surname"]) == ("Nihai", "Tüketici")
+    assert billing["identity_number"] == ANONYMOUS_TCKN
+    details = body["siparis_detaylari"]
+    assert details["payment_method"] == "1"  # a String, as documented
+    assert details["total_course_price"] == details["amount"] == PAID  # JSON numbers, exact
+    assert details["payment_date"] == "2025-05-02 12:00:00"  # Y-m-d H:i:s, Istanbul time
+
+
+def test_no_phone_anywhere_stops_before_any_call_naming_the_field(
+    provider: SinAppProvider, sandbox: Sandbox
+) -> None:
+    no_phone = PERSON.model_copy(update={"phone": ""})
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(OrderDataError) as info:
+        provider.create_invoice(make_request(no_phone, settings=SETTINGS), None)
+    assert info.value.field == "fatura_bilgileri.contact_phone"
+    assert calls == []
+    # With the store's default the same order is invoiced.
+    provider.create_invoice(make_request(no_phone), None)
+    assert received(sandbox, CREATE_EP)[0]["fatura_bilgileri"]["contact_phone"] == "02125550000"
+
+
+# --- every documented mark and rule refused over HTTP, in SinApp's error shape ---------------
+
+ENDPOINT_NAME = {  # the simulator's fault / violation endpoint names
+    "POST": "invoice_create", "PUT": "invoice_update", "DELETE": "invoice_delete",
+    "GET": "invoice_get",
+}
+
+
+def _cases() -> list[tuple[str, Refusal]]:
+    out = []
+    for ep, contract in CONTRACTS.items():
+        for case in refusals(contract, example(ep)):
+            # Query parameters are always text on the wire: a wrong JSON kind cannot be sent.
+            if ep.startswith("GET ") and case.what.startswith("kind "):
+                continue
+            out.append((ep, case))
+    return out
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize(("ep", "case"), CASES, ids=[f"{ep} | {c.what}" for ep, c in CASES])
+def test_the_simulator_refuses_what_the_contract_refuses(
+    sandbox_server: SandboxServer, sandbox: Sandbox, ep: str, case: Refusal
+) -> None:
+    method, path = ep.split(" ", 1)
+    if method in ("PUT", "DELETE", "GET"):
+        # The invoice the example names exists, so only the contract can refuse.
+        with httpx.Client(base_url=f"{sandbox_server.url}/sinapp", headers=AUTH, timeout=5) as c:
+            assert c.post(paths.INVOICE_CREATE, json=example(CREATE_EP)).status_code == 200
+    with httpx.Client(base_url=f"{sandbox_server.url}/sinapp", headers=AUTH, timeout=5) as client:
+        if method == "GET":
+            response = client.get(path, params=case.body)
+        else:
+            response = client.request(method, path, content=dumps(case.body),
+                                      headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, (case.what, response.text)
+    answer = response.json()
+    assert answer["success"] is False and isinstance(answer["message"], str) and answer["message"]
+    assert [(v.endpoint, v.status) for v in sandbox.state.violations.list("sinapp")] == [
+        (ENDPOINT_NAME[method], 400)
+    ]
+    effects = sandbox.ledger.effects("sinapp")
+    assert [e.kind for e in effects] == ([] if method == "POST" else ["invoice_created"])
+
+
+def test_the_document_examples_are_accepted(sandbox_server: SandboxServer, sandbox: Sandbox) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/sinapp", headers=AUTH, timeout=5) as client:
+        assert client.post("/api/v1/invoices.php", json=example(CREATE_EP)).status_code == 200
+        assert client.get(paths.INVOICE_DETAIL, params=example(DETAIL_EP)).status_code == 200
+        assert client.put(paths.INVOICE_UPDATE,
+                          json=example("PUT /api/v1/invoice_operations.php")).status_code == 200
+        assert client.request("DELETE", paths.INVOICE_DELETE,
+                              json=example(DELETE_EP)).status_code == 200
+    assert_no_violations(sandbox)
+
+
+# --- answers read liberally (mixed envelopes, FACTS §3) --------------------------------------
+
+
+def mocked(handler) -> SinAppProvider:  # type: ignore[no-untyped-def]
+    p = SinAppProvider(base_url="http://sinapp.test", api_key="k", api_secret="s",
+                       website=WEBSITE, company_name=COMPANY_NAME)
+    p.http.client = httpx.Client(base_url="http://sinapp.test",
+                                 transport=httpx.MockTransport(handler))
+    return p
+
+
+def answering(status: int, body: object) -> SinAppProvider:
+    return mocked(lambda request: httpx.Response(status, json=body))
+
+
+def test_create_accepts_either_success_marker() -> None:
+    for body in ({"success": True, "invoice_id": 1, "invoice_number": "INV-1"},
+                 {"status": "success", "data": {"invoice_number": "INV-1"}}):
+        assert answering(200, body).create_invoice(make_request(), None).invoice_number == "INV-1"
+
+
+def test_a_create_answer_without_either_marker_is_an_unknown_outcome() -> None:
+    with pytest.raises(TransientError, match="success"):
+        answering(200, {"message": "tamam"}).create_invoice(make_request(), None)
+
+
+def test_a_create_that_says_no_is_permanent_with_its_words() -> None:
+    with pytest.raises(PermanentError, match="Limit aşıldı"):
+        answering(200, {"success": False, "message": "Limit aşıldı"}).create_invoice(
+            make_request(), None)
+
+
+def test_detail_answers_in_either_envelope_give_the_total() -> None:
+    invoice = {"id": "1", "invoice_number": "INV-2024-001", "grand_total": "2559.50"}
+    for body in ({"status": "success", "data": {"invoice": invoice}},
+                 {"success": True, "data": {"invoice": invoice}},
+                 {"status": "success", "data": invoice}):
+        ref = answering(200, body).find_invoice(make_request())
+        assert (ref.invoice_number, ref.total) == ("INV-2024-001", PAID)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"status": "success", "data": {"items": []}}, "data.invoice"),
+        ({"status": "error", "message": "?"}, "status"),
+        ({"status": "success", "data": {"invoice": {"grand_total": "?"}}}, "data.invoice.grand_total"),
+    ],
+)
+def test_a_detail_answer_none_of_the_shapes_fits_names_the_field(body: dict, field: str) -> None:
+    with pytest.raises(PermanentError, match=field.replace(".", r"\.")):
+        answering(200, body).find_invoice(make_request())

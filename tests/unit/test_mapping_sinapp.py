@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,17 +24,26 @@ from sync_engine.domain import (
     compute_invoice,
 )
 from sync_engine.domain.keys import short_ref
-from sync_engine.providers.base import InvoiceRequest
+from sync_engine.providers.base import InvoiceRequest, InvoiceSettings
+from sync_engine.providers.errors import OrderDataError
 from sync_engine.providers.http import dumps
 from sync_engine.providers.sinapp.mapping import (
     INVOICE_ID_MAX,
+    AnswerError,
     MappingError,
     courses,
+    created_number,
+    detail_invoice,
+    detail_number,
+    detail_total,
+    error_message,
     invoice_id_for,
     invoice_payload,
     payment_date,
+    succeeded,
 )
-from sync_engine.sandbox.sinapp import rules
+from sync_engine.sandbox.contract import get as contract_get
+from sync_engine.sandbox.sinapp.contract import CREATE
 from tests.support.providers import SINAPP_SETTINGS as SETTINGS
 from tests.support.providers import sale_request
 
@@ -147,7 +157,7 @@ def test_full_payload_for_a_person_with_discount_shipping_and_three_vat_rates() 
         },
     }
     assert total_of(payload) == MIXED_PAID
-    assert rules.check_create(as_sent(payload)) == []
+    assert CREATE.violations(as_sent(payload)) == []
 
 
 def test_amounts_are_written_as_exact_json_numbers() -> None:
@@ -177,7 +187,7 @@ def test_company_with_vkn_gets_company_fields_and_the_placeholder_identity() -> 
         "contact_district": "Pamukkale",
         "contact_address": "Pınarkent Mahallesi Uydukent Sitesi, No: 5",
     }
-    assert rules.check_create(as_sent(payload_for(make_order(COMPANY)))) == []
+    assert CREATE.violations(as_sent(payload_for(make_order(COMPANY)))) == []
 
 
 def test_sole_proprietor_company_keeps_the_owner_tckn_as_identity() -> None:
@@ -187,20 +197,126 @@ def test_sole_proprietor_company_keeps_the_owner_tckn_as_identity() -> None:
     assert billing["identity_number"] == "10000000146"
 
 
-def test_anonymous_consumer_without_a_name() -> None:
-    payload = payload_for(make_order(ANONYMOUS))
+def with_settings(**changes: object) -> InvoiceSettings:
+    return dataclasses.replace(SETTINGS, **changes)
+
+
+def payload_with(order: Order, settings: InvoiceSettings) -> dict:
+    req = sale_request(order, settings, date(2025, 3, 11))
+    return invoice_payload(req, website="demo-shop.example", company_name="Demo Mağazacılık A.Ş.")
+
+
+def data_error(order: Order, settings: InvoiceSettings = SETTINGS) -> OrderDataError:
+    with pytest.raises(OrderDataError) as info:
+        payload_with(order, settings)
+    return info.value
+
+
+ANONYMOUS_AT_AN_ADDRESS = ANONYMOUS.model_copy(update={"address": ADDRESS})
+DEFAULTS = with_settings(default_contact_phone="0212 555 00 00",
+                         default_contact_email="fatura@demo-shop.example")
+
+
+def test_anonymous_consumer_without_a_name_gets_the_documented_placeholders() -> None:
+    payload = payload_with(make_order(ANONYMOUS_AT_AN_ADDRESS), DEFAULTS)
     billing = payload["fatura_bilgileri"]
     assert billing["invoice_type"] == "individual"
     assert billing["identity_number"] == "11111111111"
     assert billing["full_name"] == "Nihai Tüketici"
-    assert billing["contact_name"] == billing["contact_phone"] == billing["contact_city"] == ""
-    assert rules.check_create(as_sent(payload)) == []
+    assert (billing["contact_name"], billing["contact_surname"]) == ("Nihai", "Tüketici")
+    # No phone or e-mail in the order: the store's defaults, never an empty required field.
+    assert billing["contact_phone"] == "02125550000"
+    assert billing["contact_email"] == "fatura@demo-shop.example"
+    assert CREATE.violations(as_sent(payload)) == []
 
 
 def test_anonymous_consumer_with_a_name_keeps_it() -> None:
     buyer = Buyer(kind=BuyerKind.ANONYMOUS, tax_id=ANONYMOUS_TCKN, first_name="Ayşe",
-                  last_name="Kaya")
-    assert payload_for(make_order(buyer))["fatura_bilgileri"]["full_name"] == "Ayşe Kaya"
+                  last_name="Kaya", address=ADDRESS)
+    billing = payload_with(make_order(buyer), DEFAULTS)["fatura_bilgileri"]
+    assert billing["full_name"] == "Ayşe Kaya"
+    assert (billing["contact_name"], billing["contact_surname"]) == ("Ayşe", "Kaya")
+
+
+def test_every_required_field_is_sent_non_empty() -> None:
+    for buyer, settings in ((PERSON, SETTINGS), (COMPANY, SETTINGS),
+                            (ANONYMOUS_AT_AN_ADDRESS, DEFAULTS)):
+        payload = payload_with(make_order(buyer), settings)
+        for spec in CREATE.fields:
+            if spec.required and "[]" not in spec.path:
+                value = contract_get(payload, spec.path)
+                assert value not in (None, ""), (buyer.kind, spec.path)
+        assert CREATE.violations(as_sent(payload)) == [], buyer.kind
+
+
+def test_contact_phone_falls_back_from_the_buyer_to_the_store_default() -> None:
+    assert payload_with(make_order(PERSON), DEFAULTS)["fatura_bilgileri"]["contact_phone"] == (
+        "+905053660902")  # the buyer's own phone wins
+    no_phone = PERSON.model_copy(update={"phone": "  -  "})
+    billing = payload_with(make_order(no_phone), DEFAULTS)["fatura_bilgileri"]
+    assert billing["contact_phone"] == "02125550000"
+
+
+def test_no_phone_anywhere_stops_naming_the_field() -> None:
+    error = data_error(make_order(PERSON.model_copy(update={"phone": ""})))
+    assert error.field == "fatura_bilgileri.contact_phone"
+    assert "default_contact_phone" in error.message
+
+
+def test_contact_email_falls_back_and_a_malformed_one_is_not_sent() -> None:
+    for email in ("", "not-an-email"):
+        buyer = PERSON.model_copy(update={"email": email})
+        billing = payload_with(make_order(buyer), DEFAULTS)["fatura_bilgileri"]
+        assert billing["contact_email"] == "fatura@demo-shop.example"
+        error = data_error(make_order(buyer))
+        assert error.field == "fatura_bilgileri.contact_email"
+    assert "not-an-email" in error.message
+
+
+def test_an_invalid_default_is_not_sent_either() -> None:
+    bad = with_settings(default_contact_email="yok", default_contact_phone="0" * 21)
+    error = data_error(make_order(PERSON.model_copy(update={"email": ""})), bad)
+    assert error.field == "fatura_bilgileri.contact_email"
+    error = data_error(make_order(PERSON.model_copy(update={"phone": ""})), bad)
+    assert error.field == "fatura_bilgileri.contact_phone"
+
+
+def test_values_longer_than_the_field_are_refused_never_cut() -> None:
+    assert data_error(make_order(PERSON.model_copy(update={"phone": "0" * 25}))).field == (
+        "fatura_bilgileri.contact_phone")
+    long_street = ADDRESS.model_copy(update={"line1": "a" * 501, "line2": ""})
+    assert data_error(make_order(PERSON.model_copy(update={"address": long_street}))).field == (
+        "fatura_bilgileri.contact_address")
+    long_title = COMPANY.model_copy(update={"company_name": "Ş" * 256})
+    assert data_error(make_order(long_title)).field == "fatura_bilgileri.company_name"
+    lines = (InvoiceLine(name="Ü" * 300, quantity=Decimal(1), unit_price=Decimal("1.00"),
+                         vat_rate=Decimal(20)),)
+    error = data_error(make_order(lines=lines, paid=Decimal("1.00")))
+    assert error.field == "siparis_detaylari.courses[0].title"
+    assert "300 characters" in error.message
+
+
+def test_a_company_without_a_contact_person_stops_naming_the_field() -> None:
+    nobody = COMPANY.model_copy(update={"first_name": "", "last_name": ""})
+    assert data_error(make_order(nobody)).field == "fatura_bilgileri.contact_name"
+    no_surname = COMPANY.model_copy(update={"last_name": ""})
+    assert data_error(make_order(no_surname)).field == "fatura_bilgileri.contact_surname"
+
+
+def test_address_fallbacks_district_and_street() -> None:
+    bare = Address(city="Denizli")
+    billing = payload_for(make_order(PERSON.model_copy(update={"address": bare})))["fatura_bilgileri"]
+    assert billing["contact_city"] == "Denizli"
+    assert billing["contact_district"] == "Merkez"
+    assert billing["contact_address"] == "Merkez / Denizli"
+    no_city = PERSON.model_copy(update={"address": Address(line1="Bir Sokak 1")})
+    assert data_error(make_order(no_city)).field == "fatura_bilgileri.contact_city"
+
+
+def test_a_blank_channel_is_refused_before_sending() -> None:
+    with pytest.raises(OrderDataError) as info:
+        invoice_payload(make_request(make_order()), website=" ", company_name="X")
+    assert info.value.field == "Channel.website"
 
 
 def test_vat_exclusive_prices_become_gross_courses_that_add_up() -> None:
@@ -267,23 +383,13 @@ def test_payment_date_prefers_the_payment_moment_in_istanbul_time() -> None:
     assert payment_date(datetime(2025, 6, 1, 9, 0, 0)) == "2025-06-01 12:00:00"  # naive = UTC
 
 
-def test_fractional_quantity_and_long_names() -> None:
+def test_fractional_quantity() -> None:
     lines = (
         InvoiceLine(name="Peynir", quantity=Decimal("1.500"), unit_price=Decimal("200.00"),
                     vat_rate=Decimal(1), unit_code="KGM"),
-        InvoiceLine(name="Ü" * 300, quantity=Decimal(1), unit_price=Decimal("1.00"),
-                    vat_rate=Decimal(20)),
     )
-    got = courses(compute_invoice(make_order(lines=lines, paid=Decimal("301.00"))))
-    assert got[0] == {"title": "Peynir x 1.5", "price": Decimal("300.00")}
-    assert got[1]["title"] == "Ü" * 255
-
-
-def test_contact_data_that_would_be_refused_is_left_out() -> None:
-    buyer = PERSON.model_copy(update={"email": "not-an-email", "phone": "0" * 25})
-    billing = payload_for(make_order(buyer))["fatura_bilgileri"]
-    assert billing["contact_email"] == ""
-    assert billing["contact_phone"] == ""
+    got = courses(compute_invoice(make_order(lines=lines, paid=Decimal("300.00"))))
+    assert got == [{"title": "Peynir x 1.5", "price": Decimal("300.00")}]
 
 
 def test_invoice_id_is_stable_short_and_distinct_per_key() -> None:
@@ -323,4 +429,72 @@ def test_courses_always_add_up_to_the_paid_total(lines_spec, include_vat: bool) 
     payload = payload_for(probe.model_copy(update={"paid_total": paid}))
     details = payload["siparis_detaylari"]
     assert total_of(payload) == details["total_course_price"] == details["amount"] == paid
-    assert rules.check_create(as_sent(payload)) == []
+    assert CREATE.violations(as_sent(payload)) == []
+
+
+# --- answers: either envelope, read liberally; a shape none fits names the field ------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"success": True, "message": "Fatura başarıyla oluşturuldu"}, True),  # create (C seed)
+        ({"status": "success", "data": {}}, True),  # detail (C seed)
+        ({"success": "1"}, True),
+        ({"success": False, "message": "x"}, False),
+        ({"status": "error", "message": "x"}, False),
+        ({"message": "x"}, None),
+        ({}, None),
+    ],
+)
+def test_success_is_read_from_either_envelope(body: dict, expected: bool | None) -> None:
+    assert succeeded(body) is expected
+
+
+def test_error_message_and_created_number() -> None:
+    assert error_message({"success": False, "message": "Geçersiz JSON"}) == "Geçersiz JSON"
+    assert error_message({"status": "error", "error": "Yetkisiz"}) == "Yetkisiz"
+    assert error_message({"success": False}) is None
+    assert error_message(["x"]) is None
+    assert created_number({"success": True, "invoice_id": 123, "invoice_number": "INV-12345"}) == (
+        "INV-12345")
+    assert created_number({"status": "success", "data": {"invoice_number": "INV-9"}}) == "INV-9"
+    assert created_number({"success": True, "invoice_id": 123}) is None  # not relied upon
+
+
+SEED_DETAIL = {
+    "status": "success",
+    "data": {
+        "invoice": {"id": "123", "invoice_number": "INV-2024-001", "order_id": "456",
+                    "status": "sent", "currency": "TRY", "grand_total": "1500.00"},
+        "customer": {}, "items": [], "payment": {},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        SEED_DETAIL,
+        {"success": True, "data": SEED_DETAIL["data"]},
+        {"status": "success", "data": SEED_DETAIL["data"]["invoice"]},
+        {"status": "success", "invoice": SEED_DETAIL["data"]["invoice"]},
+    ],
+    ids=["seed", "success-envelope", "data-is-invoice", "top-level-invoice"],
+)
+def test_the_detail_invoice_is_found_in_every_plausible_shape(body: dict) -> None:
+    invoice = detail_invoice(body)
+    assert detail_number(invoice) == "INV-2024-001"
+    assert detail_total(invoice) == Decimal("1500.00")
+
+
+def test_detail_total_variants_and_errors() -> None:
+    assert detail_total({"grand_total": 1500.5}) == Decimal("1500.5")
+    assert detail_total({}) is None
+    for bad in ("bin beş yüz", True, "NaN"):
+        with pytest.raises(AnswerError) as info:
+            detail_total({"grand_total": bad})
+        assert info.value.field == "data.invoice.grand_total"
+    with pytest.raises(AnswerError) as info:
+        detail_invoice({"status": "success", "data": {"items": []}})
+    assert info.value.field == "data.invoice"

@@ -1,7 +1,7 @@
 """SinApp Muhasebe API (``sinapp``): invoice with the buyer embedded; no GİB step.
 
-``mapping`` pure order → payload functions, ``adapter`` the I/O, ``config`` the
-[stores.provider] model."""
+``paths`` the endpoint paths, ``mapping`` pure request building and answer reading,
+``adapter`` the I/O, ``config`` the [stores.provider] model."""
 
 from __future__ import annotations
 

@@ -1,13 +1,18 @@
-"""SinApp Muhasebe API adapter (provider doc 001, DESIGN §6/§7).
+"""SinApp Muhasebe API adapter (provider doc 001, FACTS §3, DESIGN §6/§7): I/O only; the
+request bodies and the reading of answers are in ``mapping``, the paths in ``paths``.
 
 What SinApp's API offers, and so what this adapter declares:
 * ``invoice``: ``POST /api/v1/invoice_operations.php`` with the buyer embedded — there is no
-  customer (cari) endpoint, so there is no customer step.
-* ``find_invoice``: ``GET /api/v1/invoices.php?number=&order=`` by our ``invoice_id``.
-* ``cancel``: ``DELETE /api/v1/invoice_operations.php`` (a soft cancel).
-Not offered: GİB sending (SinApp is not an e-invoice integrator), journaling (``PUT``
-status ``paid`` records a payment, not a journal entry), and listing — the API has no list
-endpoint, so reconciliation cannot pull SinApp invoices; it can only probe one by one.
+  customer (cari) endpoint, so there is no customer step and nothing to keep current: every
+  invoice carries the buyer as the order has it now.
+* ``find_invoice``: ``GET /api/v1/invoices.php?number=&order=`` by our ``invoice_id``; its
+  ``grand_total`` is the provider's total the pipeline checks against the paid total.
+Not offered: GİB sending — SinApp is not an e-invoice integrator and has no e-document step
+at all (FACTS §3), so no ``e_document`` / ``e_document_state`` and ``Routing.NONE``;
+journaling (``PUT`` status ``paid`` records a payment, not a journal entry); listing — the
+API has no list endpoint, so reconciliation cannot pull SinApp invoices; it can only probe
+one by one. ``cancel_invoice`` (``DELETE``, a soft cancel) exists but is not declared: no
+flow of the product calls it yet.
 
 Idempotency: the ``invoice_id`` is client-chosen and derived from the job's idempotency key
 (``short_ref``); SinApp refuses a second create with the same id (409), which is read as
@@ -21,41 +26,51 @@ from typing import Any, ClassVar
 import httpx
 import redis as redis_lib
 
-from sync_engine.providers.sinapp.config import SinAppConfig
 from sync_engine.providers.base import (
-    CheckResult,
-    Routing,
     BaseProvider,
     Capability,
+    CheckResult,
     CustomerRef,
     InvoiceRef,
     InvoiceRequest,
+    Routing,
 )
 from sync_engine.providers.errors import PermanentError, TransientError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
-from sync_engine.providers.sinapp.mapping import MappingError, invoice_id_for, invoice_payload
+from sync_engine.providers.sinapp import paths
+from sync_engine.providers.sinapp.config import SinAppConfig
+from sync_engine.providers.sinapp.mapping import (
+    AnswerError,
+    created_number,
+    detail_invoice,
+    detail_number,
+    detail_total,
+    error_message,
+    invoice_id_for,
+    invoice_payload,
+    succeeded,
+)
 
 NAME = "sinapp"
-# The documented paths, appended to base_url exactly (DESIGN §7).
-CREATE_PATH = "/api/v1/invoice_operations.php"
-OPERATIONS_PATH = "/api/v1/invoice_operations.php"
-DETAIL_PATH = "/api/v1/invoices.php"
+# Kept for callers that import them from here; paths.py is the one place they are defined.
+CREATE_PATH = paths.INVOICE_CREATE
+OPERATIONS_PATH = paths.INVOICE_DELETE
+DETAIL_PATH = paths.INVOICE_DETAIL
 
 
 def message_of(response: httpx.Response) -> str:
-    """SinApp's own error text: ``{"success": false, "message": "..."}``."""
+    """SinApp's own error text: ``{"success": false, "message": "..."}`` (either envelope)."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return response.text[:200]
+    return error_message(body) or response.text[:200]
 
 
 class SinAppProvider(BaseProvider):
     name: ClassVar[str] = NAME
+    # No E_DOCUMENT / E_DOCUMENT_STATE: SinApp has no GİB step (FACTS §3).
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.INVOICE, Capability.FIND_INVOICE}
     )
@@ -113,13 +128,14 @@ class SinAppProvider(BaseProvider):
             raise PermanentError(
                 "SinApp cannot issue a return (İADE) invoice", provider=NAME, endpoint=operation
             )
-        try:
-            payload = invoice_payload(req, website=self.website, company_name=self.company_name)
-        except MappingError as exc:
-            raise PermanentError(str(exc), provider=NAME, endpoint=operation) from exc
+        # OrderDataError (a PermanentError) before any call: a required field the order
+        # cannot fill, or a value longer than its field.
+        payload = invoice_payload(req, website=self.website, company_name=self.company_name)
         invoice_id = payload["fatura_bilgileri"]["invoice_id"]
         try:
-            response = self.http.request("POST", CREATE_PATH, operation=operation, json=payload)
+            response = self.http.request(
+                "POST", paths.INVOICE_CREATE, operation=operation, json=payload
+            )
         except PermanentError as exc:
             if exc.status != 409:
                 raise
@@ -130,15 +146,22 @@ class SinAppProvider(BaseProvider):
                 raise  # 409 yet not readable under our order id: an operator must look
             return found
         body = _object(response, operation)
-        if body.get("success") is not True:
+        outcome = succeeded(body)
+        if outcome is False:
             raise PermanentError(
-                message_of(response) or "create not confirmed", provider=NAME,
+                message_of(response) or "create refused", provider=NAME,
                 endpoint=operation, status=response.status_code, body=response.text,
             )
-        number = body.get("invoice_number")
-        return InvoiceRef(
-            invoice_id=invoice_id, ettn=None, invoice_number=str(number) if number else None
-        )
+        if outcome is None:
+            # A 2xx without either documented marker: whether the invoice exists is unknown.
+            # Transient, and safe to retry: the create is keyed by our invoice_id (a second
+            # attempt gets 409 and reads the invoice back).
+            raise TransientError(
+                "success: the create answer carries neither success nor status",
+                provider=NAME, endpoint=operation, status=response.status_code,
+                body=response.text,
+            )
+        return InvoiceRef(invoice_id=invoice_id, ettn=None, invoice_number=created_number(body))
 
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:
         operation = "sinapp.invoice.get"
@@ -146,7 +169,7 @@ class SinAppProvider(BaseProvider):
         try:
             response = self.http.request(
                 "GET",
-                DETAIL_PATH,
+                paths.INVOICE_DETAIL,
                 operation=operation,
                 params={"number": invoice_id, "order": req.order.order_id},
             )
@@ -155,17 +178,19 @@ class SinAppProvider(BaseProvider):
                 return None
             raise
         body = _object(response, operation)
-        data = body.get("data")
-        invoice = data.get("invoice") if isinstance(data, dict) else None
-        if body.get("status") != "success" or not isinstance(invoice, dict):
+        try:
+            if succeeded(body) is not True:
+                raise AnswerError("status", "the detail answer does not say success")
+            invoice = detail_invoice(body)
+            total = detail_total(invoice)
+        except AnswerError as exc:
             raise PermanentError(
-                "unexpected invoice detail answer", provider=NAME, endpoint=operation,
+                f"unexpected invoice detail answer: {exc}", provider=NAME, endpoint=operation,
                 status=response.status_code, body=response.text,
-            )
-        number = invoice.get("invoice_number")
+            ) from exc
         # The handle PUT/DELETE take is our invoice_id; SinApp's numeric id is not needed.
         return InvoiceRef(
-            invoice_id=invoice_id, ettn=None, invoice_number=str(number) if number else None
+            invoice_id=invoice_id, ettn=None, invoice_number=detail_number(invoice), total=total
         )
 
     def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
@@ -173,7 +198,7 @@ class SinAppProvider(BaseProvider):
         # checks that the invoice belongs to this order ("güvenlik için önerilir").
         self.http.request(
             "DELETE",
-            OPERATIONS_PATH,
+            paths.INVOICE_DELETE,
             operation="sinapp.invoice.cancel",
             json={"invoice_id": invoice.invoice_id, "order_id": req.order.order_id},
         )
@@ -184,7 +209,7 @@ class SinAppProvider(BaseProvider):
             # documented "not found"; with wrong ones 401 (AuthError, reported as failed).
             try:
                 self.http.request(
-                    "GET", DETAIL_PATH, operation="sinapp.invoice.get",
+                    "GET", paths.INVOICE_DETAIL, operation="sinapp.invoice.get",
                     params={"number": "se_providers_check", "order": "0"},
                 )
             except PermanentError as exc:

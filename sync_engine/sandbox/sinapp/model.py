@@ -9,13 +9,6 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 
-# The buyer fields of fatura_bilgileri (create) and customer (update).
-CUSTOMER_KEYS = (
-    "invoice_type", "company_name", "tax_number", "tax_office", "full_name", "identity_number",
-    "contact_name", "contact_surname", "contact_phone", "contact_email", "contact_city",
-    "contact_district", "contact_address",
-)
-
 
 def error(status: int, message: str) -> Response:
     return JSONResponse({"success": False, "message": message}, status_code=status)

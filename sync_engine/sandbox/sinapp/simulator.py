@@ -24,7 +24,9 @@ Assumptions where the document is silent (each repeated next to its code):
 * Auth is checked before anything else; every refusal is ``{"success": false, "message"}``.
   The detail GET answers ``{"status": "success", ...}``, so its errors carry
   ``"status": "error"`` as well.
-* Validation failures answer 400, an unknown invoice 404, a repeated ``invoice_id`` 409.
+* Every request is checked against its endpoint's declarative contract (``contract.py``,
+  written from the document); a violation answers 400 with every problem in ``message``.
+  An unknown invoice answers 404, a repeated ``invoice_id`` 409.
   A create answers 200 with the documented body.
 * One SinApp installation is one account ("https://[sizin-domaininiz]/api/v1/"): every
   credential pair sees the same invoices.
@@ -60,9 +62,9 @@ from starlette.datastructures import Headers
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type
-from sync_engine.sandbox.sinapp import rules
+from sync_engine.sandbox.contract import Contract
+from sync_engine.sandbox.sinapp import contract as contracts
 from sync_engine.sandbox.sinapp.model import (
-    CUSTOMER_KEYS,
     Course,
     StoredInvoice,
     detail_data,
@@ -73,6 +75,8 @@ from sync_engine.sandbox.sinapp.model import (
 
 NAME = "sinapp"
 PREFIX = "/sinapp"
+# Both documented create paths (FACTS §3: the reference says invoice_operations.php, the
+# getting-started page and code samples invoices.php) take the same body.
 CREATE_PATHS = ("/api/v1/invoice_operations.php", "/api/v1/invoices.php")
 OPERATIONS_PATH = "/api/v1/invoice_operations.php"
 DETAIL_PATH = "/api/v1/invoices.php"
@@ -106,6 +110,7 @@ class SinAppSimulator:
         self._year_seq: Counter[int] = Counter()
         self._next_id = 0
         self._next_item_id = 0
+        self._received: list[tuple[str, Any]] = []
         self.reset()
 
     # --- control -----------------------------------------------------------------------
@@ -118,6 +123,14 @@ class SinAppSimulator:
             self._year_seq.clear()
             self._next_id = 0
             self._next_item_id = 0
+            self._received.clear()
+
+    def received(self, endpoint: str | None = None) -> list[Any]:
+        """Every authenticated request body (the query for GET) as parsed, per contract key
+        (``"POST /api/v1/invoice_operations.php"``), oldest first: what the contract tests
+        check against ``CONTRACTS``."""
+        with self._lock:
+            return [body for ep, body in self._received if endpoint is None or ep == endpoint]
 
     def add_credentials(self, api_key: str, api_secret: str) -> None:
         with self._lock:
@@ -150,11 +163,16 @@ class SinAppSimulator:
             )
             return await self.state.guarded_async(NAME, endpoint, lambda: handler(call), on_error)
 
-        async def create(request: Request) -> Response:
-            return await run(request, "invoice_create", self._create)
+        def create_at(path: str) -> Callable[[Request], Any]:
+            key = f"POST {path}"
+
+            async def create(request: Request) -> Response:
+                return await run(request, "invoice_create", lambda call: self._create(call, key))
+
+            return create
 
         for path in CREATE_PATHS:
-            r.add_api_route(path, create, methods=["POST"])
+            r.add_api_route(path, create_at(path), methods=["POST"])
 
         @r.put(OPERATIONS_PATH)
         async def update(request: Request) -> Response:
@@ -207,6 +225,22 @@ class SinAppSimulator:
         except (ValueError, UnicodeDecodeError):
             return None, "Geçersiz JSON"
 
+    def _check(
+        self,
+        ep: str,
+        contract: Contract,
+        body: Any,
+        on_error: Callable[[int, str], Response] = error,
+    ) -> Response | None:
+        """Log the request, then refuse it in SinApp's error shape if it breaks the contract."""
+        with self._lock:
+            self._received.append((contract.endpoint, body))
+        found = contract.violations(body)
+        if not found:
+            return None
+        status = next((v.status for v in found if v.status is not None), 400)
+        return self._refuse(ep, status, "; ".join(v.message for v in found), on_error)
+
     def _lookup(self, handle: str) -> StoredInvoice | None:
         invoice_id = handle if handle in self._invoices else self._by_number.get(handle)
         return self._invoices.get(invoice_id) if invoice_id is not None else None
@@ -216,16 +250,15 @@ class SinAppSimulator:
 
     # --- create ------------------------------------------------------------------------
 
-    def _create(self, call: _Call) -> Response:
+    def _create(self, call: _Call, key: str) -> Response:
         ep = "invoice_create"
         if (problem := self._authenticate(call)) is not None:
             return self._refuse(ep, 401, problem)
         body, problem = self._json(call)
         if problem is not None:
             return self._refuse(ep, 400, problem)
-        problems = rules.check_create(body)
-        if problems:
-            return self._refuse(ep, 400, "; ".join(problems))
+        if (refused := self._check(ep, contracts.CONTRACTS[key], body)) is not None:
+            return refused
 
         billing = body["fatura_bilgileri"]
         details = body["siparis_detaylari"]
@@ -254,7 +287,7 @@ class SinAppSimulator:
                 status="cancelled" if is_deleted == 2 else "draft",
                 is_deleted=is_deleted,
                 channel=dict(body["Channel"]),
-                customer={k: billing.get(k) for k in CUSTOMER_KEYS},
+                customer={k: billing.get(k) for k in contracts.CUSTOMER_KEYS},
                 personal=dict(body.get("kisisel_bilgiler") or {}),
                 courses=courses,
                 total=Decimal(details["total_course_price"]),
@@ -292,12 +325,13 @@ class SinAppSimulator:
         body, problem = self._json(call)
         if problem is not None:
             return self._refuse(ep, 400, problem)
-        problems = rules.check_update(body)
-        if problems:
-            return self._refuse(ep, 400, "; ".join(problems))
+        if (refused := self._check(ep, contracts.UPDATE, body)) is not None:
+            return refused
 
         status: str = body["status"]
-        changes = {k: v for k, v in (body.get("customer") or {}).items() if k in CUSTOMER_KEYS}
+        changes = {
+            k: v for k, v in (body.get("customer") or {}).items() if k in contracts.CUSTOMER_KEYS
+        }
         with self._lock:
             stored = self._lookup(body["invoice_id"])
             refusal = _match_refusal(stored, body.get("order_id"))
@@ -308,7 +342,7 @@ class SinAppSimulator:
                 return self._refuse(ep, 400, "İptal edilmiş bir fatura güncellenemez")
             merged = {**stored.customer, **changes}
             if merged.get("invoice_type") == "company":
-                problems = rules.company_problems(
+                problems = contracts.company_problems(
                     "customer", merged.get("company_name"), merged.get("tax_number"),
                     merged.get("tax_office"),
                 )
@@ -356,9 +390,8 @@ class SinAppSimulator:
                 return self._refuse(ep, 400, problem)
         else:
             params = call.query
-        problems = rules.check_delete(params)
-        if problems:
-            return self._refuse(ep, 400, "; ".join(problems))
+        if (refused := self._check(ep, contracts.DELETE, params)) is not None:
+            return refused
 
         with self._lock:
             stored = self._lookup(params["invoice_id"])
@@ -389,9 +422,8 @@ class SinAppSimulator:
         ep = "invoice_get"
         if (problem := self._authenticate(call)) is not None:
             return self._refuse(ep, 401, problem, detail_error)
-        problems = rules.check_get(call.query)
-        if problems:
-            return self._refuse(ep, 400, "; ".join(problems), detail_error)
+        if (refused := self._check(ep, contracts.DETAIL, call.query, detail_error)) is not None:
+            return refused
         with self._lock:
             stored = self._lookup(call.query["number"])
             # Documented as an integer "Sipariş ID'si", but its own examples use order
