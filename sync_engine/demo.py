@@ -104,7 +104,12 @@ def run_demo(
             stack.start_beat()
         console.print(f"  sandbox {sandbox_url}   web {web_url}   worker (threads × 8)   beat")
         posted = post_demo_webhooks(web_url, console)
-        jobs = watch(sessions, posted, timeout_s, console, stack)
+        transfer = post_transfer_order(web_url, console) if stack.proforma_store(TRANSFER_STORE) else None
+        jobs = watch(sessions, posted + (transfer is not None), timeout_s, console, stack)
+        if transfer is not None and _proforma_made(jobs, transfer):
+            # The buyer's transfer arrives: the merchant marks the order paid.
+            post_transfer_paid(web_url, transfer, console)
+            jobs = watch(sessions, posted + 2, timeout_s, console, stack)
         ledger = httpx.get(f"{sandbox_url}/__ledger", timeout=10).json()
         verdict = judge(jobs, ledger)
         show_results(jobs, verdict, console)
@@ -145,6 +150,58 @@ def post_demo_webhooks(web_url: str, console: Console) -> int:
                 answers[f"{again.status} (redelivery)"] += 1
     console.print("  webhooks posted: " + ", ".join(f"{n} × HTTP {code}" for code, n in sorted(answers.items())))
     return sum(n for code, n in answers.items() if code == "202")
+
+
+# One order at the KolayBi shop is paid by bank transfer (havale / EFT): on-hold first, so
+# the buyer gets a proforma to pay against; paid later, so it is invoiced and sent to GİB.
+TRANSFER_STORE = "kolay-shop"
+
+
+def _transfer_payload(start: datetime, paid: bool) -> dict[str, Any]:
+    from sync_engine.sandbox.orders import demo_orders
+
+    payload = dict(demo_orders("woocommerce", start=start)[0])
+    payload.update(id=2001, number="2001", order_key="wc_order_transfer2001")
+    if paid:
+        when = datetime.now(UTC).replace(microsecond=0)
+        payload.update(status="processing", date_paid=when.isoformat(timespec="seconds").replace("+00:00", ""),
+                       date_paid_gmt=when.strftime("%Y-%m-%dT%H:%M:%S"),
+                       date_modified_gmt=when.strftime("%Y-%m-%dT%H:%M:%S"))
+    else:
+        payload.update(status="on-hold", date_paid=None, date_paid_gmt=None, transaction_id="")
+    payload.update(payment_method="bacs", payment_method_title="Banka Havalesi / EFT")
+    return payload
+
+
+def _post_transfer(web_url: str, payload: dict[str, Any]) -> int:
+    from sync_engine.sandbox.webhooks import WebhookSender
+
+    secret = sandbox_secrets()[SECRET_ENV[TRANSFER_STORE]]
+    with httpx.Client(timeout=10) as client:
+        delivery = WebhookSender(client).woocommerce(
+            f"{web_url}/webhooks/woocommerce/{TRANSFER_STORE}", payload, secret=secret,
+            topic="order.updated", source=f"https://{TRANSFER_STORE}.example/",
+        )
+    return int(delivery.status)
+
+
+def post_transfer_order(web_url: str, console: Console) -> str:
+    """The bank-transfer order, still unpaid: its proforma job. Returns its order id."""
+    payload = _transfer_payload(datetime.now(UTC) - timedelta(hours=1), paid=False)
+    status = _post_transfer(web_url, payload)
+    console.print(f"  {TRANSFER_STORE}: order #{payload['number']} awaits a bank transfer (HTTP {status}) → proforma")
+    return str(payload["id"])
+
+
+def post_transfer_paid(web_url: str, order_id: str, console: Console) -> None:
+    payload = _transfer_payload(datetime.now(UTC) - timedelta(hours=1), paid=True)
+    assert str(payload["id"]) == order_id
+    status = _post_transfer(web_url, payload)
+    console.print(f"  {TRANSFER_STORE}: the transfer for #{payload['number']} arrived (HTTP {status}) → invoice → GİB")
+
+
+def _proforma_made(jobs: list[dict[str, Any]], order_id: str) -> bool:
+    return any(j["kind"] == "proforma" and j["order_id"] == order_id and j["status"] == "completed" for j in jobs)
 
 
 def _job_rows(sessions: Any) -> list[dict[str, Any]]:
@@ -191,7 +248,8 @@ def judge(jobs: list[dict[str, Any]], ledger: dict[str, Any]) -> list[tuple[bool
     verdict: list[tuple[bool, str]] = []
     by_store: dict[str, list[dict[str, Any]]] = {}
     for job in jobs:
-        by_store.setdefault(job["store_id"], []).append(job)
+        if job.get("kind", "sale") == "sale":
+            by_store.setdefault(job["store_id"], []).append(job)
     for store, (_platform, provider, sim) in DEMO_STORES.items():
         store_jobs = by_store.get(store, [])
         caps = provider_class(provider).capabilities
@@ -207,6 +265,14 @@ def judge(jobs: list[dict[str, Any]], ledger: dict[str, Any]) -> list[tuple[bool
             verdict.append((sent_once, f"{store}: {sum(sends.values())} GİB sends for {len(completed)} invoices, none twice"))
         else:
             verdict.append((not sends, f"{store}: {provider} has no GİB step — skipped, nothing sent"))
+    proformas = [j for j in jobs if j.get("kind") == "proforma"]
+    if proformas:
+        made = Counter(e["key"] for e in effects if e["kind"] == "proforma_created")
+        paid_later = {j["order_id"] for j in jobs if j.get("kind", "sale") == "sale" and j["status"] == "completed"}
+        good = (len(made) == len(proformas) and all(n == 1 for n in made.values())
+                and all(p["status"] == "completed" and p["order_id"] in paid_later for p in proformas))
+        verdict.append((good, f"{len(proformas)} bank-transfer order(s): {sum(made.values())} proforma(s) at the "
+                              "provider, none twice; paid later → invoiced and sent to GİB once"))
     return verdict
 
 
@@ -224,10 +290,12 @@ def show_results(jobs: list[dict[str, Any]], verdict: list[tuple[bool, str]], co
     for job in jobs:
         steps = job["steps"]
         journal = steps["journal"]["state"]
+        proforma = job.get("kind") == "proforma"
         table.add_row(
-            job["store_id"], job["provider"], job["order_name"] or job["order_id"],
+            job["store_id"], job["provider"],
+            (job["order_name"] or job["order_id"]) + (" (proforma)" if proforma else ""),
             steps["customer"]["external_id"] or ("—" if steps["customer"]["state"] == "skipped" else ""),
-            _document_type(job),
+            "proforma" if proforma else _document_type(job),
             job["invoice_number"] or "",
             job["gib_uuid"] or job["ettn"] or "",
             {"done": "yes", "skipped": "—"}.get(journal, journal),

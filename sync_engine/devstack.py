@@ -94,6 +94,13 @@ class DevStack:
         text = stores_toml(self.sandbox_url)
         self.stores_file.write_text(transform(text) if transform else text, encoding="utf-8")
 
+    def proforma_store(self, store_id: str) -> bool:
+        """Whether the stores file asks ``store_id`` for proformas (orders awaiting payment)."""
+        from sync_engine.config import load_stores
+
+        store = load_stores(self.stores_file, environ=self.env).get(store_id)
+        return bool(store is not None and store.invoice.proforma_for_pending)
+
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
         proc = subprocess.Popen(
