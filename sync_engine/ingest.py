@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sync_engine.domain.keys import proforma_key, sale_key
 from sync_engine.logging import get_logger
-from sync_engine.pipeline.states import AttentionCategory, JobKind, JobStatus
+from sync_engine.domain.states import AttentionCategory, EventStatus, JobKind, JobStatus
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.store.repositories import EventRepository, JobRepository
 
@@ -82,7 +82,7 @@ def ingest(
         key = "malformed:" + hashlib.sha256(body).hexdigest()
         events.insert_if_new(
             store.id, adapter.name, key, topic=None, source=source, headers=kept_headers(headers),
-            raw_body=body, status="rejected", reason=_text(str(exc), 2000),
+            raw_body=body, status=EventStatus.REJECTED, reason=_text(str(exc), 2000),
         )
         return IngestResult(400, "rejected", reason=f"malformed payload: {_text(str(exc))}")
 
@@ -91,7 +91,7 @@ def ingest(
 
     event, created = events.insert_if_new(
         store.id, adapter.name, parsed.event_key, topic=parsed.topic, source=source,
-        headers=kept_headers(headers), raw_body=body, status="accepted",
+        headers=kept_headers(headers), raw_body=body, status=EventStatus.ACCEPTED,
     )
     if not created:
         return IngestResult(200, "duplicate", job_id=event.job_id, event_id=event.id)
@@ -102,7 +102,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     events = EventRepository(session)
     if parsed.kind is EventKind.TEST:
         reason = parsed.problem or "test notification: not invoiced"
-        events.set_status(event.id, "ignored", reason, None)
+        events.set_status(event.id, EventStatus.IGNORED, reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
     if parsed.cancelled and parsed.order_id is not None:
         # Whatever else the cancel means (#12), a proforma still open is closed out: the
@@ -115,7 +115,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         return _proforma_job(session, event, parsed, store=store, now=now)
     if parsed.kind is not EventKind.ORDER or parsed.order_id is None or not parsed.invoiceable:
         reason = parsed.problem or "not an invoiceable order event; stored"
-        events.set_status(event.id, "ignored", reason, None)
+        events.set_status(event.id, EventStatus.IGNORED, reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
 
     # Due for a sale invoice. The platform reports why it cannot be invoiced automatically
@@ -154,22 +154,22 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
                 next_attempt_at=now, attention_category=None, last_error_class=None,
                 last_error_message=None, attempt_count=0,
             )
-            events.set_status(event.id, "accepted", "order fixed; job re-queued", job.id)
+            events.set_status(event.id, EventStatus.ACCEPTED, "order fixed; job re-queued", job.id)
             return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
         if problem and job.status == JobStatus.NEEDS_ATTENTION.value:
             # Still not invoiceable (e.g. orders/paid after orders/create, both without a
             # VKN, or a replay with nothing fixed): say so, as the first event did (DESIGN §7).
-            events.set_status(event.id, "needs_attention", problem, job.id)
+            events.set_status(event.id, EventStatus.NEEDS_ATTENTION, problem, job.id)
             return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
         # Another event about the same order (orders/create, then orders/paid…): one job.
-        events.set_status(event.id, "accepted", "job already exists for this order", job.id)
+        events.set_status(event.id, EventStatus.ACCEPTED, "job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
     # Paid: the order's proforma (if any) has served; the sale job invoices the order.
     _close_proforma(session, store.id, parsed.order_id, f"order paid; invoiced by job {job.id}", now)
     if problem:
-        events.set_status(event.id, "needs_attention", problem, job.id)
+        events.set_status(event.id, EventStatus.NEEDS_ATTENTION, problem, job.id)
         return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
-    events.set_status(event.id, "accepted", None, job.id)
+    events.set_status(event.id, EventStatus.ACCEPTED, None, job.id)
     return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
 
 
@@ -189,7 +189,7 @@ def _proforma_job(session: Session, event: Any, parsed: ParsedDelivery, *, store
     sale = jobs.get_by_key(sale_key(store.id, parsed.order_id))
     if sale is not None:
         reason = "order already paid (sale job exists); no proforma"
-        events.set_status(event.id, "ignored", reason, sale.id)
+        events.set_status(event.id, EventStatus.IGNORED, reason, sale.id)
         return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
     problem = "; ".join(order.invoicing_problems()) or None
     fields: dict[str, Any] = dict(
@@ -215,14 +215,14 @@ def _proforma_job(session: Session, event: Any, parsed: ParsedDelivery, *, store
                 next_attempt_at=now, attention_category=None, last_error_class=None,
                 last_error_message=None, attempt_count=0,
             )
-            events.set_status(event.id, "accepted", "order fixed; proforma job re-queued", job.id)
+            events.set_status(event.id, EventStatus.ACCEPTED, "order fixed; proforma job re-queued", job.id)
             return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
-        events.set_status(event.id, "accepted", "proforma job already exists for this order", job.id)
+        events.set_status(event.id, EventStatus.ACCEPTED, "proforma job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="proforma job already exists")
     if problem:
-        events.set_status(event.id, "needs_attention", problem, job.id)
+        events.set_status(event.id, EventStatus.NEEDS_ATTENTION, problem, job.id)
         return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
-    events.set_status(event.id, "accepted", "awaiting payment: proforma", job.id)
+    events.set_status(event.id, EventStatus.ACCEPTED, "awaiting payment: proforma", job.id)
     return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
 
 
@@ -255,7 +255,7 @@ def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter
     try:
         parsed = parse_delivery(adapter, headers, bytes(event.raw_body), store.id)
     except MalformedPayload as exc:
-        EventRepository(session).set_status(event.id, "rejected", _text(str(exc), 2000), None)
+        EventRepository(session).set_status(event.id, EventStatus.REJECTED, _text(str(exc), 2000), None)
         return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {_text(str(exc))}")
     if parsed.kind is EventKind.PING:
         return IngestResult(200, "ping", event_id=event.id)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from sync_engine.domain import ComputedInvoice, Order
+from sync_engine.domain.states import DocumentType
 from sync_engine.providers.errors import ProviderError, UnsupportedCapability
 
 
@@ -49,11 +50,6 @@ class RouteSource(StrEnum):
     ANONYMOUS = "anonymous"  # no real tax id (11111111111): e-Arşiv without a lookup
     PROVIDER = "provider"  # the provider decides at send time
     DEFAULT = "default"  # no lookup possible: e-Arşiv
-
-
-class DocumentType(StrEnum):
-    E_FATURA = "e_fatura"
-    E_ARSIV = "e_arsiv"
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,13 @@
 The schema itself is owned by the hand-written Alembic migrations in `migrations/versions`;
 these models must describe exactly the same tables (a test compares the two on SQLite and
 PostgreSQL). Status columns are plain strings, not database enums or CHECK constraints, so a
-new state costs no table rebuild on SQLite; the allowed values live in the `StrEnum`s below.
+new state costs no table rebuild on SQLite; the allowed values are `sync_engine.domain.states`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +28,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The vocabulary is the domain's, defined once; the columns below hold its values, and
+# the names stay importable from here for the store's users.
+from sync_engine.domain.states import (
+    LEASABLE_STATUSES,
+    DocumentType,
+    EventSource,
+    EventStatus,
+    JobStatus,
+    StepState,
+)
 from sync_engine.store.types import Money, UtcDateTime
+
 
 # SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY; PostgreSQL gets
 # BIGINT so ids never run out.
@@ -48,46 +58,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class EventSource(StrEnum):
-    WEBHOOK = "webhook"
-    RECONCILIATION = "reconciliation"
-    REPLAY = "replay"
-
-
-class EventStatus(StrEnum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-    NEEDS_ATTENTION = "needs_attention"
-    REJECTED = "rejected"
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    RETRYING = "retrying"
-    NEEDS_ATTENTION = "needs_attention"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-# A worker may (re)take a job only in these states; the rest are terminal or need a person.
-LEASABLE_STATUSES: tuple[str, ...] = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING)
-
-
-class StepState(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-class DocumentType(StrEnum):
-    E_FATURA = "e_fatura"
-    E_ARSIV = "e_arsiv"
 
 
 STEP_COLUMNS: tuple[str, ...] = ("step_customer", "step_invoice", "step_e_document", "step_journal")
