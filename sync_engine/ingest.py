@@ -134,15 +134,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         created_at=now,
         updated_at=now,
     )
-    if problem:
-        fields.update(
-            status=JobStatus.NEEDS_ATTENTION.value,
-            attention_category=AttentionCategory.INVALID_ORDER.value,
-            last_error_class=AttentionCategory.INVALID_ORDER.value,
-            last_error_message=problem,
-        )
-    else:
-        fields.update(status=JobStatus.QUEUED.value, next_attempt_at=now)
+    fields.update(_initial_status(problem, now))
     job, job_created = JobRepository(session).create_if_absent(sale_key(store.id, parsed.order_id), **fields)
     if not job_created:
         if _fixes_invalid_order(job, order, problem):
@@ -173,6 +165,18 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
 
 
+def _initial_status(problem: str | None, now: datetime) -> dict[str, Any]:
+    """A new job runs now, or waits for an operator when the order cannot be invoiced."""
+    if problem:
+        return dict(
+            status=JobStatus.NEEDS_ATTENTION.value,
+            attention_category=AttentionCategory.INVALID_ORDER.value,
+            last_error_class=AttentionCategory.INVALID_ORDER.value,
+            last_error_message=problem,
+        )
+    return dict(status=JobStatus.QUEUED.value, next_attempt_at=now)
+
+
 def _wants_proforma(store: Any) -> bool:
     invoice = getattr(store, "invoice", None)
     return bool(getattr(invoice, "proforma_for_pending", False))
@@ -198,15 +202,7 @@ def _proforma_job(session: Session, event: Any, parsed: ParsedDelivery, *, store
         provider=store.provider.name, provider_account=store.provider.account_key(),
         order_json=order.model_dump_json(), created_at=now, updated_at=now,
     )
-    if problem:
-        fields.update(
-            status=JobStatus.NEEDS_ATTENTION.value,
-            attention_category=AttentionCategory.INVALID_ORDER.value,
-            last_error_class=AttentionCategory.INVALID_ORDER.value,
-            last_error_message=problem,
-        )
-    else:
-        fields.update(status=JobStatus.QUEUED.value, next_attempt_at=now)
+    fields.update(_initial_status(problem, now))
     job, created = jobs.create_if_absent(proforma_key(store.id, parsed.order_id), **fields)
     if not created:
         if _fixes_invalid_order(job, order, problem):
