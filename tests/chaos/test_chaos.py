@@ -33,7 +33,7 @@ ORDERS_PER_STORE = 8
 def _buyer(rng: random.Random, n: int) -> Buyer:
     return Buyer(
         kind=BuyerKind.PERSON, tax_id=generate_tckn(rng), first_name="Kaos", last_name=f"Alıcı{n}",
-        email=f"kaos{n}@example.com", address=Address(line1="Deneme Sok. 3", district="Çankaya", city="Ankara"),
+        email=f"kaos{n}@example.com", phone=f"+90555000{n:04d}", address=Address(line1="Deneme Sok. 3", district="Çankaya", city="Ankara"),
     )
 
 
@@ -59,7 +59,7 @@ def test_every_order_is_invoiced_exactly_once_under_chaos(db_url: str, tmp_path:
         stack.dev.kill("worker")  # SIGKILL mid-run: leases held, messages unacked
         stack.redis.flushdb()  # and every queued wake-up call is gone
         stack.dev.start_worker("worker2")
-        jobs = stack.wait(ids, timeout_s=300, sweep_every_s=3,
+        jobs = stack.wait(ids, timeout_s=270, sweep_every_s=3,
                           until=lambda j: j.status == "completed")
         assert sum(faults.fired.values()) > 20, faults.fired  # the chaos really happened
         for provider, kinds in KINDS.items():
