@@ -279,9 +279,13 @@ def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: b
         parsed = adapter.parse(headers, body, store_id, rules)
     except MalformedPayload:
         raise
-    except Exception as exc:  # noqa: BLE001 - see the docstring; logged with its traceback
-        log.exception("platform mapper failed on a signed delivery", platform=adapter.name, store=store_id)
-        raise MalformedPayload(f"unexpected payload shape ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        # One line with the reason: the raw body is stored for the replay, and the traceback
+        # (which would print values from the body) only at DEBUG, for whoever fixes the mapper.
+        reason = f"unexpected payload shape ({type(exc).__name__}: {exc})"
+        log.warning("signed delivery rejected", platform=adapter.name, store=store_id, reason=reason)
+        log.debug("platform mapper traceback", platform=adapter.name, store=store_id, exc_info=True)
+        raise MalformedPayload(reason) from exc
     return _fit(parsed)
 
 
