@@ -192,9 +192,10 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         identity_note=resolved.note,
         lines=tuple(lines),
         paid_total=shop_amount(p, "total_price"),
-        # Shopify rounds tax per rate at order level; with VAT-exclusive prices its figures
-        # must be used as they are or the invoice total drifts from total_price.
-        reported_vat={} if taxes_included else vat_by_rate,
+        # The tax Shopify charged per rate (its line tax_lines): with VAT-exclusive prices the
+        # invoice total only meets total_price with these figures; with VAT-inclusive ones it
+        # is the tax the shop charged (it rounds per line), checked against the rate.
+        reported_vat=vat_by_rate,
         payment=Payment(
             method=payment_method(gateway),
             platform=gateway,

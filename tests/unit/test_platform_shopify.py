@@ -503,16 +503,14 @@ def test_try_kdv_inclusive_order_adds_up_to_total_price() -> None:
     }
     assert gross == expected_gross
     assert gross == _gross_by_rate(payload)
-    # VAT is worked out on each rate's gross (GİB rounds per rate); Shopify summed its
-    # line-rounded taxes (104.97 + 8.32 = 113.29). A kuruş apart at most, never in the total.
+    # The invoice carries the VAT Shopify charged: it summed its line-rounded taxes
+    # (104.97 + 8.32 = 113.29) where rounding the 20 % group's gross would give 113.28.
     charged = {
         Decimal(20): Decimal("113.29"), Decimal(10): Decimal("32.72"), Decimal(1): Decimal("2.54")
     }
     vat = {g.rate: g.vat for g in invoice.groups}
-    assert vat == {
-        Decimal(20): Decimal("113.28"), Decimal(10): Decimal("32.72"), Decimal(1): Decimal("2.54")
-    }
-    assert all(abs(vat[r] - charged[r]) <= Decimal("0.01") for r in charged)
+    assert vat == charged
+    assert {g.rate: g.net + g.vat for g in invoice.groups} == expected_gross  # nets give way, not totals
 
 
 def test_try_vat_exclusive_order_uses_shopifys_own_tax_rounding() -> None:
@@ -837,3 +835,14 @@ def test_order_ids_in_their_documented_forms_are_kept_exactly(good: object, text
     from sync_engine.platforms._util import order_id_of
 
     assert order_id_of(good) == text
+
+
+def test_a_line_taxed_at_a_rate_the_shop_did_not_charge_waits_with_both_figures() -> None:
+    # Tax-exclusive, a 20 % line whose Shopify tax is 0.00 (a misconfigured tax override):
+    # invoicing 20 % would add VAT the buyer never paid.
+    payload = tr_order(taxes_included=False, shipping_lines=[], total_discounts="0.00", total_tax="0.00",
+                       total_discounts_set=_money("0.00"), total_price="359.90", total_price_set=_money("359.90"))
+    payload["line_items"] = [_line(2, "Bebek Bezi 4 Numara", 1, "359.90", [_tax(0.2, "0.00")])]
+    d = parse(payload)
+    assert d.invoiceable and d.order is not None and d.problem is not None
+    assert "VAT at 20%: the shop charged 0.00 TRY" in d.problem and "71.98" in d.problem
