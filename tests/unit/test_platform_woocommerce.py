@@ -559,3 +559,10 @@ def test_registry_and_resource_helpers() -> None:
     assert payload == before
     assert adapter.is_paid(payload)
     assert not adapter.is_paid(tr_order(status="pending", date_paid_gmt=None))
+
+
+def test_a_quantity_in_exponent_form_waits_with_the_value_printed_plainly() -> None:
+    payload = tr_order()
+    payload["line_items"][0]["quantity"] = 1e-7  # a broken plugin's float, as JSON prints it
+    d = parse(payload)
+    assert d.problem is not None and "quantity 0.0000001 is outside" in d.problem
