@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sync_engine.domain.keys import proforma_key, sale_key
+from sync_engine.domain.keys import cancel_key, proforma_key, sale_key
 from sync_engine.logging import get_logger
-from sync_engine.domain.states import AttentionCategory, EventStatus, JobKind, JobStatus
+from sync_engine.domain.states import AttentionCategory, DocumentType, EventStatus, JobKind, JobStatus
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, Problem, category_of, rules_for
 from sync_engine.store.repositories import EventRepository, JobRepository
@@ -106,9 +107,15 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         events.set_status(event.id, EventStatus.IGNORED, reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
     if parsed.cancelled and parsed.order_id is not None:
-        # Whatever else the cancel means (#12), a proforma still open is closed out: the
-        # buyer must not pay against it. A sale invoice is never touched here.
+        # A proforma still open is closed out (the buyer must not pay against it), and the
+        # sale invoice is stopped before GİB, or flagged for cancelling / returning.
         _close_proforma(session, store.id, parsed.order_id, "order cancelled at the shop", now)
+        return _cancel(session, event, parsed, store=store, now=now)
+    if parsed.kind is EventKind.ORDER and parsed.order_id is not None:
+        cancelled = _cancelled_since(session, store.id, parsed)
+        if cancelled is not None:
+            events.set_status(event.id, EventStatus.IGNORED, cancelled.reason, cancelled.job_id)
+            return IngestResult(202, "ignored", job_id=cancelled.job_id, event_id=event.id, reason=cancelled.reason)
     if (
         parsed.kind is EventKind.ORDER and parsed.order_id is not None and parsed.order is not None
         and parsed.awaiting_payment and _wants_proforma(store)
@@ -164,6 +171,98 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
     events.set_status(event.id, EventStatus.ACCEPTED, None, job.id)
     return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, enqueue=True)
+
+
+@dataclass(frozen=True)
+class _Cancelled:
+    job_id: int
+    reason: str
+
+
+def _cancelled_since(session: Session, store_id: str, parsed: ParsedDelivery) -> _Cancelled | None:
+    """The order's cancel, unless this delivery is newer by the shop's own clock (a
+    WooCommerce order taken out of "cancelled" again). A late or retried delivery of the
+    order as it was before the cancel (Shopify retries carry their first body) is not."""
+    assert parsed.order_id is not None
+    cancel = JobRepository(session).get_by_key(cancel_key(store_id, parsed.order_id))
+    if cancel is None:
+        return None
+    cancelled_at = _shop_time(cancel.order_json)
+    delivered = parsed.order.updated_at if parsed.order is not None else None
+    if cancelled_at is not None and delivered is not None and delivered > cancelled_at:
+        return None
+    return _Cancelled(cancel.id, f"order was cancelled at the shop (job {cancel.id}); this delivery is not newer, so it is not invoiced")
+
+
+def _shop_time(order_json: str | None) -> datetime | None:
+    if not order_json:
+        return None
+    value = json.loads(order_json).get("updated_at")
+    return datetime.fromisoformat(value) if value else None
+
+
+def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, now: datetime) -> IngestResult:
+    """An order cancelled (or fully refunded) at the shop: its cancel job, once, recording
+    what the cancel meant for the sale invoice — stopped before anything was made, stopped
+    before GİB with a draft to delete, stopping (a worker is on it), or already sent and so
+    to be cancelled at the provider or answered with a return invoice (#12)."""
+    assert parsed.order_id is not None
+    events = EventRepository(session)
+    jobs = JobRepository(session)
+    why = parsed.problem or "order cancelled at the shop"
+    order = parsed.order
+    cancel, created = jobs.create_if_absent(
+        cancel_key(store.id, parsed.order_id), store_id=store.id,
+        platform=order.platform if order else store.platform, order_id=parsed.order_id,
+        order_name=parsed.order_name or parsed.order_id, kind=JobKind.CANCEL.value,
+        provider=store.provider.name, provider_account=store.provider.account_key(),
+        order_json=order.model_dump_json() if order else None, status=JobStatus.RUNNING.value,
+        created_at=now, updated_at=now,
+    )
+    if not created:
+        reason = f"cancel already recorded (job {cancel.id})"
+        events.set_status(event.id, EventStatus.ACCEPTED, reason, cancel.id)
+        return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id, reason=reason)
+    sale = jobs.get_by_key(sale_key(store.id, parsed.order_id))
+    status, category = JobStatus.COMPLETED, None
+    if sale is None:
+        message = f"{why}: no invoice had been made"
+    else:
+        draft = (f"{why} before the GİB send: nothing was sent to GİB; the draft invoice "
+                 f"{sale.invoice_number or sale.invoice_id or '(if one was made)'} at {sale.provider} is to be deleted there")
+        outcome = jobs.cancel_sale(sale.id, now, why, draft)
+        message = {
+            "cancelled": f"{why}: sale job {sale.id} stopped before anything was made at the provider",
+            "draft": f"{why}: sale job {sale.id} stopped before the GİB send; it waits for its draft to be deleted",
+            "stopping": f"{why}: sale job {sale.id} is stopped before its GİB send",
+            "already": f"{why}: sale job {sale.id} was already closed",
+        }.get(outcome, "")
+        if outcome == "sent":
+            status, category = JobStatus.NEEDS_ATTENTION, AttentionCategory.CANCELLED_AFTER_SEND
+            message = f"{why} after its invoice was sent: " + _after_send_instruction(sale)
+        log.info("order cancelled", store=store.id, sale_job=sale.id, outcome=outcome)
+    jobs.set_fields(
+        cancel.id, now, status=status.value, attention_category=category.value if category else None,
+        last_error_class=category.value if category else None, last_error_message=message,
+        completed_at=now if status is JobStatus.COMPLETED else None,
+    )
+    events.set_status(event.id, EventStatus.NEEDS_ATTENTION if category else EventStatus.ACCEPTED, message, cancel.id)
+    return IngestResult(202, "needs_attention" if category else "accepted", job_id=cancel.id, event_id=event.id, reason=message)
+
+
+def _after_send_instruction(sale: Any) -> str:
+    number = sale.invoice_number or sale.invoice_id or f"of job {sale.id}"
+    if sale.document_type == DocumentType.E_FATURA.value:
+        # FACTS §5.5: an accepted e-Fatura cannot be cancelled; it is corrected by the
+        # buyer's return (İADE) invoice.
+        return (f"e-Fatura {number} cannot be cancelled by the seller: the buyer issues a return (İADE) "
+                "invoice for it; record the return when it arrives, and reverse the journal then")
+    if sale.document_type == DocumentType.E_ARSIV.value:
+        # FACTS §5.5: the issuer cancels an e-Arşiv through the provider (Turkcell only in
+        # status 60; a GİB-portal cancellation waits up to 8 days for the buyer's approval).
+        return (f"cancel e-Arşiv invoice {number} at {sale.provider} (e-Arşiv iptal), or document the "
+                "return (İADE); reverse its journal if it was journaled")
+    return f"invoice {number} at {sale.provider} was issued: cancel it there or issue a return (İADE) invoice"
 
 
 def _initial_status(problem: str | None, now: datetime) -> dict[str, Any]:

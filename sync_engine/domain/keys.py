@@ -23,6 +23,11 @@ def proforma_key(store_id: str, order_id: str) -> str:
     return f"{store_id}:{order_id}:proforma"
 
 
+def cancel_key(store_id: str, order_id: str) -> str:
+    """An order's cancellation at the shop: one per order, whatever the deliveries."""
+    return f"{store_id}:{order_id}:cancel"
+
+
 def return_key(store_id: str, order_id: str, refund_id: str) -> str:
     return f"{store_id}:{order_id}:return:{refund_id}"
 

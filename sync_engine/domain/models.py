@@ -200,6 +200,9 @@ class Order(_Frozen):
     order_id: str  # the platform's id, kept as text (Shopify ids exceed 2^53)
     order_name: str  # what the merchant sees, e.g. "#1001"
     created_at: datetime
+    # The shop's last change to the order: which of two deliveries is newer is decided by
+    # this, never by arrival (a retried orders/paid carries the body of its first try).
+    updated_at: datetime | None = None
     currency: str = "TRY"
     prices_include_vat: bool = True
     buyer: Buyer

@@ -27,6 +27,9 @@ class JobKind(StrEnum):
 
     SALE = "sale"  # the sale invoice: customer ▸ invoice ▸ e_document ▸ journal
     PROFORMA = "proforma"  # a proforma for an order awaiting payment: customer ▸ proforma
+    # The order was cancelled at the shop: the chain's record of what that meant for its sale
+    # invoice (stopped before GİB, or sent and to be cancelled / returned). No provider step.
+    CANCEL = "cancel"
 
 
 class StepState(StrEnum):
@@ -66,6 +69,12 @@ class AttentionCategory(StrEnum):
     TOTAL_MISMATCH = "total_mismatch"  # the provider's total is not what the customer paid
     CONFIG = "config"  # the store or provider is not configured
     MISSING_AT_PROVIDER = "missing_at_provider"  # reconciliation: invoiced, then gone at the provider
+    # Cancelled at the shop before the GİB send, but a draft invoice was already saved at the
+    # provider: nothing reached GİB; the draft is to be deleted there.
+    CANCELLED_BEFORE_SEND = "cancelled_before_send"
+    # Cancelled at the shop after the invoice went to GİB: it must be cancelled at the
+    # provider (e-Arşiv) or answered with a return invoice; the job says which.
+    CANCELLED_AFTER_SEND = "cancelled_after_send"
 
 
 class DocumentType(StrEnum):

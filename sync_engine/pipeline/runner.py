@@ -31,6 +31,7 @@ from sync_engine.pipeline.states import (
     FINISHED,
     STEPS,
     AttentionCategory,
+    JobKind,
     JobStatus,
     Step,
     StepState,
@@ -146,6 +147,18 @@ class _Run:
         if not ok:
             raise LeaseLost(job_id)
 
+    def _claim(self, job_id: int, **fields: object) -> bool:
+        """The intent of an effect, unless the order was cancelled (False). LeaseLost if
+        another worker owns the job now."""
+        with self.sessions() as session:
+            jobs = JobRepository(session)
+            if jobs.claim(job_id, self.owner, self.clock(), **fields):
+                session.commit()
+                return True
+            if not jobs.holds(job_id, self.owner):
+                raise LeaseLost(job_id)
+            return False
+
     def _renew(self, job_id: int) -> None:
         """Extend the lease before each step, so a long job is not taken over mid-way."""
         with self.sessions() as session:
@@ -200,6 +213,7 @@ class _Run:
             clock=self.clock,
             lease_ttl_s=self.lease_ttl_s,
             update=lambda **f: self._update(job_id, **f),
+            claim=lambda **f: self._claim(job_id, **f),
             request_factory=lambda document_type, alias: build_request(
                 str(job["idempotency_key"]), order, runtime.settings, document_type, alias
             ),
@@ -248,18 +262,38 @@ class _Run:
             except Exception as exc:  # a bug or an unexpected answer: retry, bounded
                 log.exception("unexpected error in step", step=step.value)
                 return self._transient(job_id, step, attempt_no, exc)
+            if isinstance(outcome, StepOutcome) and outcome.cancelled:
+                log.info("job stopped: order cancelled", step=step.value)
+                self._release(job_id, JobStatus.CANCELLED, next_attempt_at=None, last_error_class=None,
+                              last_error_message=outcome.message, attention_category=None)
+                return RunResult(job_id, ran=True, status=JobStatus.CANCELLED.value)
             if isinstance(outcome, StepOutcome) and outcome.attention is not None:
                 return self._attention(job_id, outcome.attention, outcome.message or "")
             if isinstance(outcome, StepOutcome) and outcome.retry_in is not None:
                 return self._wait(job_id, outcome)
             job.update(ctx.job)
 
+        closed = self._closed_reason(job_id)
+        if closed is not None and kind == JobKind.SALE:
+            # Cancelled at the shop while the document was being made, by a provider whose
+            # invoice is the legal document itself (no GİB step of ours to stop before): it
+            # exists now, so it must be cancelled or returned at the provider.
+            return self._attention(
+                job_id, AttentionCategory.CANCELLED_AFTER_SEND,
+                f"{closed}, but its invoice {job.get('invoice_number') or job.get('invoice_id')} was "
+                "already issued: cancel it at the provider or issue a return (İADE) invoice",
+            )
         self._release(
             job_id, JobStatus.COMPLETED, completed_at=self.clock(), last_error_class=None,
             last_error_message=None, attention_category=None, next_attempt_at=None,
         )
         log.info("job completed")
         return RunResult(job_id, ran=True, status=JobStatus.COMPLETED.value)
+
+    def _closed_reason(self, job_id: int) -> str | None:
+        with self.sessions() as session:
+            job = JobRepository(session).get(job_id)
+            return job.closed_reason if job is not None and job.closed_at is not None else None
 
     # -- endings ------------------------------------------------------------------------------
 

@@ -52,6 +52,8 @@ class StepContext:
     clock: Callable[[], datetime]
     lease_ttl_s: float
     update: Callable[..., None]
+    # Records a provider effect's intent unless the order was cancelled meanwhile (False).
+    claim: Callable[..., bool]
     request_factory: Callable[[str | None, str | None], InvoiceRequest]
     # GİB's answer is polled with this delay (seconds since the send → seconds to wait)…
     poll_delay: Callable[[float], float] = lambda elapsed: max(2.0, min(600.0, elapsed / 2))
@@ -67,6 +69,15 @@ class StepContext:
         """Commit fields now (conditional on the lease) and mirror them in the snapshot."""
         self.update(**fields)
         self.job.update(fields)
+
+    def intend(self, **fields: Any) -> bool:
+        """Commit the intent of an effect (a document made at the provider, a GİB send) —
+        unless the order was cancelled at the shop since the job started: then False, and
+        the effect must not happen."""
+        if not self.claim(**fields):
+            return False
+        self.job.update(fields)
+        return True
 
     @property
     def provider(self):  # noqa: ANN201
@@ -111,6 +122,21 @@ class StepOutcome:
     attention: AttentionCategory | None = None
     message: str | None = None
     wait_kind: str = "Busy"  # what the job waits for, shown as its last_error_class
+    cancelled: bool = False  # the order was cancelled at the shop: stop, nothing at the provider
+
+
+def _cancelled_before(ctx: StepContext, what: str, draft_possible: bool) -> StepOutcome:
+    """The order was cancelled at the shop before ``what``: stop there. With nothing made at
+    the provider the job is simply cancelled; with a draft (or maybe one) an operator deletes
+    it at the provider — nothing reached GİB either way."""
+    if not draft_possible:
+        return StepOutcome(cancelled=True, message=f"order cancelled at the shop before the {what}; nothing was made at the provider")
+    ref = ctx.job.get("invoice_number") or ctx.job.get("invoice_id") or "(an earlier attempt's, if it was made)"
+    return StepOutcome(
+        attention=AttentionCategory.CANCELLED_BEFORE_SEND,
+        message=(f"order cancelled at the shop before the {what}: nothing was sent to GİB; the draft "
+                 f"invoice {ref} at {ctx.runtime.provider.name} is to be deleted there"),
+    )
 
 
 DONE = StepOutcome()
@@ -217,7 +243,8 @@ def _invoice(ctx: StepContext, state: StepState) -> StepOutcome:
     ):
         ref = ctx.provider.find_invoice(req)
     if ref is None:
-        ctx.save(step_invoice=StepState.IN_PROGRESS.value)
+        if not ctx.intend(step_invoice=StepState.IN_PROGRESS.value):
+            return _cancelled_before(ctx, "invoice was made", draft_possible=state is not StepState.PENDING)
         ref = ctx.provider.create_invoice(req, _customer_ref(ctx))
     ctx.save(
         invoice_id=ref.invoice_id,
@@ -238,7 +265,9 @@ def _proforma(ctx: StepContext, state: StepState) -> StepOutcome:
     if state in (StepState.IN_PROGRESS, StepState.FAILED):
         ref = ctx.provider.find_proforma(req)
     if ref is None:
-        ctx.save(step_invoice=StepState.IN_PROGRESS.value)
+        if not ctx.intend(step_invoice=StepState.IN_PROGRESS.value):
+            # Paid or cancelled meanwhile (the proforma was closed): none is needed now.
+            return StepOutcome(cancelled=True, message="proforma closed before it was made (order paid or cancelled)")
         ref = ctx.provider.create_proforma(req, _customer_ref(ctx))
     ctx.save(
         invoice_id=ref.proforma_id,
@@ -336,11 +365,12 @@ def _e_document(ctx: StepContext, state: StepState) -> StepOutcome:
     mismatch = _recheck_total(ctx, req)
     if mismatch is not None:
         return mismatch
-    ctx.save(
+    if not ctx.intend(
         step_e_document=StepState.IN_PROGRESS.value,
         e_document_status="sending",
         e_document_sent_at=ctx.clock(),
-    )
+    ):
+        return _cancelled_before(ctx, "GİB send", draft_possible=True)
     result = ctx.provider.send_e_document(req, invoice)
     return _record_sent(ctx, result)
 

@@ -37,7 +37,14 @@ from sync_engine.platforms.shopify_order import awaits_payment, build_order, is_
 
 INVOICE_TOPICS = frozenset({"orders/create", "orders/paid", "orders/updated"})
 HANDLED_TOPICS = INVOICE_TOPICS | {"orders/cancelled"}
-CANCEL_REFUND_PROBLEM = "cancel/refund handling is not implemented yet; event stored"
+CANCEL_REFUND_PROBLEM = "refund handling is not implemented yet; event stored"
+CANCELLED = "order cancelled at the shop"
+FULLY_REFUNDED = "order fully refunded at the shop"
+# An order first seen with part of its money given back: invoicing only what was kept
+# (refunded lines and shipping out) is not automated yet, and the full amount would be VAT
+# on money the shop did not keep.
+PARTLY_REFUNDED = ("order was partly refunded before it was invoiced: invoice what the buyer kept "
+                   "(current_total_price) by hand, or replay once the lines are corrected")
 TEST_PROBLEM = "Shopify test notification (fixed sample order); not invoiced"
 # "Send test notification" posts a fixed fake order. Its id 820982911946154508 exceeds 2^53,
 # and samples that passed through JavaScript show it rounded to …500.
@@ -129,9 +136,12 @@ class ShopifyAdapter:
             return delivery(EventKind.OTHER, None, f"topic {topic} is not handled; event stored")
         order, problem = build_order(payload, store_id, rules)
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
-            return dataclasses.replace(
-                delivery(EventKind.ORDER, order, CANCEL_REFUND_PROBLEM), cancelled=True
-            )
+            return dataclasses.replace(delivery(EventKind.ORDER, order, CANCELLED), cancelled=True)
+        financial = text(payload.get("financial_status")).lower()
+        if financial == "refunded":
+            # Everything paid was given back: nothing was kept, so nothing is invoiced (and
+            # an invoice already made is undone like a cancel's).
+            return dataclasses.replace(delivery(EventKind.ORDER, order, FULLY_REFUNDED), cancelled=True)
         if order is None:
             # A paid order we cannot turn into an invoice (e.g. a company without a VKN):
             # due for invoicing, so ingest parks it in needs_attention with the reason.
@@ -144,8 +154,10 @@ class ShopifyAdapter:
             )
         # Due for a sale invoice; if the order needs an operator first (foreign currency, a
         # 0 % line without exemption code…), the job waits in needs_attention with this reason.
-        issues = "; ".join(blocking_problems(order)) or None
-        return delivery(EventKind.ORDER, order, issues, invoiceable=True)
+        issues = blocking_problems(order)
+        if financial == "partially_refunded":
+            issues.append(PARTLY_REFUNDED)
+        return delivery(EventKind.ORDER, order, "; ".join(issues) or None, invoiceable=True)
 
     def _refund(self, h: Mapping[str, str], topic: str, refund: dict[str, Any]) -> ParsedDelivery:
         order_id = id_text(refund.get("order_id"))

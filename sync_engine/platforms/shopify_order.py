@@ -186,6 +186,7 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         order_id=order_id,
         order_name=text(p.get("name")) or f"#{text(p.get('order_number')) or order_id}",
         created_at=created,
+        updated_at=parse_datetime(p.get("updated_at")),
         currency=currency,
         prices_include_vat=taxes_included,
         buyer=buyer,

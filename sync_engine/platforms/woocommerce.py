@@ -51,8 +51,14 @@ from sync_engine.platforms.woocommerce_order import awaits_payment, build_order,
 PING_BODY = re.compile(rb"webhook_id=(\d{1,20})")
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPIC_HEADER = "x-wc-webhook-topic"
-CANCEL_REFUND_PROBLEM = "cancel/refund handling is not implemented yet; event stored"
-UNPAYABLE_STATUSES = frozenset({"cancelled", "failed", "trash"})
+CANCEL_REFUND_PROBLEM = "refund handling is not implemented yet; event stored"
+UNPAYABLE_STATUSES = frozenset({"cancelled", "failed", "trash", "refunded"})
+# Statuses that undo an order: nothing is invoiced, and an invoice made is undone.
+CANCELLED_STATUSES = {
+    "cancelled": "order cancelled at the shop",
+    "trash": "order deleted at the shop",
+    "refunded": "order fully refunded at the shop",
+}
 
 
 def _wp_specialchars_decode(secret: str) -> str:
@@ -123,7 +129,7 @@ class WooCommerceAdapter:
             deleted = topic == "order.deleted"
             return dataclasses.replace(_other(
                 topic, f"{topic or 'order'}:{resource_id}:{modified or body_digest(body)}",
-                resource_id, CANCEL_REFUND_PROBLEM if deleted else "body is not a full order; event stored",
+                resource_id, CANCELLED_STATUSES["trash"] if deleted else "body is not a full order; event stored",
             ), cancelled=deleted)
 
         order_name = f"#{text(data.get('number')) or resource_id}"
@@ -144,9 +150,9 @@ class WooCommerceAdapter:
                 awaiting_payment=not invoiceable and order is not None and awaits_payment(data),
             )
 
+        if status in CANCELLED_STATUSES:
+            return dataclasses.replace(delivery(CANCELLED_STATUSES[status]), cancelled=True)
         if status in UNPAYABLE_STATUSES:
-            if status == "cancelled":
-                return dataclasses.replace(delivery(CANCEL_REFUND_PROBLEM), cancelled=True)
             return delivery(f"order status is {status}; nothing to invoice")
         if order is None:
             # A paid order we cannot turn into an invoice (e.g. a company without a VKN):

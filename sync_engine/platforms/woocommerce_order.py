@@ -241,6 +241,7 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         order_id=order_id,
         order_name=f"#{text(p.get('number')) or order_id}",
         created_at=created,
+        updated_at=parse_datetime(p.get("date_modified_gmt")) or parse_datetime(p.get("date_modified")),
         currency=currency,
         prices_include_vat=False,
         buyer=buyer,

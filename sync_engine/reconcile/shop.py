@@ -96,6 +96,8 @@ def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dic
             return f"order status is {status}"
     elif payload.get("cancelled_at"):
         return "order is cancelled"
+    elif text(payload.get("financial_status")).lower() == "refunded":
+        return "order is fully refunded"
     if not adapter.is_paid(payload):
         return "order is not paid"
     return None
@@ -103,8 +105,8 @@ def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dic
 
 def is_cancelled(platform: str, payload: dict[str, Any]) -> bool:
     if platform == "woocommerce":
-        return text(payload.get("status")).lower() in ("cancelled", "trash")
-    return bool(payload.get("cancelled_at"))
+        return text(payload.get("status")).lower() in ("cancelled", "trash", "refunded")
+    return bool(payload.get("cancelled_at")) or text(payload.get("financial_status")).lower() == "refunded"
 
 
 def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str,

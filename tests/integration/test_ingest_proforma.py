@@ -178,9 +178,13 @@ def test_cancelled_while_pending_closes_the_proforma_and_invoices_nothing(
     cancelled = {**order, "cancelled_at": "2025-03-05T10:00:00+03:00", "cancel_reason": "customer",
                  "updated_at": "2025-03-05T10:00:00+03:00"}
     result = deliver(session_factory, stores["shopify"], cancelled, topic="orders/cancelled")
-    assert result.status == "ignored"
-    (job,) = jobs(session_factory)
-    assert (job.kind, job.status, job.closed_reason) == ("proforma", "cancelled", "order cancelled at the shop")
+    assert result.status == "accepted"  # the order's cancel job, recording it
+    proforma, cancel = jobs(session_factory)
+    assert (proforma.kind, proforma.status, proforma.closed_reason) == ("proforma", "cancelled", "order cancelled at the shop")
+    assert (cancel.kind, cancel.status) == ("cancel", "completed")
+    # The buyer's transfer arriving late (an older body) invoices nothing either.
+    late = deliver(session_factory, stores["shopify"], {**order, "financial_status": "paid"}, topic="orders/paid")
+    assert late.status == "ignored" and [j.kind for j in jobs(session_factory)] == ["proforma", "cancel"]
 
 
 def test_woocommerce_on_hold_bank_transfer_gets_a_proforma_a_card_order_does_not(

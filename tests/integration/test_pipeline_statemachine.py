@@ -55,6 +55,7 @@ def make_machine(session_factory):  # noqa: ANN001, ANN201
             }
             self.last = self._snapshot()
             self.completed_seen = False
+            self.cancel_outcome: str | None = None  # what the shop's cancel found, once it came
 
         def _snapshot(self) -> dict[str, str]:
             with session_factory() as s:
@@ -82,6 +83,17 @@ def make_machine(session_factory):  # noqa: ANN001, ANN201
                 calls = self.provider.calls
                 result = self.runners["worker-b"].run(self.job_id)
                 assert not result.ran and self.provider.calls == calls
+
+        @precondition(lambda self: self.cancel_outcome is None)
+        @rule()
+        def order_cancelled_at_the_shop(self) -> None:
+            # At any point: before the job started, mid-run with a lease held (a crashed
+            # worker's), after the invoice, after the send.
+            with session_factory() as s:
+                self.cancel_outcome = JobRepository(s).cancel_sale(
+                    self.job_id, self.now, "order cancelled at the shop", "draft to delete")
+                s.commit()
+            self.invoices_at_cancel = self.provider.effects.invoices[ettn_for(self.key)]
 
         @rule(seconds=st.sampled_from([1.0, 30.0, LEASE_TTL + 1, 3600.0]))
         def advance_clock(self, seconds: float) -> None:
@@ -120,6 +132,16 @@ def make_machine(session_factory):  # noqa: ANN001, ANN201
                 assert e.invoices[ettn] == 1 and e.gib_sends[ettn] == 1 and e.journals[ettn] == 1
                 assert sum(e.cari.values()) == 1
             self.last = snap
+
+        @invariant()
+        def a_cancel_before_the_send_claim_means_no_gib_send_ever(self) -> None:
+            if self.cancel_outcome in ("cancelled", "draft", "stopping"):
+                ettn = ettn_for(self.key)
+                assert self.provider.effects.gib_sends[ettn] == 0, self.cancel_outcome
+                assert self._snapshot()["status"] != JobStatus.COMPLETED.value
+            if self.cancel_outcome == "cancelled":
+                # Nothing had been made: nothing is made after either.
+                assert self.provider.effects.invoices[ettn_for(self.key)] == self.invoices_at_cancel == 0
 
         @invariant()
         def effects_match_recorded_state(self) -> None:

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
+from sync_engine.store.repositories import JobRepository
 from sync_engine.platforms.shopify import TEST_PROBLEM
 from sync_engine.sandbox.webhooks import (
     build_shopify,
@@ -177,21 +178,59 @@ def test_shopify_test_notification_is_stored_and_ignored(web: WebHarness) -> Non
     assert web.jobs() == []
 
 
-def test_shopify_cancel_and_refund_are_stored_without_a_job(web: WebHarness) -> None:
+def test_shopify_cancel_before_any_invoice_is_recorded_and_a_late_paid_delivery_is_not_invoiced(
+    web: WebHarness,
+) -> None:
     payload = paid_shopify(12)
     cancelled = deepcopy(payload)
-    cancelled.update(cancelled_at="2025-03-04T10:00:00+03:00", financial_status="refunded", cancel_reason="customer")
+    cancelled.update(cancelled_at="2025-03-04T10:00:00+03:00", updated_at="2025-03-04T10:00:00+03:00",
+                     financial_status="refunded", cancel_reason="customer")
     refund = {"id": 9988776655, "order_id": payload["id"], "created_at": "2025-03-04T10:00:00+03:00",
               "note": "iade", "refund_line_items": [], "transactions": []}
     r1 = web.shopify(cancelled, topic="orders/cancelled")
+    assert r1.status_code == 202 and body_of(r1)["status"] == "accepted"
+    assert "no invoice had been made" in body_of(r1)["reason"]
     r2 = web.shopify(refund, topic="refunds/create")
-    for response in (r1, r2):
-        assert response.status_code == 202, response.text
-        assert body_of(response)["status"] == "ignored"
-    events = web.events()
-    assert [(e.topic, e.status) for e in events] == [("orders/cancelled", "ignored"), ("refunds/create", "ignored")]
-    assert all(e.reason for e in events)
-    assert web.jobs() == [] and web.broker.llen(QUEUE) == 0
+    assert body_of(r2)["status"] == "ignored"
+    (cancel,) = web.jobs()
+    assert (cancel.kind, cancel.status) == ("cancel", "completed")
+    # Shopify retries orders/paid with the body of its first try: older than the cancel.
+    late = web.shopify(payload, topic="orders/paid")
+    assert late.status_code == 202 and body_of(late)["status"] == "ignored"
+    assert "cancelled at the shop" in body_of(late)["reason"]
+    assert [j.kind for j in web.jobs()] == ["cancel"] and web.broker.llen(QUEUE) == 0
+    # A second cancel delivery records nothing new.
+    again = web.shopify(cancelled, topic="orders/updated")
+    assert body_of(again)["status"] in ("accepted", "duplicate") and len(web.jobs()) == 1
+
+
+def test_cancel_of_a_queued_sale_job_cancels_it_before_anything_is_made(web: WebHarness) -> None:
+    payload = paid_shopify(14)
+    sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    cancelled = {**deepcopy(payload), "cancelled_at": "2025-03-04T11:00:00+03:00",
+                 "updated_at": "2025-03-04T11:00:00+03:00"}
+    answer = body_of(web.shopify(cancelled, topic="orders/cancelled"))
+    assert answer["status"] == "accepted" and f"sale job {sale_id} stopped before anything" in answer["reason"]
+    sale = web.job(sale_id)
+    assert sale.status == "cancelled" and sale.closed_at is not None
+
+
+def test_cancel_after_the_gib_send_asks_for_an_e_arsiv_cancel_or_a_return(web: WebHarness) -> None:
+    payload = paid_shopify(15)
+    sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    with web.sessions() as session:  # as the pipeline leaves a sent e-Arşiv invoice
+        JobRepository(session).set_fields(
+            sale_id, datetime.now(UTC), status="completed", step_customer="done", step_invoice="done",
+            step_e_document="done", step_journal="done", invoice_number="DMS2025000000015", document_type="e_arsiv")
+        session.commit()
+    cancelled = {**deepcopy(payload), "cancelled_at": "2025-03-05T09:00:00+03:00",
+                 "updated_at": "2025-03-05T09:00:00+03:00"}
+    answer = body_of(web.shopify(cancelled, topic="orders/cancelled"))
+    assert answer["status"] == "needs_attention"
+    assert "cancel e-Arşiv invoice DMS2025000000015" in answer["reason"]
+    cancel = web.job(answer["job_id"])
+    assert (cancel.kind, cancel.status, cancel.attention_category) == ("cancel", "needs_attention", "cancelled_after_send")
+    assert web.job(sale_id).status == "completed"  # the sent invoice stays what it is
 
 
 def test_shopify_unpaid_order_is_stored_and_ignored(web: WebHarness) -> None:

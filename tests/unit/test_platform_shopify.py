@@ -140,13 +140,14 @@ class Expect:
     problem: str | None = None  # a fragment of the expected problem
 
 
-CANCEL = "cancel/refund handling is not implemented yet; event stored"
+CANCEL = "refund handling is not implemented yet; event stored"
+CANCELLED = "order cancelled at the shop"
 SHOPIFY_FILES: dict[str, Expect] = {
     # README §3.4: order 450789469 is a doc example whose fields do not all agree; its
     # total_price still reconciles once the allocated discount and the line taxes are used.
     "shopify-order-cancel-with-refund-rest__Shopify_shopify-app-js.json": Expect(
         "orders/cancelled", EventKind.ORDER, "450789469", "#1001", True,
-        consistent=False, vat={"6": "11.94"}, problem=CANCEL,
+        consistent=False, vat={"6": "11.94"}, problem=CANCELLED,
     ),
     "shopify-order-rest-partially-refunded__Shopify_shopify-app-js.json": Expect(
         "orders/updated", EventKind.ORDER, "450789469", "#1001", True,
@@ -784,19 +785,29 @@ def test_unpaid_order_is_stored_not_invoiced() -> None:
 
 
 @pytest.mark.parametrize("topic", ["orders/create", "orders/paid", "orders/updated"])
-@pytest.mark.parametrize("status", ["paid", "partially_refunded", "refunded"])
+@pytest.mark.parametrize("status", ["paid", "partially_refunded"])
 def test_paid_statuses_on_invoice_topics_are_invoiceable(topic: str, status: str) -> None:
     d = parse(tr_order(financial_status=status), topic=topic)
-    assert d.invoiceable is True
+    assert d.invoiceable is True and not d.cancelled
+
+
+def test_a_partly_refunded_order_first_seen_waits_instead_of_being_invoiced_in_full() -> None:
+    d = parse(tr_order(financial_status="partially_refunded"))
+    assert d.invoiceable and d.problem is not None and "partly refunded before it was invoiced" in d.problem
+
+
+def test_a_fully_refunded_order_is_a_cancellation_not_an_invoice() -> None:
+    d = parse(tr_order(financial_status="refunded"))
+    assert d.invoiceable is False and d.cancelled and d.problem == "order fully refunded at the shop"
 
 
 def test_cancelled_order_is_stored_not_invoiced() -> None:
     d = parse(tr_order(), topic="orders/cancelled")
-    assert d.kind is EventKind.ORDER and d.invoiceable is False
-    assert d.problem == CANCEL
+    assert d.kind is EventKind.ORDER and d.invoiceable is False and d.cancelled
+    assert d.problem == CANCELLED
     cancelled = tr_order(cancelled_at="2025-03-15T09:00:00+03:00")
     updated_after_cancel = parse(cancelled, topic="orders/updated")
-    assert updated_after_cancel.invoiceable is False and updated_after_cancel.problem == CANCEL
+    assert updated_after_cancel.invoiceable is False and updated_after_cancel.cancelled
 
 
 def test_refund_webhook_is_other_and_not_invoiced() -> None:

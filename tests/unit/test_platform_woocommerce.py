@@ -22,7 +22,7 @@ SECRET = "wc-webhook-secret"
 STORE = "woo-shop"
 TCKN = "10000000146"
 VKN = "1000036109"
-CANCEL = "cancel/refund handling is not implemented yet; event stored"
+CANCEL = "refund handling is not implemented yet; event stored"
 woo = WooCommerceAdapter()
 
 
@@ -526,7 +526,8 @@ def test_hezarfen_person_choice_wins_over_a_stray_company_field() -> None:
          "order is not paid yet (status on-hold)"),
         ({"status": "pending", "date_paid_gmt": None}, False,
          "order is not paid yet (status pending)"),
-        ({"status": "cancelled"}, False, CANCEL),
+        ({"status": "cancelled"}, False, "order cancelled at the shop"),
+        ({"status": "refunded"}, False, "order fully refunded at the shop"),
         ({"status": "failed", "date_paid_gmt": None}, False,
          "order status is failed; nothing to invoice"),
     ],

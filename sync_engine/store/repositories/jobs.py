@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sync_engine.domain.states import AttentionCategory
 from sync_engine.store.models import LEASABLE_STATUSES, Job, JobStatus
 from sync_engine.store.repositories._common import (
     check_columns,
@@ -190,6 +191,20 @@ class JobRepository:
             {**fields, "updated_at": now},
         )
 
+    def claim(self, job_id: int, owner: str, now: datetime, **fields: Any) -> bool:
+        """Record the intent of an effect at the provider (a step going ``in_progress``) only
+        while ``owner`` holds the lease and nobody closed the job (the order was cancelled):
+        the one conditional UPDATE both sides race on, so a cancel and a GİB send can never
+        both win. False: closed, or the lease is lost (``holds`` tells which). No commit."""
+        self._check_writable(fields)
+        return guarded_update(
+            self.session, Job, [Job.id == job_id, Job.lease_owner == owner, Job.closed_at.is_(None)],
+            {**fields, "updated_at": now},
+        )
+
+    def holds(self, job_id: int, owner: str) -> bool:
+        return self.session.scalar(select(Job.id).where(Job.id == job_id, Job.lease_owner == owner)) is not None
+
     def release(
         self,
         job_id: int,
@@ -238,6 +253,42 @@ class JobRepository:
         if guarded_update(self.session, Job, open_, {"closed_at": now, "closed_reason": reason, "updated_at": now}):
             return "closed"
         return None
+
+    def cancel_sale(self, job_id: int, now: datetime, reason: str, draft_message: str) -> str:
+        """Stop a sale job because its order was cancelled (or fully refunded) at the shop,
+        as far as it can still be stopped. No commit. Returns what it found:
+
+        * ``cancelled``: nothing made at the provider yet and no worker on it: cancelled;
+        * ``draft``: an invoice (maybe) made, not sent to GİB, no worker on it: waits for an
+          operator to delete the draft (``draft_message``);
+        * ``stopping``: a worker is on it and has not claimed the GİB send: the claim will
+          fail (``claim`` checks ``closed_at``) and the job stops there;
+        * ``sent``: the GİB send was claimed or done (or the job completed): too late to
+          stop — the invoice must be cancelled or returned;
+        * ``already``: an earlier cancel delivery closed it.
+        """
+        job = self.get(job_id)
+        if job is None:
+            raise LookupError(job_id)
+        if job.closed_at is not None:
+            return "already"
+        open_ = [Job.id == job_id, Job.closed_at.is_(None), Job.status != JobStatus.COMPLETED.value]
+        idle = or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
+        stop = {"closed_at": now, "closed_reason": reason, "updated_at": now, "next_attempt_at": None,
+                "lease_owner": None, "lease_expires_at": None}
+        if guarded_update(self.session, Job, [*open_, Job.step_invoice == "pending", idle],
+                          {**stop, "status": JobStatus.CANCELLED.value, "attention_category": None,
+                           "last_error_class": None, "last_error_message": reason}):
+            return "cancelled"
+        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending", idle],
+                          {**stop, "status": JobStatus.NEEDS_ATTENTION.value,
+                           "attention_category": AttentionCategory.CANCELLED_BEFORE_SEND.value,
+                           "last_error_class": AttentionCategory.CANCELLED_BEFORE_SEND.value, "last_error_message": draft_message}):
+            return "draft"
+        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending"],
+                          {"closed_at": now, "closed_reason": reason, "updated_at": now}):
+            return "stopping"
+        return "sent"
 
     def set_fields(self, job_id: int, now: datetime, **fields: Any) -> bool:
         """Unconditional write for operators (retry, cancel); may clear a lease. No commit."""
