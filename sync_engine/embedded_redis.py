@@ -67,7 +67,8 @@ def _free_port() -> int:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     # Linux: if the demo is killed outright (SIGKILL, no finally), the server goes too
-    # instead of lingering on its port.
+    # instead of lingering on its port. The signal follows the *thread* that started the
+    # server: start it from the main thread (the demo does).
     import ctypes
 
     PR_SET_PDEATHSIG = 1

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -98,11 +99,42 @@ def test_stop_ends_the_process_and_frees_the_port(tmp_path: Path) -> None:
     server.stop()
     assert not server.running()
     assert port_free(port)
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert not _alive(pid)
     with pytest.raises(redis.ConnectionError):
         redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1).ping()
     server.stop()  # stopping twice is harmless
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_demo_killed_outright_takes_its_server_with_it(tmp_path: Path) -> None:
+    starter = (
+        "import sys, time; from pathlib import Path; "
+        "from sync_engine.embedded_redis import start_embedded_redis; "
+        "s = start_embedded_redis(Path(sys.argv[1])); print(s.process.pid, s.port, flush=True); time.sleep(120)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter, str(tmp_path / "redis")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        pid, port = (int(x) for x in parent.stdout.readline().split())  # type: ignore[union-attr]
+        assert redis.Redis(host="127.0.0.1", port=port).ping()
+    finally:
+        parent.kill()  # SIGKILL: no finally, no atexit in the parent
+        parent.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    assert not _alive(pid)
+    assert port_free(port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # An orphan that exited but whose new parent (a container's PID 1) has not reaped it.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
 def test_a_port_held_by_another_process_is_reported_not_mistaken_for_ours(tmp_path: Path) -> None:
