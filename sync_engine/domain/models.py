@@ -181,6 +181,10 @@ class Order(_Frozen):
     currency: str = "TRY"
     prices_include_vat: bool = True
     buyer: Buyer
+    # How the buyer's identity was decided when a rule, not the shop's data, decided it
+    # (e.g. an invalid TCKN invoiced as the anonymous consumer by store setting): kept on
+    # the job with the order, for the operator.
+    identity_note: str = ""
     lines: tuple[InvoiceLine, ...]
     paid_total: Decimal  # what the customer paid, the invoice's grand total must equal it
     # VAT the shop charged per rate (percent -> amount), for VAT-exclusive shops that
