@@ -1,6 +1,6 @@
 """`sync-engine demo` on a machine where no Redis answers runs whole on the embedded one and
-leaves nothing behind; `sync-engine worker` with the same dead Redis does not start one and
-reports the broker as it always did (issue #16)."""
+leaves nothing behind; `sync-engine worker` and `beat` with the same dead Redis do not start
+one and report the broker as they always did (issue #16)."""
 
 from __future__ import annotations
 
@@ -66,20 +66,28 @@ def test_the_demo_runs_on_the_embedded_redis_when_none_answers_and_stops_it(tmp_
     assert port_free(port)
 
 
-def test_a_worker_with_an_unreachable_redis_reports_it_and_starts_no_embedded_one(tmp_path: Path) -> None:
+# Celery's own words (it masks the URL's empty password as ':**@', then our log redaction
+# masks that again); both keep retrying, as they always did, until Redis comes.
+USUAL = {
+    "worker": r"consumer: Cannot connect to redis://\S*127\.0\.0\.1:{port}/0: .*Connection refused",
+    "beat": r"beat: Connection error: Error 111 connecting to 127\.0\.0\.1:{port}\. Connection refused",
+}
+
+
+@pytest.mark.parametrize("command", ["worker", "beat"])
+def test_a_process_with_an_unreachable_redis_reports_it_and_starts_no_embedded_one(command: str, tmp_path: Path) -> None:
     dead = free_port()
     env = {**_env(f"redis://127.0.0.1:{dead}/0"), "SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "SYNC_STORES_FILE": str(tmp_path / "stores.toml")}
-    log = tmp_path / "worker.log"
+           "SYNC_STORES_FILE": str(tmp_path / "stores.toml"), "SYNC_SWEEP_INTERVAL_S": "1"}
+    args = {"worker": ["--concurrency", "1"], "beat": ["--schedule-file", str(tmp_path / "beat-schedule")]}[command]
+    log = tmp_path / f"{command}.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sync_engine", "worker", "--concurrency", "1"],
+            [sys.executable, "-m", "sync_engine", command, *args],
             env=env, cwd=tmp_path, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
-        # Celery's own words (it masks the URL's empty password as ':**@', then our log
-        # redaction); the worker keeps retrying, as it always did, until Redis comes.
-        usual = re.compile(rf"consumer: Cannot connect to redis://\S*127\.0\.0\.1:{dead}/0: .*Connection refused")
+        usual = re.compile(USUAL[command].format(port=dead))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not usual.search(log.read_text(errors="replace")):
             assert proc.poll() is None, log.read_text()
