@@ -121,7 +121,8 @@ def _answers(port: int, pid: int) -> bool:
     import redis
 
     try:
-        info = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=0.5).info("server")
+        with redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=0.5) as client:
+            info = client.info("server")
     except redis.RedisError:
         return False
     return int(info.get("process_id", -1)) == pid
@@ -145,7 +146,8 @@ def _spawn(binary: Path, port: int, workdir: Path) -> subprocess.Popen[bytes]:
 
 
 def start_embedded_redis(workdir: Path, port: int | None = None, *, attempts: int = 3) -> EmbeddedRedis:
-    """Start the server on ``port`` (a free one if None) and wait until it answers PING."""
+    """Start the server on ``port`` (a free one if None) and wait until it answers — as
+    itself: INFO's process id must be our child's."""
     binary = redis_server_binary()
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
