@@ -112,14 +112,15 @@ def test_a_demo_killed_outright_takes_its_server_with_it(tmp_path: Path) -> None
         "from sync_engine.embedded_redis import start_embedded_redis; "
         "s = start_embedded_redis(Path(sys.argv[1])); print(s.process.pid, s.port, flush=True); time.sleep(120)"
     )
-    parent = subprocess.Popen([sys.executable, "-c", starter, str(tmp_path / "redis")],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        pid, port = (int(x) for x in parent.stdout.readline().split())  # type: ignore[union-attr]
-        assert redis.Redis(host="127.0.0.1", port=port).ping()
-    finally:
-        parent.kill()  # SIGKILL: no finally, no atexit in the parent
-        parent.wait(timeout=10)
+    with subprocess.Popen([sys.executable, "-c", starter, str(tmp_path / "redis")],
+                          stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            pid, port = (int(x) for x in parent.stdout.readline().split())  # type: ignore[union-attr]
+            with redis.Redis(host="127.0.0.1", port=port) as client:
+                assert client.ping()
+        finally:
+            parent.kill()  # SIGKILL: no finally, no atexit in the parent
+            parent.wait(timeout=10)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.1)
