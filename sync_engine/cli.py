@@ -45,6 +45,21 @@ def _sessions():  # noqa: ANN202
 # -- processes --------------------------------------------------------------------------------
 
 
+def _refuse_embedded_redis(command: str) -> None:
+    """The embedded Redis lives and dies with ``sync-engine demo``; a production process on
+    it would lose its broker, rate budgets and caches when the demo ends. Refuse, loudly."""
+    from sync_engine.config import get_settings
+    from sync_engine.embedded_redis import EMBEDDED, is_embedded
+
+    if is_embedded(get_settings().redis_url):
+        Console(stderr=True).print(
+            f"[red]SYNC_REDIS_URL={EMBEDDED} is for `sync-engine demo` only: the embedded Redis "
+            f"stops with the demo. `sync-engine {command}` needs a Redis of its own; set "
+            "SYNC_REDIS_URL=redis://host:6379/0.[/red]"
+        )
+        raise typer.Exit(2)
+
+
 @app.command()
 def web(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -52,6 +67,7 @@ def web(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
 ) -> None:
     """Serve webhooks, the ops API, /healthz and /metrics."""
+    _refuse_embedded_redis("web")
     import uvicorn
 
     from sync_engine.config import get_settings
@@ -74,6 +90,7 @@ def worker(
     hostname: Annotated[Optional[str], typer.Option(help="Worker node name.")] = None,
 ) -> None:
     """Run a Celery worker that drives jobs through the pipeline."""
+    _refuse_embedded_redis("worker")
     import os
 
     argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-P", pool,
@@ -91,6 +108,7 @@ def beat(
     schedule_file: Annotated[str, typer.Option(help="Where beat keeps its state.")] = "var/celerybeat-schedule",
 ) -> None:
     """Run Celery beat: the sweeper every minute and the nightly reconciliation."""
+    _refuse_embedded_redis("beat")
     from pathlib import Path
 
     from workers.celery_app import app as celery_app
@@ -134,7 +152,11 @@ def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every job to finish.")] = 180.0,
     sandbox_port: Annotated[int, typer.Option(help="Sandbox port (a free one if taken).")] = 8900,
     web_port: Annotated[int, typer.Option(help="Web port (a free one if taken).")] = 8000,
-    redis_url: Annotated[str, typer.Option(help="Redis for the demo (its own database number; flushed).")] = "redis://127.0.0.1:6379/9",
+    redis_url: Annotated[str, typer.Option(
+        envvar="SYNC_REDIS_URL",
+        help="Redis for the demo (its own database number; flushed). If none answers there, or "
+             "with `embedded`, the demo starts an embedded Redis (the demo extra) and stops it at the end.",
+    )] = "redis://127.0.0.1:6379/9",
 ) -> None:
     """Run the whole product against the sandbox: signed webhooks in, invoices at GİB out."""
     from sync_engine.demo import run_demo

