@@ -182,14 +182,28 @@ def test_create_invoice_is_idempotent_and_totals_match(provider: FaturaEntegrato
     assert_no_violations(sandbox)
 
 
-def test_rounding_difference_is_what_the_provider_really_left_off(
-    provider: FaturaEntegratorProvider, sandbox: Sandbox
-) -> None:
+def test_unreachable_gross_reads_back_fe_s_own_total(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # One piece at 20 % paid 12.03: no net reaches it under FE's per-line VAT (10.02 → 12.02,
+    # 10.03 → 12.04) and one piece cannot be split. The adapter says so, and the total it
+    # reads back is FE's own, which the pipeline compares with the paid 12.03 before GİB.
     lines = (InvoiceLine(name="Kalem", quantity=Decimal(1), unit_price=Decimal("12.03"), vat_rate=Decimal(20)),)
-    req, _ = invoiced(provider, sandbox, order(lines=lines))
+    req, inv = invoiced(provider, sandbox, order(lines=lines))
     assert provider.rounding_difference(req) == Decimal("0.01")
+    assert inv.total == Decimal("12.02") != req.order.paid_total
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
     assert remote.total == Decimal("12.02")
+
+
+def test_the_issue_s_order_lands_on_the_kurus(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # Issue #10: 33.33 × 3 at 20 % paid 99.99 came out at 99.98. No single net reaches 99.99
+    # (83.32 → 99.98, 83.33 → 100.00): the line goes as 2 + 1 pieces and lands exactly.
+    lines = (InvoiceLine(name="Kupa", quantity=Decimal(3), unit_price=Decimal("33.33"), vat_rate=Decimal(20)),)
+    req, inv = invoiced(provider, sandbox, order(lines=lines))
+    assert inv.total == Decimal("99.99") == req.order.paid_total
+    assert provider.rounding_difference(req) == 0
+    (_, body), = [r for r in sandbox[NAME].received if r[0] == "POST /api/invoices"]
+    assert [(line["quantity"], line["name"]) for line in body["lines"]] == [(2, "Kupa"), (1, "Kupa")]
+    assert_no_violations(sandbox)
 
 
 def test_create_invoice_needs_a_customer(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
@@ -235,11 +249,14 @@ def test_send_then_state_on_the_clock_and_never_twice(provider: FaturaEntegrator
     sent = provider.send_e_document(req, inv)
     year = today(sandbox).year
     assert (sent.state, sent.raw_status, sent.invoice_number) == (
-        SendState.IN_PROGRESS, "running", f"FEN{year}000000001",
+        SendState.IN_PROGRESS, "pending", f"FEN{year}000000001",
     )
     assert uuid.UUID(sent.gib_uuid or "")
     assert_no_violations(sandbox)
-    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    sandbox.state.clock.advance(sandbox.state.status_step_s / 2)
+    running = provider.e_document_state(req, inv)
+    assert (running.state, running.raw_status) == (SendState.IN_PROGRESS, "running")
+    sandbox.state.clock.advance(sandbox.state.status_step_s / 2)
     state = provider.e_document_state(req, inv)
     assert (state.state, state.gib_uuid, state.invoice_number) == (SendState.SENT, sent.gib_uuid, sent.invoice_number)
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
@@ -268,7 +285,30 @@ def test_gib_failure_maps_to_failed(provider: FaturaEntegratorProvider, sandbox:
     provider.send_e_document(req, inv)
     sandbox.state.clock.advance(sandbox.state.status_step_s)
     state = provider.e_document_state(req, inv)
-    assert (state.state, state.raw_status) == (SendState.FAILED, "failed")
+    assert (state.state, state.raw_status, state.message) == (SendState.FAILED, "failed", "GİB: geçersiz alıcı")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(None, SendState.NOT_SENT), ("pending", SendState.IN_PROGRESS), ("running", SendState.IN_PROGRESS),
+     ("completed", SendState.SENT), ("failed", SendState.FAILED), ("not_required", SendState.FAILED),
+     ("canceled", SendState.CANCELLED)],
+)
+def test_every_formal_status_over_http(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox, status: str | None, expected: SendState
+) -> None:
+    req, inv = invoiced(provider, sandbox)
+    sandbox[NAME].set_formal_status(int(inv.invoice_id), status)
+    state = provider.e_document_state(req, inv)
+    assert (state.state, state.raw_status) == (expected, status)
+
+
+def test_an_unknown_formal_status_is_a_classified_error(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    req, inv = invoiced(provider, sandbox)
+    sandbox[NAME].set_formal_status(int(inv.invoice_id), "archived")
+    with pytest.raises(PermanentError) as exc:
+        provider.e_document_state(req, inv)
+    assert "archived" in exc.value.message
 
 
 # -- faults and errors ---------------------------------------------------------------------------
