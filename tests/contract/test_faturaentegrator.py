@@ -3,12 +3,14 @@ rate budget in the real Redis (db 15, only this test's own keys are touched)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from pydantic import SecretStr
@@ -16,12 +18,21 @@ from pydantic import SecretStr
 from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 from sync_engine.domain import ANONYMOUS_TCKN, Address, Buyer, BuyerKind, InvoiceLine, Order
 from sync_engine.providers.base import Capability, CustomerRef, InvoiceRequest, SendState
-from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
+from sync_engine.providers.errors import (
+    AuthError,
+    OrderDataError,
+    PermanentError,
+    TransientError,
+    UnsupportedCapability,
+)
 from sync_engine.providers.faturaentegrator import FaturaEntegratorProvider
+from sync_engine.providers.http import CallRecord, dumps, observe_calls
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.contract import Refusal, refusals
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.faturaentegrator import DEFAULT_API_KEY, NAME, FaturaEntegratorSimulator
+from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS, example
 from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
 from tests.support.orders import PERSON, SETTINGS, order
 from tests.support.providers import assert_no_violations, sale_request
@@ -379,6 +390,8 @@ def test_latency_within_and_beyond_the_timeout(
     slow = make_provider(timeout_s=0.1)
     with pytest.raises(TransientError):
         slow.e_document_state(req, inv)
+    # Let the abandoned request finish here, not in the next test's fresh sandbox.
+    time.sleep(0.3)
 
 
 def test_bad_credentials_are_an_auth_error(
@@ -389,3 +402,98 @@ def test_bad_credentials_are_an_auth_error(
         provider.upsert_customer(order())
     assert (exc.value.status, exc.value.message) == (401, "Unauthenticated.")
     assert "not-the-key" not in repr(provider.http.client.headers)
+
+
+# -- the adapter's real requests, and every documented mark refused over HTTP --------------------
+
+
+def test_every_request_the_adapter_makes_keeps_its_contract(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    assert all(c.ok for c in provider.check()), provider.check()
+    zero = InvoiceLine(name="Kitap", quantity=Decimal(2), unit_price=Decimal("45.50"), vat_rate=Decimal(0),
+                       vat_exemption_code="301")
+    for o in (order(), order(order_id="1002", buyer=COMPANY), order(order_id="1003", lines=(zero,)),
+              order(order_id="1004", buyer=anonymous())):
+        req, inv = invoiced(provider, sandbox, o)
+        provider.send_e_document(req, inv)
+    received = sandbox[NAME].received
+    assert {ep for ep, _ in received} == {
+        "POST /api/check/auth", "POST /api/customers", "POST /api/invoices", "POST /api/invoices/{id}/formalize",
+    }
+    for ep, body in received:
+        contract = next(c for c in CONTRACTS.values() if c.endpoint == ep)
+        assert contract.violations(body) == [], (ep, body)
+    assert_no_violations(sandbox)
+
+
+def test_a_known_buyer_s_new_details_reach_the_invoice(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # FE documents no customer update: the mapped cari is kept, and the invoice carries the
+    # buyer's current details inline beside its id (as the vendor's Odoo module sends them).
+    known = provider.upsert_customer(order())
+    moved = PERSON.model_copy(update={"address": Address(line1="Yeni Sokak 5", district="Moda", city="İstanbul")})
+    o = order(order_id="1009", buyer=moved)
+    assert provider.upsert_customer(o, known=known) == known
+    req = request(o, today(sandbox))
+    inv = provider.create_invoice(req, known)
+    shown = sandbox[NAME].invoices[int(inv.invoice_id)].customer
+    assert (shown["id"], shown["address"], shown["district"]) == (int(known.customer_id), "Yeni Sokak 5", "Moda")
+    assert sandbox.ledger.count(NAME, "cari_created") == 1
+    assert_no_violations(sandbox)
+
+
+def test_a_zero_rate_line_with_a_code_fe_does_not_list_is_refused_before_any_call(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    zero = InvoiceLine(name="Kitap", quantity=Decimal(1), unit_price=Decimal("45.50"), vat_rate=Decimal(0),
+                       vat_exemption_code="351")
+    o = order(lines=(zero,))
+    customer = provider.upsert_customer(o)
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(OrderDataError) as exc:
+        provider.create_invoice(request(o, today(sandbox)), customer)
+    assert exc.value.field == "lines[0].exemption_code"
+    assert calls == []
+    assert sandbox.ledger.count(NAME, "invoice_created") == 0
+
+
+HEADERS = {"Accept": "application/json", "Authorization": f"Bearer {DEFAULT_API_KEY}"}
+PATHS = {
+    "check_auth": "/api/check/auth", "customers_create": "/api/customers", "invoices_create": "/api/invoices",
+    "invoices_formalize": "/api/invoices/1/formalize",
+}
+CASES = [(ep, case) for ep, contract in CONTRACTS.items() for case in refusals(contract, example(ep))]
+
+
+def _seed(client: httpx.Client) -> None:
+    """The customer and invoice the examples name exist, so only the contract can refuse."""
+    assert client.post("/api/customers", content=dumps(example("customers_create")),
+                       headers={"Content-Type": "application/json"}).status_code == 201
+    assert client.post("/api/invoices", content=dumps(example("invoices_create")),
+                       headers={"Content-Type": "application/json"}).status_code == 201
+
+
+@pytest.mark.parametrize(("ep", "case"), CASES, ids=[f"{ep} | {c.what}" for ep, c in CASES])
+def test_the_simulator_refuses_what_the_contract_refuses(
+    sandbox_server: SandboxServer, sandbox: Sandbox, ep: str, case: Refusal
+) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/faturaentegrator", headers=HEADERS, timeout=5) as client:
+        _seed(client)
+        before = [e.kind for e in sandbox.ledger.effects(NAME)]
+        response = client.post(PATHS[ep], content=dumps(case.body), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, (case.what, response.text)
+    answer = response.json()
+    # Laravel's shape: message + errors{dot.key: [messages]} (FACTS §2.4).
+    assert isinstance(answer["message"], str) and answer["message"]
+    assert answer["errors"] and all(isinstance(m, list) and m for m in answer["errors"].values())
+    assert [(v.endpoint, v.status) for v in sandbox.state.violations.list(NAME)] == [(ep, 422)]
+    assert [e.kind for e in sandbox.ledger.effects(NAME)] == before  # nothing happened
+
+
+def test_the_examples_are_accepted(sandbox_server: SandboxServer, sandbox: Sandbox) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/faturaentegrator", headers=HEADERS, timeout=5) as client:
+        _seed(client)
+        assert client.post("/api/check/auth").json()["success"] is True
+        assert client.post("/api/invoices/1/formalize").status_code == 202
+    assert sandbox.ledger.count(NAME, "gib_send") == 1
+    assert_no_violations(sandbox)

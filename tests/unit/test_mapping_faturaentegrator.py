@@ -32,7 +32,7 @@ from sync_engine.providers.errors import OrderDataError, PermanentError
 from sync_engine.providers.faturaentegrator import mapping
 from sync_engine.providers.http import dumps
 from sync_engine.sandbox.faturaentegrator.contract import CUSTOMER_CREATE, INVOICE_CREATE
-from sync_engine.sandbox.faturaentegrator.simulator import _stored
+from sync_engine.sandbox.faturaentegrator.simulator import stored_request
 from sync_engine.sandbox.faturaentegrator.totals import invoice_totals
 from tests.support.orders import PERSON, SETTINGS, order
 from tests.support.providers import sale_request
@@ -73,7 +73,7 @@ def provider_view(payload: dict[str, Any]) -> dict[str, Any]:
     """The sandbox's contract and arithmetic applied to our payload: FE's totals."""
     body = wire(payload)
     assert INVOICE_CREATE.violations(body) == []
-    lines = _stored(body)["lines"]
+    lines = stored_request(body)["lines"]
     for ln in lines:
         ln.setdefault("discount_type", None)
         ln.setdefault("discount", None)

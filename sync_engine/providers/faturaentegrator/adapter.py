@@ -207,13 +207,14 @@ class FaturaEntegratorProvider(BaseProvider):
                 "an invoice needs the buyer's customer id (customer step first)", provider=NAME,
                 endpoint=operation,
             )
-        existing = self.find_invoice(req)
-        if existing is not None:
-            return existing
+        # The mapping first: an order FE's contract cannot carry stops before any call.
         payload = mapping.invoice_payload(
             req, customer.customer_id, sale_channel_id=self.sale_channel_id,
             invoice_integration_id=self.invoice_integration_id,
         )
+        existing = self.find_invoice(req)
+        if existing is not None:
+            return existing
         response = self.http.request("POST", INVOICES, operation=operation, json=payload)
         created = self._data(response, operation)
         # Read FE's own total back from the stored invoice: the pipeline compares it with

@@ -59,13 +59,13 @@ MONEY_KEYS = ("quantity", "unit_price", "discount", "currency_rate")
 DATE_KEYS = ("issue_date", "order_created_at", "waybill_date", "due_date", "payment_date", "delivery_date")
 
 
-def _stored(value: Any, key: str = "") -> Any:
+def stored_request(value: Any, key: str = "") -> Any:
     """The accepted request as the provider keeps it: "" is null (ConvertEmptyStringsToNull),
     numbers are Decimals, dates are dates."""
     if isinstance(value, dict):
-        return {k: _stored(v, k) for k, v in value.items()}
+        return {k: stored_request(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_stored(v) for v in value]
+        return [stored_request(v) for v in value]
     if isinstance(value, str):
         value = value.strip()
         if not value:
@@ -240,7 +240,7 @@ class FaturaEntegratorSimulator:
         data, refused = self._checked("customers_create", body)
         if data is None:
             return refused  # type: ignore[return-value]
-        record = {k: _stored(data.get(k), k) for k in CUSTOMER_KEYS}
+        record = {k: stored_request(data.get(k), k) for k in CUSTOMER_KEYS}
         with self._lock:
             self._ids["customer"] += 1
             now = laravel_time(self.state.clock.now())
@@ -306,7 +306,7 @@ class FaturaEntegratorSimulator:
             bag = self._stateful_refusals(data)
             if bag:
                 return self._invalid("invoices_create", bag)
-            record = _stored(data)
+            record = stored_request(data)
             record.setdefault("issue_date", None)
             record["issue_date"] = record["issue_date"] or self._today()
             # The invoice prints the buyer as sent: a stored customer's record, overlaid with
