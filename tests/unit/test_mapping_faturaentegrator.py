@@ -313,6 +313,13 @@ def test_anonymous_customer_with_and_without_a_name() -> None:
     accepted(nameless)
 
 
+def test_a_buyer_without_a_city_stops_before_any_call() -> None:
+    nowhere = PERSON.model_copy(update={"address": Address(line1="Bir Sokak 1")})
+    with pytest.raises(OrderDataError) as exc:
+        mapping.customer_payload(nowhere)
+    assert exc.value.field == "customer.city"
+
+
 def test_single_word_name_fills_name_and_surname() -> None:
     buyer = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", last_name="Tarkan")
     assert mapping.person_names(buyer) == ("Tarkan", "Tarkan")

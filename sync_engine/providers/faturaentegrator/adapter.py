@@ -186,11 +186,12 @@ class FaturaEntegratorProvider(BaseProvider):
             # details inline beside customer.id (mapping.invoice_payload).
             return known
         buyer = order.buyer
+        payload = mapping.customer_payload(buyer)  # first: a buyer FE cannot take stops before any call
         for record in self._pages(CUSTOMERS, mapping.customer_search_filters(buyer), f"{NAME}.customers.list"):
             if mapping.customer_matches(buyer, record):
                 return CustomerRef(str(record["id"]))
         operation = f"{NAME}.customers.create"
-        response = self.http.request("POST", CUSTOMERS, operation=operation, json=mapping.customer_payload(buyer))
+        response = self.http.request("POST", CUSTOMERS, operation=operation, json=payload)
         return CustomerRef(str(self._data(response, operation)["id"]))
 
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:

@@ -112,12 +112,15 @@ def customer_payload(buyer: Buyer) -> dict[str, Any]:
         payload.update(type="person", name=name, surname=surname)
         if buyer.kind is BuyerKind.COMPANY:
             payload.update(tax_office=buyer.tax_office, title=buyer.company_name)
+    if not address.city.strip():
+        # C seed 000: city (İl) is required; there is no honest default for it.
+        raise OrderDataError(NAME, "customer.city", "FE requires the buyer's city (il); the order gives none")
     district = address.district.strip() or UNKNOWN_DISTRICT
     payload.update(
         country=address.country.strip() or "Türkiye",
         # No street at all (digital goods): the district and city are the address we have.
         address=address.street.strip() or " / ".join(p for p in (address.district, address.city) if p),
-        city=address.city,
+        city=address.city.strip(),
         district=district,
     )
     optional = {"postcode": address.postal_code, "phone": buyer.phone, "email": buyer.email}
