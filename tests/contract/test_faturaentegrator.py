@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 from sync_engine.domain import ANONYMOUS_TCKN, Address, Buyer, BuyerKind, InvoiceLine, Order
-from sync_engine.providers.base import Capability, CustomerRef, InvoiceRequest, SendState
+from sync_engine.providers.base import Capability, CustomerRef, InvoiceRef, InvoiceRequest, SendState
 from sync_engine.providers.errors import (
     AuthError,
     OrderDataError,
@@ -497,3 +497,18 @@ def test_the_examples_are_accepted(sandbox_server: SandboxServer, sandbox: Sandb
         assert client.post("/api/invoices/1/formalize").status_code == 202
     assert sandbox.ledger.count(NAME, "gib_send") == 1
     assert_no_violations(sandbox)
+
+
+def test_a_formalize_answer_without_the_invoice_is_read_from_the_invoice() -> None:
+    # I: FE's formalize answer is not documented; a bare {"success": true} is followed by a
+    # GET of the invoice, whose formal_status decides.
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, json={"success": True, "message": "Kuyruğa alındı"})
+        return httpx.Response(200, json={"success": True, "data": {"id": 5, "formal_status": "pending", "total": "1.00"}})
+
+    provider = FaturaEntegratorProvider(base_url="http://fe.test", api_key="k", sale_channel_id=1, invoice_integration_id=1)
+    provider.http.client = httpx.Client(base_url="http://fe.test", transport=httpx.MockTransport(handler))
+    req = request(order(), date(2026, 11, 20))
+    state = provider.send_e_document(req, InvoiceRef("5"))
+    assert (state.state, state.raw_status) == (SendState.IN_PROGRESS, "pending")

@@ -241,7 +241,12 @@ class FaturaEntegratorProvider(BaseProvider):
         # pending/failed: that arrives as a PermanentError, never as a second send.
         operation = f"{NAME}.invoices.formalize"
         response = self.http.request("POST", paths.formalize(invoice.invoice_id), operation=operation)
-        return self._state(response, operation)
+        body = self._body(response, operation)
+        if isinstance(body.get("data"), dict) and "id" in body["data"]:
+            return mapping.edocument_state(body["data"], body)
+        # I: the formalize answer's body is not documented; a 2xx without the invoice means
+        # FE took the request, and the invoice itself says where it stands.
+        return self.e_document_state(req, invoice)
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         operation = f"{NAME}.invoices.get"
