@@ -3,25 +3,36 @@ rate budget in the real Redis (db 15, only this test's own keys are touched)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from pydantic import SecretStr
 
 from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 from sync_engine.domain import ANONYMOUS_TCKN, Address, Buyer, BuyerKind, InvoiceLine, Order
-from sync_engine.providers.base import Capability, CustomerRef, InvoiceRequest, SendState
-from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
+from sync_engine.providers.base import Capability, CustomerRef, InvoiceRef, InvoiceRequest, SendState
+from sync_engine.providers.errors import (
+    AuthError,
+    OrderDataError,
+    PermanentError,
+    TransientError,
+    UnsupportedCapability,
+)
 from sync_engine.providers.faturaentegrator import FaturaEntegratorProvider
+from sync_engine.providers.http import CallRecord, dumps, observe_calls
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.sandbox.app import Sandbox, SandboxServer
+from sync_engine.sandbox.contract import Refusal, refusals
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.faturaentegrator import DEFAULT_API_KEY, NAME, FaturaEntegratorSimulator
+from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS, example
 from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
 from tests.support.orders import PERSON, SETTINGS, order
 from tests.support.providers import assert_no_violations, sale_request
@@ -182,14 +193,28 @@ def test_create_invoice_is_idempotent_and_totals_match(provider: FaturaEntegrato
     assert_no_violations(sandbox)
 
 
-def test_rounding_difference_is_what_the_provider_really_left_off(
-    provider: FaturaEntegratorProvider, sandbox: Sandbox
-) -> None:
+def test_unreachable_gross_reads_back_fe_s_own_total(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # One piece at 20 % paid 12.03: no net reaches it under FE's per-line VAT (10.02 → 12.02,
+    # 10.03 → 12.04) and one piece cannot be split. The adapter says so, and the total it
+    # reads back is FE's own, which the pipeline compares with the paid 12.03 before GİB.
     lines = (InvoiceLine(name="Kalem", quantity=Decimal(1), unit_price=Decimal("12.03"), vat_rate=Decimal(20)),)
-    req, _ = invoiced(provider, sandbox, order(lines=lines))
+    req, inv = invoiced(provider, sandbox, order(lines=lines))
     assert provider.rounding_difference(req) == Decimal("0.01")
+    assert inv.total == Decimal("12.02") != req.order.paid_total
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
     assert remote.total == Decimal("12.02")
+
+
+def test_the_issue_s_order_lands_on_the_kurus(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # Issue #10: 33.33 × 3 at 20 % paid 99.99 came out at 99.98. No single net reaches 99.99
+    # (83.32 → 99.98, 83.33 → 100.00): the line goes as 2 + 1 pieces and lands exactly.
+    lines = (InvoiceLine(name="Kupa", quantity=Decimal(3), unit_price=Decimal("33.33"), vat_rate=Decimal(20)),)
+    req, inv = invoiced(provider, sandbox, order(lines=lines))
+    assert inv.total == Decimal("99.99") == req.order.paid_total
+    assert provider.rounding_difference(req) == 0
+    (_, body), = [r for r in sandbox[NAME].received if r[0] == "POST /api/invoices"]
+    assert [(line["quantity"], line["name"]) for line in body["lines"]] == [(2, "Kupa"), (1, "Kupa")]
+    assert_no_violations(sandbox)
 
 
 def test_create_invoice_needs_a_customer(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
@@ -235,11 +260,14 @@ def test_send_then_state_on_the_clock_and_never_twice(provider: FaturaEntegrator
     sent = provider.send_e_document(req, inv)
     year = today(sandbox).year
     assert (sent.state, sent.raw_status, sent.invoice_number) == (
-        SendState.IN_PROGRESS, "running", f"FEN{year}000000001",
+        SendState.IN_PROGRESS, "pending", f"FEN{year}000000001",
     )
     assert uuid.UUID(sent.gib_uuid or "")
     assert_no_violations(sandbox)
-    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    sandbox.state.clock.advance(sandbox.state.status_step_s / 2)
+    running = provider.e_document_state(req, inv)
+    assert (running.state, running.raw_status) == (SendState.IN_PROGRESS, "running")
+    sandbox.state.clock.advance(sandbox.state.status_step_s / 2)
     state = provider.e_document_state(req, inv)
     assert (state.state, state.gib_uuid, state.invoice_number) == (SendState.SENT, sent.gib_uuid, sent.invoice_number)
     (remote,) = list(provider.list_invoices(req.issue_date, req.issue_date))
@@ -268,7 +296,30 @@ def test_gib_failure_maps_to_failed(provider: FaturaEntegratorProvider, sandbox:
     provider.send_e_document(req, inv)
     sandbox.state.clock.advance(sandbox.state.status_step_s)
     state = provider.e_document_state(req, inv)
-    assert (state.state, state.raw_status) == (SendState.FAILED, "failed")
+    assert (state.state, state.raw_status, state.message) == (SendState.FAILED, "failed", "GİB: geçersiz alıcı")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(None, SendState.NOT_SENT), ("pending", SendState.IN_PROGRESS), ("running", SendState.IN_PROGRESS),
+     ("completed", SendState.SENT), ("failed", SendState.FAILED), ("not_required", SendState.FAILED),
+     ("canceled", SendState.CANCELLED)],
+)
+def test_every_formal_status_over_http(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox, status: str | None, expected: SendState
+) -> None:
+    req, inv = invoiced(provider, sandbox)
+    sandbox[NAME].set_formal_status(int(inv.invoice_id), status)
+    state = provider.e_document_state(req, inv)
+    assert (state.state, state.raw_status) == (expected, status)
+
+
+def test_an_unknown_formal_status_is_a_classified_error(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    req, inv = invoiced(provider, sandbox)
+    sandbox[NAME].set_formal_status(int(inv.invoice_id), "archived")
+    with pytest.raises(PermanentError) as exc:
+        provider.e_document_state(req, inv)
+    assert "archived" in exc.value.message
 
 
 # -- faults and errors ---------------------------------------------------------------------------
@@ -339,6 +390,8 @@ def test_latency_within_and_beyond_the_timeout(
     slow = make_provider(timeout_s=0.1)
     with pytest.raises(TransientError):
         slow.e_document_state(req, inv)
+    # Let the abandoned request finish here, not in the next test's fresh sandbox.
+    time.sleep(0.3)
 
 
 def test_bad_credentials_are_an_auth_error(
@@ -349,3 +402,113 @@ def test_bad_credentials_are_an_auth_error(
         provider.upsert_customer(order())
     assert (exc.value.status, exc.value.message) == (401, "Unauthenticated.")
     assert "not-the-key" not in repr(provider.http.client.headers)
+
+
+# -- the adapter's real requests, and every documented mark refused over HTTP --------------------
+
+
+def test_every_request_the_adapter_makes_keeps_its_contract(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    assert all(c.ok for c in provider.check()), provider.check()
+    zero = InvoiceLine(name="Kitap", quantity=Decimal(2), unit_price=Decimal("45.50"), vat_rate=Decimal(0),
+                       vat_exemption_code="301")
+    for o in (order(), order(order_id="1002", buyer=COMPANY), order(order_id="1003", lines=(zero,)),
+              order(order_id="1004", buyer=anonymous())):
+        req, inv = invoiced(provider, sandbox, o)
+        provider.send_e_document(req, inv)
+    received = sandbox[NAME].received
+    assert {ep for ep, _ in received} == {
+        "POST /api/check/auth", "POST /api/customers", "POST /api/invoices", "POST /api/invoices/{id}/formalize",
+    }
+    for ep, body in received:
+        contract = next(c for c in CONTRACTS.values() if c.endpoint == ep)
+        assert contract.violations(body) == [], (ep, body)
+    assert_no_violations(sandbox)
+
+
+def test_a_known_buyer_s_new_details_reach_the_invoice(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    # FE documents no customer update: the mapped cari is kept, and the invoice carries the
+    # buyer's current details inline beside its id (as the vendor's Odoo module sends them).
+    known = provider.upsert_customer(order())
+    moved = PERSON.model_copy(update={"address": Address(line1="Yeni Sokak 5", district="Moda", city="İstanbul")})
+    o = order(order_id="1009", buyer=moved)
+    assert provider.upsert_customer(o, known=known) == known
+    req = request(o, today(sandbox))
+    inv = provider.create_invoice(req, known)
+    shown = sandbox[NAME].invoices[int(inv.invoice_id)].customer
+    assert (shown["id"], shown["address"], shown["district"]) == (int(known.customer_id), "Yeni Sokak 5", "Moda")
+    assert sandbox.ledger.count(NAME, "cari_created") == 1
+    assert_no_violations(sandbox)
+
+
+def test_a_zero_rate_line_with_a_code_fe_does_not_list_is_refused_before_any_call(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    zero = InvoiceLine(name="Kitap", quantity=Decimal(1), unit_price=Decimal("45.50"), vat_rate=Decimal(0),
+                       vat_exemption_code="351")
+    o = order(lines=(zero,))
+    customer = provider.upsert_customer(o)
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(OrderDataError) as exc:
+        provider.create_invoice(request(o, today(sandbox)), customer)
+    assert exc.value.field == "lines[0].exemption_code"
+    assert calls == []
+    assert sandbox.ledger.count(NAME, "invoice_created") == 0
+
+
+HEADERS = {"Accept": "application/json", "Authorization": f"Bearer {DEFAULT_API_KEY}"}
+PATHS = {
+    "check_auth": "/api/check/auth", "customers_create": "/api/customers", "invoices_create": "/api/invoices",
+    "invoices_formalize": "/api/invoices/1/formalize",
+}
+CASES = [(ep, case) for ep, contract in CONTRACTS.items() for case in refusals(contract, example(ep))]
+
+
+def _seed(client: httpx.Client) -> None:
+    """The customer and invoice the examples name exist, so only the contract can refuse."""
+    assert client.post("/api/customers", content=dumps(example("customers_create")),
+                       headers={"Content-Type": "application/json"}).status_code == 201
+    assert client.post("/api/invoices", content=dumps(example("invoices_create")),
+                       headers={"Content-Type": "application/json"}).status_code == 201
+
+
+@pytest.mark.parametrize(("ep", "case"), CASES, ids=[f"{ep} | {c.what}" for ep, c in CASES])
+def test_the_simulator_refuses_what_the_contract_refuses(
+    sandbox_server: SandboxServer, sandbox: Sandbox, ep: str, case: Refusal
+) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/faturaentegrator", headers=HEADERS, timeout=5) as client:
+        _seed(client)
+        before = [e.kind for e in sandbox.ledger.effects(NAME)]
+        response = client.post(PATHS[ep], content=dumps(case.body), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, (case.what, response.text)
+    answer = response.json()
+    # Laravel's shape: message + errors{dot.key: [messages]} (FACTS §2.4).
+    assert isinstance(answer["message"], str) and answer["message"]
+    assert answer["errors"] and all(isinstance(m, list) and m for m in answer["errors"].values())
+    assert [(v.endpoint, v.status) for v in sandbox.state.violations.list(NAME)] == [(ep, 422)]
+    assert [e.kind for e in sandbox.ledger.effects(NAME)] == before  # nothing happened
+
+
+def test_the_examples_are_accepted(sandbox_server: SandboxServer, sandbox: Sandbox) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/faturaentegrator", headers=HEADERS, timeout=5) as client:
+        _seed(client)
+        assert client.post("/api/check/auth").json()["success"] is True
+        assert client.post("/api/invoices/1/formalize").status_code == 202
+    assert sandbox.ledger.count(NAME, "gib_send") == 1
+    assert_no_violations(sandbox)
+
+
+def test_a_formalize_answer_without_the_invoice_is_read_from_the_invoice() -> None:
+    # I: FE's formalize answer is not documented; a bare {"success": true} is followed by a
+    # GET of the invoice, whose formal_status decides.
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, json={"success": True, "message": "Kuyruğa alındı"})
+        return httpx.Response(200, json={"success": True, "data": {"id": 5, "formal_status": "pending", "total": "1.00"}})
+
+    provider = FaturaEntegratorProvider(base_url="http://fe.test", api_key="k", sale_channel_id=1, invoice_integration_id=1)
+    provider.http.client = httpx.Client(base_url="http://fe.test", transport=httpx.MockTransport(handler))
+    req = request(order(), date(2026, 11, 20))
+    state = provider.send_e_document(req, InvoiceRef("5"))
+    assert (state.state, state.raw_status) == (SendState.IN_PROGRESS, "pending")

@@ -153,3 +153,29 @@ def test_two_orders_of_the_same_new_buyer_make_one_cari(db_url: str, tmp_path: P
         for sim in ("turkcell", "kolaybi", "faturaentegrator"):
             assert stack.sandbox.ledger.count(sim, "cari_created") == 1, sim
         assert Counter(j.customer_id for j in jobs if j.store_id == "demo-shop").most_common(1)[0][1] == 3
+
+
+def test_faturaentegrator_totals_land_or_stop_before_gib(db_url: str, tmp_path: Path) -> None:
+    """Issue #10: 33.33 × 3 at 20 % paid 99.99 is invoiced at 99.99 (split 2 + 1); one piece
+    paid 12.03 cannot be reached under FE's per-line VAT, so FE's read-back total (12.02)
+    stops the job before the GİB send, with both figures."""
+    from decimal import Decimal
+
+    from sync_engine.domain import InvoiceLine
+
+    def one(name: str, qty: int, price: str) -> tuple[InvoiceLine, ...]:
+        return (InvoiceLine(name=name, quantity=Decimal(qty), unit_price=Decimal(price), vat_rate=Decimal(20)),)
+
+    with live_stack(db_url, tmp_path) as stack:
+        landed = stack.create_job("entegre-shop", order(order_id="kupa-3", store_id="entegre-shop", lines=one("Kupa", 3, "33.33")))
+        stuck = stack.create_job("entegre-shop", order(order_id="kalem-1", store_id="entegre-shop", lines=one("Kalem", 1, "12.03")))
+        for job_id in (landed, stuck):
+            stack.enqueue(job_id)
+        ok, stopped = stack.wait([landed, stuck], timeout_s=90)
+        assert ok.status == "completed" and ok.provider_total == Decimal("99.99"), ok.last_error_message
+        assert (stopped.status, stopped.attention_category) == ("needs_attention", "total_mismatch")
+        assert "12.02" in stopped.last_error_message and "12.03" in stopped.last_error_message
+        assert stopped.provider_total == Decimal("12.02") and stopped.step_e_document != "done"
+        assert stack.sandbox.ledger.count("faturaentegrator", "invoice_created") == 2
+        assert stack.sandbox.ledger.count("faturaentegrator", "gib_send") == 1
+        assert stack.sandbox.state.violations.list() == []

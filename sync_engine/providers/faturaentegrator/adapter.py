@@ -1,7 +1,7 @@
 """FaturaEntegratör adapter: customers, invoices and formalization (GİB) over its REST API.
 
 ``{base_url}/api/...`` with a static ``Authorization: Bearer <api key>`` and
-``Accept: application/json`` (DESIGN §7; provider-docs/000). No client-chosen ids exist, so
+``Accept: application/json`` (C seed 000, FACTS §2); JSON bodies (FACTS §2.2). No client-chosen ids exist, so
 both creates search first (DESIGN §3): customers by ``filters[tax_number][$eq]``, invoices by
 ``filters[order_id][$eq]=<idempotency key>``. The provider decides e-Fatura vs e-Arşiv
 itself from GİB's directory when the invoice is formalized, and assigns number and ETTN.
@@ -33,7 +33,7 @@ from sync_engine.providers.base import (
     RemoteInvoice,
 )
 from sync_engine.providers.errors import PermanentError, TransientError
-from sync_engine.providers.faturaentegrator import mapping
+from sync_engine.providers.faturaentegrator import mapping, paths
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
 
@@ -43,8 +43,7 @@ if TYPE_CHECKING:
     from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 
 NAME = "faturaentegrator"
-CUSTOMERS = "/api/customers"
-INVOICES = "/api/invoices"
+CUSTOMERS, INVOICES, CHECK_AUTH = paths.CUSTOMERS, paths.INVOICES, paths.CHECK_AUTH
 
 
 def message_of(response: httpx.Response) -> str:
@@ -145,13 +144,18 @@ class FaturaEntegratorProvider(BaseProvider):
         return body
 
     def _data(self, response: httpx.Response, operation: str) -> dict[str, Any]:
-        data = self._body(response, operation).get("data")
+        return self._answer(response, operation)[1]
+
+    def _answer(self, response: httpx.Response, operation: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(envelope, data): FE's ``{"success", "data", "message"}`` (C FACTS §2.4)."""
+        envelope = self._body(response, operation)
+        data = envelope.get("data")
         if not isinstance(data, dict) or "id" not in data:
             raise TransientError(
                 "answer without data.id", provider=NAME, endpoint=operation,
                 status=response.status_code, body=response.text,
             )
-        return data
+        return envelope, data
 
     def _pages(self, path: str, params: dict[str, str], operation: str) -> Iterator[dict[str, Any]]:
         page = 1
@@ -175,13 +179,19 @@ class FaturaEntegratorProvider(BaseProvider):
 
     # -- operations ----------------------------------------------------------------------------
 
-    def upsert_customer(self, order: Order) -> CustomerRef:
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef:
+        if known is not None:
+            # FE documents no customer update (FACTS §2.1: GET/POST/DELETE only). The buyer
+            # is kept current where the API allows it: every invoice carries the buyer's
+            # details inline beside customer.id (mapping.invoice_payload).
+            return known
         buyer = order.buyer
+        payload = mapping.customer_payload(buyer)  # first: a buyer FE cannot take stops before any call
         for record in self._pages(CUSTOMERS, mapping.customer_search_filters(buyer), f"{NAME}.customers.list"):
             if mapping.customer_matches(buyer, record):
                 return CustomerRef(str(record["id"]))
         operation = f"{NAME}.customers.create"
-        response = self.http.request("POST", CUSTOMERS, operation=operation, json=mapping.customer_payload(buyer))
+        response = self.http.request("POST", CUSTOMERS, operation=operation, json=payload)
         return CustomerRef(str(self._data(response, operation)["id"]))
 
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:
@@ -198,15 +208,28 @@ class FaturaEntegratorProvider(BaseProvider):
                 "an invoice needs the buyer's customer id (customer step first)", provider=NAME,
                 endpoint=operation,
             )
-        existing = self.find_invoice(req)
-        if existing is not None:
-            return existing
+        # The mapping first: an order FE's contract cannot carry stops before any call.
         payload = mapping.invoice_payload(
             req, customer.customer_id, sale_channel_id=self.sale_channel_id,
             invoice_integration_id=self.invoice_integration_id,
         )
+        existing = self.find_invoice(req)
+        if existing is not None:
+            return existing
         response = self.http.request("POST", INVOICES, operation=operation, json=payload)
-        return mapping.invoice_ref(self._data(response, operation))
+        created = self._data(response, operation)
+        # Read FE's own total back from the stored invoice: the pipeline compares it with
+        # what the customer paid before the irreversible formalize.
+        return mapping.invoice_ref(self._show(str(created["id"])))
+
+    def _state(self, response: httpx.Response, operation: str) -> EDocumentState:
+        envelope, data = self._answer(response, operation)
+        return mapping.edocument_state(data, envelope)
+
+    def _show(self, invoice_id: str) -> dict[str, Any]:
+        operation = f"{NAME}.invoices.get"
+        response = self.http.request("GET", paths.invoice(invoice_id), operation=operation)
+        return self._data(response, operation)
 
     def rounding_difference(self, req: InvoiceRequest) -> Decimal:
         """What the provider's per-line rounding leaves off our total (the pipeline records it
@@ -217,13 +240,18 @@ class FaturaEntegratorProvider(BaseProvider):
         # Irreversible. The provider refuses (422, its message) an invoice that is no longer
         # pending/failed: that arrives as a PermanentError, never as a second send.
         operation = f"{NAME}.invoices.formalize"
-        response = self.http.request("POST", f"{INVOICES}/{invoice.invoice_id}/formalize", operation=operation)
-        return mapping.edocument_state(self._data(response, operation))
+        response = self.http.request("POST", paths.formalize(invoice.invoice_id), operation=operation)
+        body = self._body(response, operation)
+        if isinstance(body.get("data"), dict) and "id" in body["data"]:
+            return mapping.edocument_state(body["data"], body)
+        # I: the formalize answer's body is not documented; a 2xx without the invoice means
+        # FE took the request, and the invoice itself says where it stands.
+        return self.e_document_state(req, invoice)
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         operation = f"{NAME}.invoices.get"
-        response = self.http.request("GET", f"{INVOICES}/{invoice.invoice_id}", operation=operation)
-        return mapping.edocument_state(self._data(response, operation))
+        response = self.http.request("GET", paths.invoice(invoice.invoice_id), operation=operation)
+        return self._state(response, operation)
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
         params = {
@@ -234,12 +262,17 @@ class FaturaEntegratorProvider(BaseProvider):
             yield mapping.remote_invoice(record)
 
     def check(self) -> list[CheckResult]:
+        def auth() -> str:
+            response = self.http.request("POST", CHECK_AUTH, operation="check.auth")
+            body = self._body(response, "check.auth")
+            return f"API key accepted ({body.get('message') or 'HTTP ' + str(response.status_code)})"
+
         def customers() -> str:
             response = self.http.request("GET", CUSTOMERS, operation="customers.list", params={"per_page": "1", "page": "1"})
             items = self._body(response, "customers.list").get("data")
             if not isinstance(items, list):
                 raise TypeError("customer list answer without data[]")
-            return f"API key accepted; customer list answers ({len(items)} row)"
+            return f"customer list answers ({len(items)} row)"
 
         def invoices() -> str:
             response = self.http.request("GET", INVOICES, operation="invoices.list", params={"per_page": "1", "page": "1"})
@@ -248,7 +281,10 @@ class FaturaEntegratorProvider(BaseProvider):
                 raise TypeError("invoice list answer without data[]")
             return f"invoice list answers ({len(items)} row)"
 
-        return [self._check("API key + customers", customers), self._check("invoice list", invoices)]
+        return [
+            self._check("API key", auth), self._check("customer list", customers),
+            self._check("invoice list", invoices),
+        ]
 
     def close(self) -> None:
         self.http.close()

@@ -2,38 +2,41 @@
 
 Endpoints (method, path, endpoint name for fault rules ``faturaentegrator:<name>:<mode>``):
 
-    POST /api/customers                   customers_create     documented (provider-docs/000)
+    POST /api/check/auth                  check_auth           FACTS §2.1
+    POST /api/customers                   customers_create     seed 000
     GET  /api/customers                   customers_list       filters[...] + page/per_page
     GET  /api/customers/{id}              customers_get
-    POST /api/invoices                    invoices_create      schema assumed: see schemas.py
+    POST /api/invoices                    invoices_create      FACTS §2.2
     GET  /api/invoices                    invoices_list        filters[order_id|issue_date|...]
-    GET  /api/invoices/{id}               invoices_get         formal_status and GİB fields
+    GET  /api/invoices/{id}               invoices_get         FACTS §2.4 (total, formal_status)
     POST /api/invoices/{id}/formalize     invoices_formalize   the GİB send (irreversible)
     POST /__sim/formal-failures           (control, no auth)   next formalizations end `failed`
 
-Contract (documented): ``Authorization: Bearer <api key>`` (a static key; the sandbox key is
-``DEFAULT_API_KEY``), ``Accept: application/json``, JSON bodies; errors are Laravel's
-``{"message": ...}`` and on 422 ``{"message": ..., "errors": {field: [...]}}``.
+Every POST body is checked against its endpoint's declarative contract (``contract.py``,
+written from seed 000 and FACTS §2.1–2.3, each field tagged C or I) and refused in FE's error
+shape: ``{"message": ...}``, on 422 with ``errors{dot.key: [...]}`` (``errors.py``). Headers
+(C seed 000): ``Authorization: Bearer <api key>`` (the sandbox key is ``DEFAULT_API_KEY``),
+``Accept: application/json``, JSON bodies.
 
-Assumptions where the documents are silent (each also next to its code):
+Assumptions where the documents are silent (each also next to its code, tagged I):
 * No Accept: application/json → 406 (Laravel would redirect to a login page); a non-JSON
   body → 415; malformed JSON → read as empty input → 422 "required" errors (Laravel).
 * Unknown ids → 404 ``{"message": "No query results for model [App\\Models\\Invoice] 7"}``.
-* Created resources answer 201 ``{"data": {...}}``; lists are Laravel resource collections
-  (``data``/``links``/``meta``), ``page`` + ``per_page`` (≤ 100), ``sort=id:asc``; filters
-  are Strapi-style (query.py). ``tax_number`` and ``order_id`` are not unique.
-* Amounts are computed by the provider, per line, half-up (totals.py) and rendered as
-  strings with 2 decimals (Laravel ``decimal:2`` casts).
-* ``formal_status``: ``pending`` at creation; formalize → ``running`` (202), then after one
-  ``state.status_step_s`` → ``completed`` (or ``failed`` when the failure switch was set;
-  a ``failed`` invoice may be formalized again, keeping its number and ETTN).
-  ``canceled`` and ``not_required`` exist in the provider's vocabulary but no simulated
-  endpoint reaches them (no cancel endpoint is documented). Formalizing an invoice that is
-  ``running``/``completed`` is refused with 422 and nothing is sent.
-* The provider picks e-Fatura (buyer in GİB's directory; first alias) or e-Arşiv itself; an
-  e-Arşiv on an ``internet`` sale channel without ``internet_sale`` details is refused (422).
-  GİB number: prefix of the invoice integration (default ``FEN``) + issue-date year + 9
-  digits, and a random UUID as ETTN, both assigned at the first formalize.
+* Answers are ``{"success": true, "message", "data"}`` (C §2.4 for show; I elsewhere);
+  lists are Laravel resource collections (``data``/``links``/``meta``), ``page`` +
+  ``per_page`` (≤ 100), ``sort=id:asc``; filters are Strapi-style (query.py).
+  ``tax_number`` and ``order_id`` are not unique.
+* Amounts are computed by FE, per line, half-up, VAT from the net (totals.py), and shown as
+  ``subtotal``/``tax``/``total`` strings with 2 decimals.
+* ``formal_status`` (C §2.3): ``null`` until formalize; formalize → ``pending`` (202), after
+  half a ``state.status_step_s`` → ``running``, after one → ``completed`` (or ``failed`` with
+  ``formal_message`` when the failure switch was set; a failed invoice may be formalized
+  again, keeping its number and ETTN). ``canceled`` and ``not_required`` are reached only in
+  the panel (``set_formal_status``). Formalizing an invoice already at GİB is refused (422).
+* FE picks e-Fatura (buyer in GİB's directory; first alias) or e-Arşiv itself; an e-Arşiv on
+  an ``internet`` sale channel without ``is_internet_sale`` + ``internet_sale`` is refused at
+  formalize (422). GİB number: prefix of the invoice integration (default ``FEN``) +
+  issue-date year + 9 digits, and a random UUID as ETTN (``uuid``), both at the first formalize.
 
 Ledger kinds: ``cari_created`` (key: tax_number), ``invoice_created`` (key: invoice id,
 detail order_id), ``gib_send`` (key: invoice id; detail gib_uuid, document_type,
@@ -42,6 +45,7 @@ invoice_number, alias), ``gib_rejected`` (key: invoice id; GİB refused a sent d
 ``delete_in_panel`` / ``edit_total_in_panel``: a person acting in the web panel).
 """
 
+from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS
 from sync_engine.sandbox.faturaentegrator.simulator import (
     DEFAULT_API_KEY,
     DEFAULT_PREFIX,
@@ -51,4 +55,4 @@ from sync_engine.sandbox.faturaentegrator.simulator import (
 
 SIMULATOR = FaturaEntegratorSimulator
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_PREFIX", "NAME", "SIMULATOR", "FaturaEntegratorSimulator"]
+__all__ = ["CONTRACTS", "DEFAULT_API_KEY", "DEFAULT_PREFIX", "NAME", "SIMULATOR", "FaturaEntegratorSimulator"]

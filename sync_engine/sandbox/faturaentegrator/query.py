@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sync_engine.sandbox.faturaentegrator.rules import ErrorBag
+from sync_engine.sandbox.faturaentegrator.errors import ErrorBag
 from sync_engine.sandbox.http_util import parse_bracket_form
 
 MAX_PER_PAGE = 100

@@ -1,6 +1,9 @@
 """The FaturaEntegratör simulator: customers, invoices and formalization (GİB send).
 
-See the package docstring for endpoints, fault names and assumptions.
+Every request body is checked against its endpoint's declarative contract (``contract.py``)
+and refused in FE's own error shape (422, Laravel ``message`` + ``errors``); the stateful
+checks (unknown ids, a second formalize) are here. See the package docstring for endpoints,
+fault names and assumptions.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 
+from sync_engine.sandbox.contract import Contract
 from sync_engine.sandbox.core import SandboxState
+from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS, laravel_key
+from sync_engine.sandbox.faturaentegrator.errors import ErrorBag, laravel_error
 from sync_engine.sandbox.faturaentegrator.query import paginate, parse_list_query
-from sync_engine.sandbox.faturaentegrator.resources import Invoice, render_invoice
-from sync_engine.sandbox.faturaentegrator.rules import ErrorBag, clean_input, laravel_error
-from sync_engine.sandbox.faturaentegrator.schemas import validate_customer, validate_invoice
+from sync_engine.sandbox.faturaentegrator.resources import Invoice, laravel_time, render_invoice
 from sync_engine.sandbox.faturaentegrator.totals import invoice_totals
 from sync_engine.sandbox.http_util import content_type
 
@@ -47,6 +51,41 @@ INVOICE_FILTERS = {
     "id": "int", "order_id": "text", "issue_date": "date", "formal_status": "text", "type": "text",
     "invoice_number": "text", "uuid": "text", "customer_id": "int", "sale_channel_id": "int",
 }
+CUSTOMER_KEYS = (
+    "type", "tax_number", "tax_office", "title", "name", "surname", "country", "address", "city",
+    "district", "postcode", "phone", "email", "iban",
+)
+MONEY_KEYS = ("quantity", "unit_price", "discount", "currency_rate")
+DATE_KEYS = ("issue_date", "order_created_at", "waybill_date", "due_date", "payment_date", "delivery_date")
+
+
+def stored_request(value: Any, key: str = "") -> Any:
+    """The accepted request as the provider keeps it: "" is null (ConvertEmptyStringsToNull),
+    numbers are Decimals, dates are dates."""
+    if isinstance(value, dict):
+        return {k: stored_request(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [stored_request(v) for v in value]
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        if key in DATE_KEYS:
+            return date.fromisoformat(value)
+    if key in MONEY_KEYS and value is not None and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def _trimmed(value: Any) -> Any:
+    """Laravel's TrimStrings middleware, before validation: "   " is then no value."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return {k: _trimmed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(v) for v in value]
+    return value
 
 
 class FaturaEntegratorSimulator:
@@ -67,6 +106,8 @@ class FaturaEntegratorSimulator:
             self.invoices: dict[int, Invoice] = {}
             self._ids = {"customer": 0, "invoice": 0}
             self._formal_failures: list[str] = []
+            # (endpoint, body) of every request that reached a contract, for the tests.
+            self.received: list[tuple[str, Any]] = []
 
     # -- switches for tests and the demo ---------------------------------------------------
 
@@ -76,8 +117,8 @@ class FaturaEntegratorSimulator:
             self._formal_failures.extend([message] * times)
 
     def delete_in_panel(self, invoice_id: int) -> None:
-        """A person deletes the invoice in the provider's web panel (the API has no delete):
-        the state table still says invoiced, and only reconciliation can notice."""
+        """A person deletes the invoice in the provider's web panel: the state table still
+        says invoiced, and only reconciliation can notice."""
         with self._lock:
             del self.invoices[invoice_id]
         self.state.ledger.record(NAME, "invoice_deleted_in_panel", str(invoice_id))
@@ -86,13 +127,21 @@ class FaturaEntegratorSimulator:
         """A person changes the invoice's total in the web panel (reconciliation tests)."""
         with self._lock:
             invoice = self.invoices[invoice_id]
-            invoice.totals = {**invoice.totals, "grand_total": grand_total}
+            invoice.totals = {**invoice.totals, "total": grand_total}
         self.state.ledger.record(NAME, "invoice_edited_in_panel", str(invoice_id), grand_total=str(grand_total))
+
+    def set_formal_status(self, invoice_id: int, status: str | None) -> None:
+        """Put an invoice in any of FE's formal statuses (``canceled`` and ``not_required``
+        are reached only in the panel; no API endpoint leads there)."""
+        with self._lock:
+            self.invoices[invoice_id].formal_status = status
+            self.invoices[invoice_id].formalized_at = None
 
     # -- HTTP --------------------------------------------------------------------------------
 
     def router(self) -> APIRouter:
         r = APIRouter()
+        r.add_api_route("/api/check/auth", self._check_auth, methods=["POST"])
         r.add_api_route("/api/customers", self._customers_create, methods=["POST"])
         r.add_api_route("/api/customers", self._customers_list, methods=["GET"])
         r.add_api_route("/api/customers/{item_id}", self._customers_get, methods=["GET"])
@@ -119,16 +168,15 @@ class FaturaEntegratorSimulator:
 
     def _gate(self, request: Request, endpoint: str, body: bytes | None = None) -> Response | None:
         # Laravel renders JSON errors (and so the documented 401 body) only when the client
-        # says it wants JSON; otherwise it redirects to a login page. Assumption: refuse such
-        # requests with 406 instead, so a client without the documented header fails loudly.
+        # says it wants JSON; otherwise it redirects to a login page. Assumption (I): refuse
+        # such requests with 406 instead, so a client without the documented header fails.
         accept = request.headers.get("accept", "").split(",")[0].split(";")[0].strip().lower()
         if not (accept.endswith("/json") or accept.endswith("+json")):
             return self._error(endpoint, 406, "Not Acceptable: send Accept: application/json.")
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token.strip() not in self.api_keys:
             return self._error(endpoint, 401, "Unauthenticated.")
-        # Documented bodies are JSON. Assumption: any other content type is refused with 415
-        # (not silently read as a form, which a Laravel app would do).
+        # C seed 000: bodies are JSON. I: any other content type is refused with 415.
         if body is not None and body.strip() and content_type(request) != "application/json":
             return self._error(endpoint, 415, "Unsupported Media Type: send Content-Type: application/json.")
         return None
@@ -141,15 +189,25 @@ class FaturaEntegratorSimulator:
             return refused
         return await self.state.guarded_async(NAME, endpoint, effect, laravel_error)
 
-    @staticmethod
-    def _json(body: bytes) -> dict[str, Any]:
-        # Laravel reads a malformed JSON body as no input at all, so the request then fails
-        # validation with "required" errors rather than with a parse error.
+    def _checked(self, endpoint: str, body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
+        """The body read and checked against the endpoint's contract: (body, None) or
+        (None, the 422 refusal). I: malformed JSON reads as no input (Laravel), so it fails
+        on the required fields."""
+        contract: Contract = CONTRACTS[endpoint]
         try:
             data = json.loads(body, parse_float=Decimal) if body.strip() else {}
         except ValueError:
-            return {}
-        return clean_input(data) if isinstance(data, dict) else {}
+            data = {}
+        with self._lock:
+            self.received.append((contract.endpoint, data))
+        data = _trimmed(data)
+        found = contract.violations(data)
+        if not found:
+            return data, None
+        bag = ErrorBag()
+        for v in found:
+            bag.add(laravel_key(v.field) or "body", v.message)
+        return None, self._invalid(endpoint, bag)
 
     @staticmethod
     def _item_id(request: Request) -> int | None:
@@ -159,6 +217,19 @@ class FaturaEntegratorSimulator:
     def _today(self) -> date:
         return self.state.clock.now().astimezone(ISTANBUL).date()
 
+    # -- auth check --------------------------------------------------------------------------
+
+    async def _check_auth(self, request: Request) -> Response:
+        body = await request.body()
+        return await self._run(request, "check_auth", lambda: self._auth_ok(body), body)
+
+    def _auth_ok(self, body: bytes) -> Response:
+        _, refused = self._checked("check_auth", body)
+        if refused is not None:
+            return refused
+        # I: the answer's shape is not documented; the show answer's envelope (§2.4).
+        return JSONResponse({"success": True, "message": "API anahtarı geçerli.", "data": {"team_id": 1}})
+
     # -- customers ---------------------------------------------------------------------------
 
     async def _customers_create(self, request: Request) -> Response:
@@ -166,12 +237,13 @@ class FaturaEntegratorSimulator:
         return await self._run(request, "customers_create", lambda: self._create_customer(body), body)
 
     def _create_customer(self, body: bytes) -> Response:
-        record, bag = validate_customer(self._json(body))
-        if record is None:
-            return self._invalid("customers_create", bag)
+        data, refused = self._checked("customers_create", body)
+        if data is None:
+            return refused  # type: ignore[return-value]
+        record = {k: stored_request(data.get(k), k) for k in CUSTOMER_KEYS}
         with self._lock:
             self._ids["customer"] += 1
-            now = self.state.clock.now().isoformat()
+            now = laravel_time(self.state.clock.now())
             customer = {"id": self._ids["customer"], **record, "created_at": now, "updated_at": now}
             self.customers[customer["id"]] = customer
         label = record["title"] or f"{record['name'] or ''} {record['surname'] or ''}".strip()
@@ -179,7 +251,7 @@ class FaturaEntegratorSimulator:
             NAME, "cari_created", record["tax_number"], id=customer["id"], type=record["type"],
             name=label, email=record["email"],
         )
-        return JSONResponse({"data": customer}, status_code=201)
+        return JSONResponse({"success": True, "message": "Müşteri oluşturuldu.", "data": customer}, status_code=201)
 
     async def _customers_list(self, request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
@@ -203,7 +275,7 @@ class FaturaEntegratorSimulator:
             customer = self.customers.get(item_id) if item_id is not None else None
         if customer is None:
             return self._error("customers_get", 404, f"No query results for model [App\\Models\\Customer] {item_id}")
-        return JSONResponse({"data": dict(customer)})
+        return JSONResponse({"success": True, "data": dict(customer), "message": ""})
 
     # -- invoices ----------------------------------------------------------------------------
 
@@ -211,30 +283,53 @@ class FaturaEntegratorSimulator:
         body = await request.body()
         return await self._run(request, "invoices_create", lambda: self._create_invoice(body), body)
 
+    def _stateful_refusals(self, data: dict[str, Any]) -> ErrorBag:
+        bag = ErrorBag()
+        customer_id = data["customer"].get("id")
+        if customer_id is not None and customer_id not in self.customers:
+            bag.add("customer.id", "The selected customer.id is invalid.")
+        if data["sale_channel_id"] not in self.sale_channels:
+            bag.add("sale_channel_id", "The selected sale channel id is invalid.")
+        if data["invoice_integration_id"] not in self.integrations:
+            bag.add("invoice_integration_id", "The selected invoice integration id is invalid.")
+        issue = data.get("issue_date")
+        # I: an invoice cannot be dated in the future (VUK; every Turkish integrator refuses it).
+        if isinstance(issue, str) and issue and date.fromisoformat(issue) > self._today():
+            bag.add("issue_date", "The issue date field must be a date before or equal to today.")
+        return bag
+
     def _create_invoice(self, body: bytes) -> Response:
+        data, refused = self._checked("invoices_create", body)
+        if data is None:
+            return refused  # type: ignore[return-value]
         with self._lock:
-            record, bag = validate_invoice(
-                self._json(body),
-                customer_exists=lambda cid: cid in self.customers,
-                sale_channels=set(self.sale_channels),
-                integrations=set(self.integrations),
-                today=self._today(),
-            )
-            if record is None:
+            bag = self._stateful_refusals(data)
+            if bag:
                 return self._invalid("invoices_create", bag)
+            record = stored_request(data)
+            record.setdefault("issue_date", None)
+            record["issue_date"] = record["issue_date"] or self._today()
+            # The invoice prints the buyer as sent: a stored customer's record, overlaid with
+            # the inline fields sent with its id (I: Odoo sends both, FACTS §2.2).
+            sent = {k: v for k, v in record["customer"].items() if v is not None}
+            customer = {**self.customers.get(sent.get("id"), {}), **sent}
+            for line in record["lines"]:
+                line.setdefault("discount_type", None)
+                line.setdefault("discount", None)
+                line["tax_rate"] = Decimal(line["tax_rate"])
             self._ids["invoice"] += 1
             now = self.state.clock.now()
             invoice = Invoice(
-                id=self._ids["invoice"], data=record, totals=invoice_totals(record["lines"]),
-                created_at=now, updated_at=now,
+                id=self._ids["invoice"], data=record, customer=customer,
+                totals=invoice_totals(record["lines"]), created_at=now, updated_at=now,
             )
             self.invoices[invoice.id] = invoice
-            rendered = self._render(invoice)
+            rendered = render_invoice(invoice)
         self.state.ledger.record(
-            NAME, "invoice_created", str(invoice.id), order_id=record["order_id"],
-            grand_total=rendered["grand_total"],
+            NAME, "invoice_created", str(invoice.id), order_id=record.get("order_id"),
+            grand_total=rendered["total"],
         )
-        return JSONResponse({"data": rendered}, status_code=201)
+        return JSONResponse({"success": True, "message": "Fatura oluşturuldu.", "data": rendered}, status_code=201)
 
     async def _invoices_list(self, request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
@@ -251,7 +346,7 @@ class FaturaEntegratorSimulator:
                 self._advance(invoice, now)
             by_id = {i.id: i for i in self.invoices.values()}
             rows = [i.row() for i in by_id.values()]
-            return JSONResponse(paginate(rows, query, lambda r: self._render(by_id[r["id"]]), url))
+            return JSONResponse(paginate(rows, query, lambda r: render_invoice(by_id[r["id"]]), url))
 
     async def _invoices_get(self, request: Request) -> Response:
         item_id = self._item_id(request)
@@ -263,66 +358,73 @@ class FaturaEntegratorSimulator:
             if invoice is None:
                 return self._error("invoices_get", 404, f"No query results for model [App\\Models\\Invoice] {item_id}")
             self._advance(invoice, self.state.clock.now())
-            return JSONResponse({"data": self._render(invoice)})
+            return JSONResponse({"success": True, "data": render_invoice(invoice), "message": ""})
 
     async def _invoices_formalize(self, request: Request) -> Response:
         item_id = self._item_id(request)
         body = await request.body()
-        return await self._run(request, "invoices_formalize", lambda: self._formalize(item_id), body)
+        return await self._run(request, "invoices_formalize", lambda: self._formalize(item_id, body), body)
 
-    def _formalize(self, item_id: int | None) -> Response:
+    def _formalize(self, item_id: int | None, body: bytes) -> Response:
         endpoint = "invoices_formalize"
+        _, refused = self._checked(endpoint, body)
+        if refused is not None:
+            return refused
         with self._lock:
             invoice = self.invoices.get(item_id) if item_id is not None else None
             if invoice is None:
                 return self._error(endpoint, 404, f"No query results for model [App\\Models\\Invoice] {item_id}")
             now = self.state.clock.now()
             self._advance(invoice, now)
-            # A document at GİB is never sent twice; only a never-sent or GİB-refused
-            # (failed) invoice may be formalized.
-            if invoice.formal_status not in ("pending", "failed"):
+            # A document at GİB is never sent twice; only a never-sent (null) or GİB-refused
+            # (failed) invoice may be formalized (I).
+            if invoice.formal_status not in (None, "failed"):
                 return self._error(
                     endpoint, 422,
                     f"Fatura zaten resmileştirildi (formal_status: {invoice.formal_status}); tekrar gönderilemez.",
                 )
-            customer = self.customers[invoice.data["customer_id"]]
             # The provider, not the client, picks the document: e-Fatura for a buyer in GİB's
             # registered-user list (to their first alias), e-Arşiv for everyone else.
-            aliases = self.state.gib.aliases(customer["tax_number"])
-            doc_type = "e_fatura" if aliases else "e_arsiv"
+            aliases = self.state.gib.aliases(str(invoice.customer.get("tax_number")))
+            doc_type = "e_invoice" if aliases else "e_archive"
             channel = self.sale_channels[invoice.data["sale_channel_id"]]
-            if doc_type == "e_arsiv" and channel["kind"] == "internet" and invoice.data["internet_sale"] is None:
+            internet = invoice.data.get("is_internet_sale") is True and invoice.data.get("internet_sale")
+            if doc_type == "e_archive" and channel["kind"] == "internet" and not internet:
+                # GİB: an e-Arşiv for an internet sale carries its internet-sale details (§5.4).
                 return self._error(
                     endpoint, 422,
-                    "İnternet satışı e-Arşiv faturası için internet_sale bilgileri (web sitesi) zorunludur.",
+                    "İnternet satışı e-Arşiv faturası için is_internet_sale ve internet_sale bilgileri zorunludur.",
                 )
             if invoice.invoice_number is None:
-                # Assumption: number and ETTN are assigned once, at the first formalize; a
-                # retry after GİB refused the document keeps them (no gap in the series).
+                # I: number and ETTN are assigned once, at the first formalize; a retry after
+                # GİB refused the document keeps them (no gap in the series).
                 prefix = self.integrations.get(invoice.data["invoice_integration_id"]) or DEFAULT_PREFIX
-                invoice.invoice_number = self.state.numbering.next(NAME, prefix, invoice.data["issue_date"].year)
+                invoice.invoice_number = self.state.numbering.next(NAME, prefix, invoice.issue_date.year)
                 invoice.uuid = str(uuid.uuid4())
             invoice.formal_type, invoice.alias = doc_type, (aliases[0] if aliases else None)
-            invoice.formal_status, invoice.formalized_at, invoice.updated_at = "running", now, now
+            invoice.formal_status, invoice.formalized_at, invoice.updated_at = "pending", now, now
             invoice.formal_message = None
             invoice.fail_with = self._formal_failures.pop(0) if self._formal_failures else None
-            rendered = self._render(invoice)
+            rendered = render_invoice(invoice)
         self.state.ledger.record(
-            NAME, "gib_send", str(invoice.id), gib_uuid=invoice.uuid, document_type=doc_type,
+            NAME, "gib_send", str(invoice.id), gib_uuid=invoice.uuid,
+            document_type="e_fatura" if doc_type == "e_invoice" else "e_arsiv",
             invoice_number=invoice.invoice_number, alias=invoice.alias,
         )
-        return JSONResponse({"message": "Resmileştirme başlatıldı.", "data": rendered}, status_code=202)
-
-    def _render(self, invoice: Invoice) -> dict[str, Any]:
-        return render_invoice(invoice, self.customers[invoice.data["customer_id"]])
+        return JSONResponse({"success": True, "message": "Resmileştirme başlatıldı.", "data": rendered}, status_code=202)
 
     def _advance(self, invoice: Invoice, now: datetime) -> None:
-        """GİB answers one status step (``state.status_step_s``) after formalization."""
-        if invoice.formal_status != "running" or invoice.formalized_at is None:
+        """pending (Bekleniyor) → running (İşleniyor) after half a status step, then GİB's
+        answer (completed, or failed with its words) after one step (I: the timing)."""
+        if invoice.formal_status not in ("pending", "running") or invoice.formalized_at is None:
             return
-        if now < invoice.formalized_at + timedelta(seconds=self.state.status_step_s):
+        step = timedelta(seconds=self.state.status_step_s)
+        if now < invoice.formalized_at + step / 2:
             return
         invoice.updated_at = now
+        if now < invoice.formalized_at + step:
+            invoice.formal_status = "running"
+            return
         if invoice.fail_with:
             invoice.formal_status, invoice.formal_message = "failed", invoice.fail_with
             invoice.fail_with = None

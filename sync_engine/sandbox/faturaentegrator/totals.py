@@ -1,16 +1,19 @@
-"""How FaturaEntegratör computes an invoice's amounts from its lines (assumed).
+"""How FaturaEntegratör computes an invoice's amounts from its lines (assumed, I).
 
-The provider receives only net unit prices and computes everything else itself. Assumption
-(typical of Laravel invoicing apps and of GİB's UBL, where every line carries its own VAT):
-each line is rounded on its own, half-up to kuruş, and the totals are sums of the rounded
-lines::
+The documents give only the inputs (FACTS §2.2: ``unit_price`` net of VAT, ``discount_type``
+``amount|percentage`` + ``discount``, ``tax_rate``) and the outputs of the show answer
+(``subtotal``, ``tax``, ``total``, §2.4). Assumption (I: typical of Laravel invoicing apps
+and of GİB's UBL, where every line carries its own VAT): each line is rounded on its own,
+half-up to kuruş, and the totals are sums of the rounded lines::
 
-    line net  = round(quantity × unit_price) − discount_amount
-    line VAT  = round(line net × vat_rate / 100)
-    line total = line net + line VAT
+    line amount = round(quantity × unit_price)
+    discount    = discount                          (amount: on the line, net of VAT)
+                | round(line amount × discount / 100) (percentage)
+    line net    = line amount − discount
+    line VAT    = round(line net × tax_rate / 100)
 
-So VAT is rounded per line, not per rate: a client cannot always hit a given gross total
-(sync-engine's adapter works around it and reports what remains).
+So VAT is rounded per line, from the net: some grosses are unreachable with one line
+(at 20 %: net 10.02 → 12.02, net 10.03 → 12.04; nothing gives 12.03).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 KURUS = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def _round(value: Decimal) -> Decimal:
@@ -26,6 +30,8 @@ def _round(value: Decimal) -> Decimal:
 
 
 class LineAmounts(NamedTuple):
+    amount: Decimal  # quantity × unit price, before the discount
+    discount: Decimal
     net: Decimal
     vat: Decimal
 
@@ -34,39 +40,28 @@ class LineAmounts(NamedTuple):
         return self.net + self.vat
 
 
-def line_amounts(quantity: Decimal, unit_price: Decimal, discount: Decimal, vat_rate: Decimal) -> LineAmounts:
-    net = _round(quantity * unit_price) - discount
-    return LineAmounts(net, _round(net * vat_rate / 100))
+def line_amounts(
+    quantity: Decimal, unit_price: Decimal, tax_rate: Decimal,
+    discount_type: str | None = None, discount: Decimal | None = None,
+) -> LineAmounts:
+    amount = _round(quantity * unit_price)
+    off = ZERO
+    if discount:
+        off = _round(amount * discount / 100) if discount_type == "percentage" else _round(discount)
+    net = amount - off
+    return LineAmounts(amount, off, net, _round(net * tax_rate / 100))
 
 
 def invoice_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-line amounts, per-rate sums and totals, as the invoice resource shows them."""
+    """Per-line amounts and the invoice's subtotal (net), tax and total."""
     rendered: list[dict[str, Any]] = []
-    by_rate: dict[Decimal, list[Decimal]] = {}
-    discount_total = Decimal("0.00")
+    subtotal = tax = discounts = ZERO
     for line in lines:
-        amounts = line_amounts(line["quantity"], line["unit_price"], line["discount_amount"], line["vat_rate"])
-        rendered.append(
-            {
-                **line,
-                "net_amount": amounts.net,
-                "vat_amount": amounts.vat,
-                "total_amount": amounts.total,
-            }
+        a = line_amounts(
+            line["quantity"], line["unit_price"], line["tax_rate"], line["discount_type"], line["discount"]
         )
-        sums = by_rate.setdefault(line["vat_rate"], [Decimal("0.00"), Decimal("0.00")])
-        sums[0] += amounts.net
-        sums[1] += amounts.vat
-        discount_total += line["discount_amount"]
-    net_total = sum((s[0] for s in by_rate.values()), Decimal("0.00"))
-    vat_total = sum((s[1] for s in by_rate.values()), Decimal("0.00"))
-    return {
-        "lines": rendered,
-        "vat_totals": [
-            {"vat_rate": rate, "net_amount": s[0], "vat_amount": s[1]} for rate, s in sorted(by_rate.items())
-        ],
-        "discount_total": discount_total,
-        "net_total": net_total,
-        "vat_total": vat_total,
-        "grand_total": net_total + vat_total,
-    }
+        rendered.append({**line, "discount_amount": a.discount, "net_amount": a.net,
+                         "tax_amount": a.vat, "total_amount": a.total})
+        subtotal, tax, discounts = subtotal + a.net, tax + a.vat, discounts + a.discount
+    return {"lines": rendered, "discount_total": discounts, "subtotal": subtotal, "tax": tax,
+            "total": subtotal + tax}
