@@ -298,15 +298,9 @@ def judge(jobs: list[dict[str, Any]], ledger: dict[str, Any]) -> list[tuple[bool
         invoices = Counter(e["key"] for e in effects if e["provider"] == sim and e["kind"] == "invoice_created")
         sends = Counter(e["key"] for e in effects if e["provider"] == sim and e["kind"] == "gib_send")
         completed = [j for j in store_jobs if j["status"] == "completed"]
-        # A draft whose provider-computed total is not what the customer paid stops before
-        # GİB (FaturaEntegratör cannot reach every gross of a single piece): a right outcome.
-        stopped = [j for j in store_jobs if j["status"] == "needs_attention"
-                   and j.get("attention_category") == "total_mismatch"
-                   and j["steps"]["e_document"]["state"] != "done"]
-        once = len(invoices) == len(completed) + len(stopped) and all(n == 1 for n in invoices.values())
-        held = f", {len(stopped)} stopped before GİB on the provider's total (total_mismatch)" if stopped else ""
-        verdict.append((once and len(completed) + len(stopped) == len(store_jobs) > 0,
-                        f"{store} ({provider}): {len(completed)}/{len(store_jobs)} orders completed{held}, "
+        once = len(invoices) == len(completed) and all(n == 1 for n in invoices.values())
+        verdict.append((once and len(completed) == len(store_jobs) > 0,
+                        f"{store} ({provider}): {len(completed)}/{len(store_jobs)} orders completed, "
                         f"{len(invoices)} invoices at the provider, none twice"))
         if Capability.E_DOCUMENT in caps:
             sent_once = len(sends) == len(completed) and all(n == 1 for n in sends.values())
