@@ -19,6 +19,7 @@ class Category(StrEnum):
     MISSING_JOB = "missing_job"  # a paid order the state table never heard of (lost webhook)
     MISSING_PROFORMA = "missing_proforma"  # an order awaiting a transfer, no proforma job (lost webhook)
     PROFORMA_CLOSED = "proforma_closed"  # a proforma whose order was cancelled or stayed unpaid past due
+    CANCEL_MISSED = "cancel_missed"  # cancelled / fully refunded at the shop, its invoice job never told
     # Provider side
     MISSING_AT_PROVIDER = "missing_at_provider"  # the job says invoiced; the provider has none
     ADOPT = "adopt"  # the provider has the invoice; the job never recorded it

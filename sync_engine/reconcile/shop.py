@@ -9,6 +9,8 @@ set lookup per page and no call at all.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -103,6 +105,16 @@ def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dic
     return None
 
 
+def _cancel_reason(platform: str, payload: dict[str, Any]) -> str:
+    if platform == "woocommerce":
+        status = text(payload.get("status")).lower()
+        return {"trash": "order deleted at the shop", "refunded": "order fully refunded at the shop"}.get(
+            status, "order cancelled at the shop")
+    if payload.get("cancelled_at"):
+        return "order cancelled at the shop"
+    return "order fully refunded at the shop"
+
+
 def is_cancelled(platform: str, payload: dict[str, Any]) -> bool:
     if platform == "woocommerce":
         return text(payload.get("status")).lower() in ("cancelled", "trash", "refunded")
@@ -193,8 +205,12 @@ class ShopSide:
                 if self.wants_proformas else set()
             )
             stats["shop_orders_with_job"] += sum(1 for i in ids if i in known)
+            cancels = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids, kind="cancel")
             pending: list[int] = []
             for order_id, payload in zip(ids, batch, strict=True):
+                if order_id in known and order_id not in cancels and is_cancelled(platform, payload):
+                    self._missed_cancel(session, adapter, platform, order_id, payload)
+                    continue
                 if not order_id or order_id in known:
                     continue
                 reason = not_invoiceable_reason(adapter, platform, payload)
@@ -225,6 +241,35 @@ class ShopSide:
                                 invoice_ref=job.invoice_id, evidence={"reason": reason}))
         if not self.dry_run:
             JobRepository(session).close(job.id, self.clock(), reason)
+
+    def _missed_cancel(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
+                       payload: dict[str, Any]) -> None:
+        """An order invoiced (or being invoiced) here and cancelled at the shop, the cancel
+        webhook lost: it goes through ingest as that webhook would have — the sale job is
+        stopped before GİB where it still can be, else flagged for cancelling / returning."""
+        parsed = dataclasses.replace(
+            delivery_for(adapter, platform, payload, self.store.id, rules=rules_for(self.store)),
+            event_key=f"reconcile-cancel:{order_id}:{_updated_at(platform, payload)}",
+            invoiceable=False, cancelled=True, problem=_cancel_reason(platform, payload),
+        )
+        finding = Finding(Category.CANCEL_MISSED, Action.INGESTED, order_id=order_id,
+                          evidence={"order_name": parsed.order_name, "updated_at": _updated_at(platform, payload),
+                                    "reason": parsed.problem})
+        self.report.add(finding)
+        if self.dry_run:
+            return
+        result = ingest(
+            session, store=self.store, adapter=adapter,
+            headers={**_replay_headers(platform), "X-Sync-Source": EventSource.RECONCILIATION.value},
+            body=resource_body(payload), source=EventSource.RECONCILIATION.value, now=self.clock(),
+            parsed=parsed,
+        )
+        finding.job_id = result.job_id
+        if result.job_id is not None:
+            self.ingested.add(result.job_id)  # this run's own finding: not "stuck" as well
+        finding.evidence["ingest_status"] = result.status
+        if result.reason:
+            finding.evidence["ingest_reason"] = result.reason
 
     def _missing(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:

@@ -420,3 +420,41 @@ def test_cli_dry_run_then_real_run_with_stored_report(db_url: str, tmp_path: Pat
         assert out.returncode == 0, out.stderr
         assert "entegre-shop" in out.stdout and "summary" in out.stdout and "missing_job" in out.stdout
         assert "0 difference(s)" in out.stdout
+
+
+def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged(db_url: str, tmp_path: Path) -> None:
+    """#12: an order cancelled at the shop after its e-Arşiv went to GİB, the cancel webhook
+    lost: the run records the cancel as the webhook would have (a cancel job asking for the
+    e-Arşiv cancel), a dry run first changes nothing, a second run finds nothing."""
+    with harness(db_url, tmp_path) as h:
+        payloads = [h.add_order("demo-shop") for _ in range(3)]
+        for payload in payloads:
+            h.deliver("demo-shop", payload)
+        settled = h.wait_settled(["demo-shop"])
+        assert all(j.status == "completed" for j in settled), [(j.id, j.last_error_message) for j in settled]
+        # The merchant cancelled it later that day (the run lists the day's changed orders).
+        clock = h.sandbox.state.clock
+        shift = (datetime.combine(h.day, time(18, 0), TR_TZ) - clock.now()).total_seconds()
+        clock.advance(shift)
+        try:
+            h.sandbox["shopify"].cancel_order("demo-shop", payloads[0]["id"])
+        finally:
+            clock.advance(-shift)
+
+        before = h.snapshot()
+        dry = h.reconcile("demo-shop", dry_run=True)
+        assert categories(dry) == {"cancel_missed": 1} and h.snapshot() == before
+        report = h.reconcile("demo-shop")
+        assert categories(report) == {"cancel_missed": 1}, report.as_json()
+        (finding,) = report.findings
+        assert finding.order_id == str(payloads[0]["id"]) and finding.evidence["ingest_status"] == "needs_attention"
+        cancel = next(j for j in h.jobs("demo-shop") if j.kind == "cancel")
+        assert (cancel.status, cancel.attention_category) == ("needs_attention", "cancelled_after_send")
+        assert "cancel e-Arşiv invoice" in (cancel.last_error_message or "")
+        sale = next(j for j in h.jobs("demo-shop") if j.kind == "sale" and j.order_id == str(payloads[0]["id"]))
+        assert sale.status == "completed"  # what was sent stays recorded as sent
+        # The next run records nothing new: the cancel waiting for a person is only reported.
+        before = h.snapshot()
+        again = h.reconcile("demo-shop")
+        assert categories(again) == {"stuck": 1} and {f.action.value for f in again.findings} == {"reported"}
+        assert {k: v for k, v in h.snapshot().items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
