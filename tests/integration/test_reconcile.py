@@ -29,7 +29,7 @@ from sync_engine.config import load_stores
 from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
 from sync_engine.domain.keys import sale_key
 from sync_engine.ingest import ingest
-from sync_engine.platforms.base import get_platform
+from sync_engine.platforms.registry import get_platform
 from sync_engine.providers.registry import build_provider
 from sync_engine.reconcile.findings import Category, StoreReport
 from sync_engine.reconcile.service import ReconcileDeps, reconcile_store
