@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import httpx
 import pytest
 import redis
 from pydantic import SecretStr
@@ -98,7 +99,8 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
 
     sent = provider.send_e_document(req, ref)
-    assert sent.state is SendState.IN_PROGRESS
+    # status sent with the GİB uuid and number: final (FACTS §1.3)
+    assert (sent.state, sent.raw_status) == (SendState.SENT, "sent")
     assert sent.invoice_number == "DMS2024000000001"
     assert sent.gib_uuid is not None and len(sent.gib_uuid) == 36
     sandbox.state.clock.advance(sandbox.state.status_step_s)
@@ -109,8 +111,8 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert found is not None
     assert (found.invoice_id, found.ettn, found.invoice_number) == (ref.invoice_id, sent.gib_uuid, "DMS2024000000001")
     listed = list(provider.list_invoices(date(2024, 5, 1), date(2024, 5, 31)))
-    assert [(r.invoice_id, r.order_ref, r.total, r.sent) for r in listed] == [
-        (ref.invoice_id, req.reference, Decimal("564.72"), True)]
+    assert [(r.invoice_id, r.order_ref, r.total, r.sent, r.invoice_number) for r in listed] == [
+        (ref.invoice_id, req.reference, Decimal("564.72"), True, "DMS2024000000001")]
 
     provider.cancel_invoice(req, ref)
     assert provider.e_document_state(req, ref).state is SendState.CANCELLED
@@ -126,7 +128,7 @@ def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(
 ) -> None:
     req = make_request(COMPANY)
     ref = provider.create_invoice(req, provider.upsert_customer(req.order))
-    assert provider.send_e_document(req, ref).state is SendState.IN_PROGRESS
+    assert provider.send_e_document(req, ref).state is SendState.SENT
     assert sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["document_type"] == "e_fatura"
     assert_no_violations(sandbox)
     with pytest.raises(PermanentError, match="iade faturası"):
@@ -197,15 +199,21 @@ def test_send_twice_is_refused_by_kolaybi(provider: KolayBiProvider, sandbox: Sa
     assert sandbox.ledger.count("kolaybi", "gib_send") == 1
 
 
-def test_list_invoices_pages_through_the_window(provider: KolayBiProvider) -> None:
+def test_list_invoices_pages_through_the_window(provider: KolayBiProvider, sim: KolayBiSimulator) -> None:
     customer = provider.upsert_customer(make_request().order)
     for n, day in enumerate((1, 2, 3, 20)):
         req = make_request(order_id=f"50124{n:02d}", issue=date(2024, 5, day))
-        provider.create_invoice(req, customer)
+        provider.send_e_document(req, provider.create_invoice(req, customer))
     provider.list_page_size = 2  # type: ignore[misc]
     window = provider.list_invoices(date(2024, 5, 1), date(2024, 5, 3))
     assert [r.issue_date for r in window] == [date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)]
     assert len(list(provider.list_invoices(date(2024, 5, 1), date(2024, 5, 31)))) == 4
+    # Documented parameters only (C [KD-edlist]), company_id from GET /companies, read once.
+    lists = sim.received("GET /kolaybi/v1/e_document/invoices")
+    assert {tuple(sorted(q)) for q in lists} == {
+        ("company_id", "direction", "max_issue_date", "min_issue_date", "page", "per_page")}
+    assert {q["company_id"] for q in lists} == {"1"} and {q["direction"] for q in lists} == {"outbound"}
+    assert len(sim.received("GET /kolaybi/v1/companies")) == 1
 
 
 # --- refusals ------------------------------------------------------------------------------
@@ -236,12 +244,12 @@ def test_an_unfixable_buyer_is_a_permanent_error(provider: KolayBiProvider) -> N
 def test_capabilities(provider: KolayBiProvider) -> None:
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
-        Capability.FIND_INVOICE, Capability.LIST_INVOICES,
+        Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.PROFORMA,
     }
     methods = {Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
                Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
                Capability.FIND_INVOICE: "find_invoice", Capability.LIST_INVOICES: "list_invoices",
-               Capability.JOURNAL: "journal"}
+               Capability.JOURNAL: "journal", Capability.PROFORMA: "create_proforma"}
     for capability, method in methods.items():
         overridden = getattr(KolayBiProvider, method) is not getattr(BaseProvider, method)
         assert overridden == provider.supports(capability), capability
@@ -265,27 +273,55 @@ def test_before_500_is_transient_and_had_no_effect(provider: KolayBiProvider, sa
     assert sandbox.ledger.count("kolaybi", "invoice_created") == 1
 
 
-def test_after_504_on_create_then_retry_finds_the_invoice(provider: KolayBiProvider, sandbox: Sandbox) -> None:
+def test_a_gateway_timeout_after_the_create_reads_the_invoice_back(
+    provider: KolayBiProvider, sandbox: Sandbox
+) -> None:
     req = make_request()
     customer = provider.upsert_customer(req.order)
     sandbox.state.faults.add(FaultRule("kolaybi", "invoices_create", FaultMode.AFTER_504, times=1))
+    ref = provider.create_invoice(req, customer)  # the 504 / 524 is answered by a read-back
+    assert provider.find_invoice(req) == ref and ref.total == Decimal("564.72")
+    assert sandbox.ledger.count("kolaybi", "invoice_created") == 1
+
+
+def test_a_gateway_timeout_with_nothing_made_stays_transient(provider: KolayBiProvider, sandbox: Sandbox) -> None:
+    # A 524 (Cloudflare's timeout) before KolayBi made anything: the read-back finds nothing.
+    req = make_request()
+    customer = provider.upsert_customer(req.order)
+    real = provider.http.client._transport
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/kolaybi/v1/invoices"):
+            return httpx.Response(524, text="A timeout occurred")
+        return real.handle_request(request)
+
+    provider.http.client._transport = httpx.MockTransport(gateway)
     with pytest.raises(TransientError) as caught:
         provider.create_invoice(req, customer)
-    assert caught.value.status == 504
-    ref = provider.create_invoice(req, customer)
-    assert provider.find_invoice(req) == ref
-    assert sandbox.ledger.count("kolaybi", "invoice_created") == 1
+    assert caught.value.status == 524
+    assert sandbox.ledger.count("kolaybi", "invoice_created") == 0
 
 
 def test_after_504_on_e_document_the_probe_says_it_left(provider: KolayBiProvider, sandbox: Sandbox) -> None:
     req = make_request()
     ref = provider.create_invoice(req, provider.upsert_customer(req.order))
     sandbox.state.faults.add(FaultRule("kolaybi", "e_document_create", FaultMode.AFTER_504, times=1))
+    sent = provider.send_e_document(req, ref)  # read back at once: it left, never sent twice
+    assert sent.state is SendState.SENT and sent.invoice_number == "DMS2024000000001"
+    assert provider.e_document_state(req, ref) == sent
+    assert sandbox.ledger.count("kolaybi", "gib_send") == 1
+
+
+def test_a_gateway_timeout_before_the_send_is_transient_and_nothing_left(
+    provider: KolayBiProvider, sandbox: Sandbox
+) -> None:
+    req = make_request()
+    ref = provider.create_invoice(req, provider.upsert_customer(req.order))
+    sandbox.state.faults.add(FaultRule("kolaybi", "e_document_create", FaultMode.BEFORE_500, times=1))
     with pytest.raises(TransientError):
         provider.send_e_document(req, ref)
-    probe = provider.e_document_state(req, ref)
-    assert probe.state is SendState.IN_PROGRESS and probe.invoice_number == "DMS2024000000001"
-    assert sandbox.ledger.count("kolaybi", "gib_send") == 1
+    assert provider.e_document_state(req, ref).state is SendState.NOT_SENT
+    assert sandbox.ledger.count("kolaybi", "gib_send") == 0
 
 
 def test_after_stall_times_out_and_the_retry_finds_the_cari(make_provider: ProviderFactory, sandbox: Sandbox) -> None:

@@ -370,14 +370,18 @@ def test_product_codes_and_payloads() -> None:
     [
         ({"status": "draft"}, SendState.NOT_SENT),
         ({"status": "ready_to_send", "uuid": None, "no": None}, SendState.NOT_SENT),
-        ({"status": "sent", "uuid": "u", "no": "DMS2024000000001"}, SendState.IN_PROGRESS),
+        # sent / approved are final only with both the GİB uuid and the GİB number
+        ({"status": "sent", "uuid": "u", "no": "DMS2024000000001"}, SendState.SENT),
         ({"status": "approved", "uuid": "u", "no": "DMS2024000000001"}, SendState.SENT),
+        ({"status": "sent", "uuid": "u"}, SendState.IN_PROGRESS),
+        ({"status": "approved", "no": "DMS2024000000001"}, SendState.IN_PROGRESS),
+        ({"status": "sent", "uuid": "u", "invoice_no": "DMS2024000000001"}, SendState.SENT),
         ({"status": "rejected", "uuid": "u", "no": "DMS2024000000001"}, SendState.FAILED),
+        ({"status": "failed", "uuid": "u"}, SendState.FAILED),
         ({"status": "cancelled", "uuid": "u", "no": "DMS2024000000001"}, SendState.CANCELLED),
         # a GİB id outranks a stale status: never "not sent" once GİB has it
         ({"status": "ready_to_send", "uuid": "u", "no": "DMS2024000000001"}, SendState.IN_PROGRESS),
-        ({"status": "queued_somewhere", "uuid": "u", "no": "DMS2024000000001"}, SendState.IN_PROGRESS),
-        ({"status": "queued_somewhere"}, SendState.FAILED),
+        ({"status": "draft", "uuid": "u"}, SendState.IN_PROGRESS),
     ],
 )
 def test_e_document_state(row: dict, state: SendState) -> None:
@@ -385,6 +389,33 @@ def test_e_document_state(row: dict, state: SendState) -> None:
     assert result.state is state
     assert result.raw_status == row["status"]
     assert result.gib_uuid == row.get("uuid")
+
+
+@pytest.mark.parametrize("key", ["gib_message", "e_document_message", "status_message", "message"])
+def test_a_rejection_carries_gibs_own_words(key: str) -> None:
+    result = mapping.e_document_state({"status": "rejected", "uuid": "u", "no": "N", key: " Alıcı reddetti "})
+    assert (result.state, result.message) == (SendState.FAILED, "Alıcı reddetti")
+    nested = mapping.e_document_state({"status": "failed", "error": {"message": "Şema hatası"}})
+    assert nested.message == "Şema hatası"
+
+
+@pytest.mark.parametrize("status", ["queued_somewhere", None, 3, ""])
+def test_an_unknown_status_is_a_classified_error_naming_the_field(status: object) -> None:
+    with pytest.raises(mapping.AnswerError) as caught:
+        mapping.e_document_state({"status": status, "uuid": "u", "no": "DMS2024000000001"})
+    assert caught.value.field == "status"
+
+
+def test_proforma_answer_as_seed_003_shows_it() -> None:
+    ref = mapping.proforma_ref({"id": 1, "document_id": "PROF-001", "total_amount": Decimal("236.0"),
+                                "vat_amount": Decimal("36.0"), "net_amount": Decimal("200.0")})
+    assert (ref.proforma_id, ref.number, ref.total) == ("1", "PROF-001", Decimal("236.0"))
+    with pytest.raises(mapping.AnswerError) as no_id:
+        mapping.proforma_ref({"document_id": "PROF-001", "total_amount": 1})
+    assert no_id.value.field == "data.id"
+    with pytest.raises(mapping.AnswerError) as no_total:
+        mapping.proforma_ref({"id": 1})
+    assert no_total.value.field == "data.total_amount"
 
 
 def test_remote_invoice() -> None:
