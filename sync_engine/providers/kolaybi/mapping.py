@@ -135,8 +135,16 @@ def pick_associate(rows: Sequence[Mapping[str, Any]], buyer: Buyer) -> Mapping[s
 FIXED_FIELDS = ("name", "surname", "tax_office")
 
 
+_TURKISH_CASE = str.maketrans({"I": "ı", "İ": "i"})  # casefold alone maps I to i
+
+
+def _folded(value: Any) -> str:
+    return " ".join(str(value or "").split()).translate(_TURKISH_CASE).casefold()
+
+
 def _same(a: Any, b: Any) -> bool:
-    return " ".join(str(a or "").split()).casefold() == " ".join(str(b or "").split()).casefold()
+    """Equal for a person reading the invoice: case (Turkish) and spacing aside."""
+    return _folded(a) == _folded(b)
 
 
 def unchangeable_differences(row: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
