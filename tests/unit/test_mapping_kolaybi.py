@@ -455,3 +455,45 @@ def test_invoice_answers_are_read_with_document_id_or_id() -> None:
     assert mapping.record_id({"id": 7, "total_amount": "1.00"}) == "7"
     assert mapping.record_id({"document_id": "", "id": None}) is None
     assert mapping.record_id({"document_id": True}) is None
+
+
+# --- proformas and the cari kept current ---------------------------------------------------
+
+
+def test_proforma_payload_per_seed_003() -> None:
+    order = make_order(order_name="#2001")
+    req = make_request(order)
+    payload = mapping.proforma_payload(req, contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS)
+    assert set(payload) == {"contact_id", "address_id", "order_date", "currency", "items", "serial_no",
+                            "due_date", "description"}
+    assert (payload["order_date"], payload["due_date"]) == (date(2024, 5, 2), date(2024, 5, 5))
+    assert payload["serial_no"] == "#2001" and payload["currency"] == "TRY"
+    assert payload["description"] == f"Proforma {req.reference}"
+    invoice = mapping.invoice_payload(req, contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS)
+    assert payload["items"] == invoice["items"]  # the same items, so the same KolayBi arithmetic
+    fields = bracket_form(payload)
+    assert fields["items[0][product_id]"] == "2001" and fields["due_date"] == "2024-05-05"
+    longer = replace(req, settings=replace(req.settings, proforma_due_days=0))
+    assert mapping.proforma_payload(longer, contact_id=1, address_id=2, product_ids=PRODUCT_IDS)["due_date"] == \
+        date(2024, 5, 2)
+
+
+def test_an_item_name_too_long_is_refused_not_cut() -> None:
+    lines = (InvoiceLine(sku="X", name="Ü" * 256, quantity="1", unit_price="10.00", vat_rate="20"),)
+    req = make_request(make_order(lines=lines, paid="10.00"))
+    with pytest.raises(mapping.MappingError, match="256 characters"):
+        mapping.proforma_payload(req, contact_id=1, address_id=2, product_ids={"X": 1})
+
+
+def test_unchangeable_differences_name_the_field() -> None:
+    person = mapping.associate_payload(PERSON)
+    row = {"name": "Ayşe", "surname": "YILMAZ ", "tax_office": None}
+    assert mapping.unchangeable_differences(row, person) == []
+    assert mapping.unchangeable_differences({**row, "surname": "Kaya"}, person) == [
+        "surname (KolayBi has 'Kaya', the order 'Yılmaz')"]
+    company = mapping.associate_payload(COMPANY)
+    # A company's surname is ours (the title's last word): only the title and tax office count.
+    row = {"name": "ÖRNEK TEKNOLOJİ A.Ş.", "surname": "anything", "tax_office": "kadıköy"}
+    assert mapping.unchangeable_differences(row, company) == []
+    assert [d.split(" ")[0] for d in mapping.unchangeable_differences({**row, "tax_office": "Üsküdar"}, company)] == [
+        "tax_office"]
