@@ -732,3 +732,14 @@ def test_the_valid_requests_are_accepted(sandbox_server: SandboxServer, sandbox:
         assert response.status_code == 200, (ep, response.text)
     assert api.post("/invoices/e-document/cancel", VALID["POST /kolaybi/v1/invoices/e-document/cancel"]).status_code == 200
     assert_no_violations(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [({"success": False, "message": "Fatura bulunamadı"}, "Fatura bulunamadı"),
+     ({"success": False, "error": {"message": "Geçersiz kanal"}}, "Geçersiz kanal"),
+     ({"success": False, "error": "Yetkisiz"}, "Yetkisiz")],
+)
+def test_message_of_reads_kolaybis_error_shapes(body: dict, said: str) -> None:
+    from sync_engine.providers.kolaybi import message_of
+    assert message_of(httpx.Response(422, json=body)) == said

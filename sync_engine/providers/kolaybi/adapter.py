@@ -63,13 +63,17 @@ SALE_INVOICE = "sale_invoice"
 
 
 def message_of(response: httpx.Response) -> str:
-    """KolayBi's own error text: ``{"success": false, "message": …}``."""
+    """KolayBi's own error text."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
+    if isinstance(body, dict):
+        # {"success": false, "message": …}; some clients also read error.message (FACTS §1.3, I).
+        error = body.get("error")
+        for value in (body.get("message"), error.get("message") if isinstance(error, dict) else error):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
     return response.text[:200]
 
 
