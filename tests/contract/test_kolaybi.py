@@ -743,3 +743,16 @@ def test_the_valid_requests_are_accepted(sandbox_server: SandboxServer, sandbox:
 def test_message_of_reads_kolaybis_error_shapes(body: dict, said: str) -> None:
     from sync_engine.providers.kolaybi import message_of
     assert message_of(httpx.Response(422, json=body)) == said
+
+
+def test_a_proforma_total_off_by_kolaybis_rounding_is_reported_not_hidden(provider: KolayBiProvider) -> None:
+    # KolayBi rounds VAT per item (3 × 0.17 = 0.51); the customer owes 3.09. Seed 003 has no
+    # correction field, so the proforma's own total is returned as it is and the pipeline's
+    # kuruş check stops the job (total_mismatch) instead of offering a wrong amount.
+    lines = tuple(
+        InvoiceLine(sku=f"S{i}", name=f"Şeker {i}", quantity="1", unit_price="1.03", vat_rate="20")
+        for i in range(3)
+    )
+    req = make_request(lines=lines, paid="3.09")
+    ref = provider.create_proforma(req, provider.upsert_customer(req.order))
+    assert ref.total == Decimal("3.08") != req.order.paid_total
