@@ -745,14 +745,24 @@ def test_message_of_reads_kolaybis_error_shapes(body: dict, said: str) -> None:
     assert message_of(httpx.Response(422, json=body)) == said
 
 
-def test_a_proforma_total_off_by_kolaybis_rounding_is_reported_not_hidden(provider: KolayBiProvider) -> None:
+def test_a_proforma_asks_for_the_exact_amount_despite_kolaybis_rounding(
+    provider: KolayBiProvider, sim: KolayBiSimulator
+) -> None:
     # KolayBi rounds VAT per item (3 × 0.17 = 0.51); the customer owes 3.09. Seed 003 has no
-    # correction field, so the proforma's own total is returned as it is and the pipeline's
-    # kuruş check stops the job (total_mismatch) instead of offering a wrong amount.
+    # correction field: one item's net unit price absorbs the kuruş, so KolayBi's own total
+    # is the amount to transfer.
     lines = tuple(
         InvoiceLine(sku=f"S{i}", name=f"Şeker {i}", quantity="1", unit_price="1.03", vat_rate="20")
         for i in range(3)
     )
     req = make_request(lines=lines, paid="3.09")
-    ref = provider.create_proforma(req, provider.upsert_customer(req.order))
-    assert ref.total == Decimal("3.08") != req.order.paid_total
+    customer = provider.upsert_customer(req.order)
+    ref = provider.create_proforma(req, customer)
+    assert ref.total == Decimal("3.09") == req.order.paid_total
+    provider.create_invoice(req, customer)  # the invoice corrects with subtotal_correction_amount
+    [proforma] = sim.received("POST /kolaybi/v1/proformas")
+    [invoice] = sim.received("POST /kolaybi/v1/invoices")
+    moved = [(p["unit_price"], i["unit_price"]) for p, i in zip(proforma["items"], invoice["items"], strict=True)
+             if p["unit_price"] != i["unit_price"]]
+    assert len(moved) == 1 and abs(Decimal(moved[0][0]) - Decimal(moved[0][1])) == Decimal("0.01")
+    assert invoice["subtotal_correction_amount"] == "0.01"

@@ -350,15 +350,15 @@ def proforma_payload(
     (``contact_id``, ``address_id``, ``order_date``, ``currency``, ``items``) and the optional
     ``serial_no``, ``due_date``, ``description``. No e-Belge fields: a proforma never goes
     to GİB. Items are the invoice's (same net unit prices and discounts), so KolayBi's total
-    is the order's; a proforma has no ``subtotal_correction_amount`` (seed 003 names none),
-    so the adapter checks the total it answers against the order's to the kuruş."""
+    is the order's, save KolayBi's per-item VAT rounding (see ``proforma_items``); the
+    pipeline checks the total it answers against the order's to the kuruş."""
     order = req.order
     payload: dict[str, Any] = {
         "contact_id": contact_id,
         "address_id": address_id,
         "order_date": req.issue_date,
         "currency": order.currency,
-        "items": _items(req.invoice.lines, product_ids),
+        "items": proforma_items(req.invoice, product_ids),
         # The shop's order name ("#2001") numbers the proforma the buyer pays against.
         "serial_no": order.order_name.strip() or None,
         "due_date": req.issue_date + timedelta(days=req.settings.proforma_due_days),
@@ -366,6 +366,75 @@ def proforma_payload(
         "description": f"Proforma {req.reference}",
     }
     return payload
+
+
+# (I) Seed 003 names no correction field: the kuruş KolayBi's per-item VAT rounding leaves
+# between its total and what the buyer owes is absorbed in one (or two) items' net unit
+# price, each net moved by at most this many kuruş, so the proforma asks for the exact amount.
+PROFORMA_SHIFT_MAX = 5
+KURUS = Decimal("0.01")
+UNIT_PLACES = Decimal("0.00000001")
+
+
+def _kolaybi_item_total(quantity: Decimal, unit: Decimal, discount: Decimal, rate: Decimal) -> Decimal:
+    net = round_kurus(quantity * unit - discount)
+    return net + round_kurus(net * rate / HUNDRED)
+
+
+def _moved_unit(amount: tuple[Decimal, Decimal, Decimal, Decimal], shift: int) -> Decimal | None:
+    """The net unit price that moves the item's net by ``shift`` kuruş, or None."""
+    quantity, unit, discount, _ = amount
+    net = round_kurus(quantity * unit - discount) + shift * KURUS
+    moved = ((net + discount) / quantity).quantize(UNIT_PLACES)
+    if net <= 0 or round_kurus(quantity * moved - discount) != net:
+        return None
+    return moved
+
+
+def proforma_items(invoice: ComputedInvoice, product_ids: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The invoice's items, with the net unit price of one item (or, when one cannot reach
+    it, two of the largest) moved by a few kuruş when KolayBi's arithmetic (per-item VAT
+    rounding) would otherwise total other than the paid amount; the smallest move first.
+    When no move of at most ``PROFORMA_SHIFT_MAX`` kuruş reaches it, the items stay as they
+    are and the pipeline's total check stops the job."""
+    items = _items(invoice.lines, product_ids)
+    amounts = [(cl.quantity, *_item_amounts(cl), cl.vat_rate) for cl in invoice.lines]
+    totals = [_kolaybi_item_total(*a) for a in amounts]
+    rest = invoice.paid_total - sum(totals, ZERO)
+    if rest == 0:
+        return items
+    largest = sorted(range(len(amounts)), key=lambda i: -invoice.lines[i].net_amount)
+    shifts = sorted((k for k in range(-PROFORMA_SHIFT_MAX, PROFORMA_SHIFT_MAX + 1) if k), key=abs)
+
+    def change(i: int, shift: int) -> tuple[Decimal, Decimal] | None:
+        moved = _moved_unit(amounts[i], shift)
+        if moved is None:
+            return None
+        return moved, _kolaybi_item_total(amounts[i][0], moved, amounts[i][2], amounts[i][3]) - totals[i]
+
+    for shift in shifts:
+        for i in largest:
+            one = change(i, shift)
+            if one is not None and one[1] == rest:
+                items[i]["unit_price"] = one[0]
+                return items
+    top = largest[:8]  # pairs among the largest items only: bounded work on a long order
+    for size in range(2, 2 * PROFORMA_SHIFT_MAX + 1):
+        for a in shifts:
+            b = size - abs(a)
+            if b <= 0:
+                continue
+            for b_signed in (b, -b):
+                for i in top:
+                    first = change(i, a)
+                    if first is None:
+                        continue
+                    for j in top:
+                        second = change(j, b_signed) if j != i else None
+                        if second is not None and first[1] + second[1] == rest:
+                            items[i]["unit_price"], items[j]["unit_price"] = first[0], second[0]
+                            return items
+    return items
 
 
 # --- answers -------------------------------------------------------------------------------
