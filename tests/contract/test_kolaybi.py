@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,10 +17,17 @@ from pydantic import SecretStr
 from sync_engine.providers.kolaybi.config import KolayBiConfig
 from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order
 from sync_engine.providers.auth import TokenCache
-from sync_engine.providers.base import BaseProvider, Capability, CustomerRef, InvoiceRequest, SendState
+from sync_engine.providers.base import (
+    BaseProvider,
+    Capability,
+    CustomerRef,
+    InvoiceRef,
+    InvoiceRequest,
+    SendState,
+)
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
 from sync_engine.providers.http import CallRecord, observe_calls
-from sync_engine.providers.kolaybi import KolayBiProvider
+from sync_engine.providers.kolaybi import KolayBiProvider, message_of
 from sync_engine.providers.kolaybi.forms import bracket_form
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.sandbox.app import Sandbox, SandboxServer
@@ -476,9 +484,8 @@ def test_proforma_per_seed_003_with_its_total_read_back(provider: KolayBiProvide
 
 
 def test_proforma_due_days_come_from_the_store(provider: KolayBiProvider, sim: KolayBiSimulator) -> None:
-    from dataclasses import replace as dc_replace
     req = make_request(order_id="2002", issue=date(2024, 5, 1))
-    req = dc_replace(req, settings=dc_replace(req.settings, proforma_due_days=10))
+    req = replace(req, settings=replace(req.settings, proforma_due_days=10))
     provider.create_proforma(req, provider.upsert_customer(req.order))
     assert sim.received("POST /kolaybi/v1/proformas")[0]["due_date"] == "2024-05-11"
 
@@ -741,7 +748,6 @@ def test_the_valid_requests_are_accepted(sandbox_server: SandboxServer, sandbox:
      ({"success": False, "error": "Yetkisiz"}, "Yetkisiz")],
 )
 def test_message_of_reads_kolaybis_error_shapes(body: dict, said: str) -> None:
-    from sync_engine.providers.kolaybi import message_of
     assert message_of(httpx.Response(422, json=body)) == said
 
 
@@ -766,3 +772,39 @@ def test_a_proforma_asks_for_the_exact_amount_despite_kolaybis_rounding(
              if p["unit_price"] != i["unit_price"]]
     assert len(moved) == 1 and abs(Decimal(moved[0][0]) - Decimal(moved[0][1])) == Decimal("0.01")
     assert invoice["subtotal_correction_amount"] == "0.01"
+
+
+def test_a_rejected_e_fatura_fails_with_gibs_own_words(provider: KolayBiProvider, sim: KolayBiSimulator) -> None:
+    req = make_request(COMPANY)
+    ref = provider.create_invoice(req, provider.upsert_customer(req.order))
+    provider.send_e_document(req, ref)
+    sim.reject(int(ref.invoice_id), "RED: fiyat hatalı")
+    state = provider.e_document_state(req, ref)
+    assert (state.state, state.raw_status, state.message) == (SendState.FAILED, "rejected", "RED: fiyat hatalı")
+
+
+def test_an_unknown_invoice_status_is_a_permanent_error_naming_the_field() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/access_token"):
+            return httpx.Response(200, json={"success": True, "data": "tok"})
+        return httpx.Response(200, json={"success": True, "data": {
+            "document_id": 9001, "status": "processing_at_gib", "uuid": "u", "no": "KLY2024000000001"}})
+
+    p = KolayBiProvider(base_url="http://kolaybi.test", api_key="k", channel="c")
+    p.http.client = httpx.Client(base_url="http://kolaybi.test", transport=httpx.MockTransport(answer),
+                                 auth=p.http.client.auth)
+    with pytest.raises(PermanentError, match="status: KolayBi answered the invoice status 'processing_at_gib'"):
+        p.e_document_state(make_request(), InvoiceRef("9001"))
+
+
+def test_an_invoice_answer_without_either_id_names_the_field() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/access_token"):
+            return httpx.Response(200, json={"success": True, "data": "tok"})
+        return httpx.Response(200, json={"success": True, "data": {"status": "sent", "uuid": "u"}})
+
+    p = KolayBiProvider(base_url="http://kolaybi.test", api_key="k", channel="c")
+    p.http.client = httpx.Client(base_url="http://kolaybi.test", transport=httpx.MockTransport(answer),
+                                 auth=p.http.client.auth)
+    with pytest.raises(PermanentError, match="data.document_id: the answer carries neither"):
+        p.e_document_state(make_request(), InvoiceRef("9001"))
