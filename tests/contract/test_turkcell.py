@@ -3,6 +3,7 @@ real Redis (db 15, keys under a random namespace only)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -397,7 +398,7 @@ def test_list_invoices_pages_without_per_invoice_reads(
     p = make_provider(sandbox_server, redis_client, redis_namespace, page_size=2)
     try:
         reqs = []
-        for i, day in enumerate((10, 12, 14, 16, 18)):
+        for i, day in enumerate((10, 12, 12, 12, 18)):
             o = order(order_id=f"55500{i}0")
             req = request(o, DocumentRoute(DocumentType.E_ARSIV), issue=date(2026, 1, day))
             p.upsert_customer(o)
@@ -410,7 +411,8 @@ def test_list_invoices_pages_without_per_invoice_reads(
 
         hits_before_list = sim.hits["invoice_get"]
         listed = list(p.list_invoices(date(2026, 1, 1), date(2026, 1, 31)))
-        assert sim.hits["invoice_list"] == 3  # 2 + 2 + 1
+        # one filter per day (31), and the 12th's three invoices take two pages of 2
+        assert sim.hits["invoice_list"] == 32
         assert sim.hits["invoice_get"] == hits_before_list
         assert [r.ettn for r in listed] == [r.ettn for r in reqs]
         # one list call per page and no detail GET per invoice: the ETTN identifies the order
@@ -419,7 +421,7 @@ def test_list_invoices_pages_without_per_invoice_reads(
         assert (first.sent, first.invoice_number, first.journaled) == (True, "DMS2026000000001", False)
         assert (second.sent, second.invoice_number, second.journaled) == (False, None, True)
         assert all(r.total == Decimal("512.84") for r in listed)
-        assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 14, 16, 18)]
+        assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 12, 12, 18)]
         assert_no_violations(sandbox)
     finally:
         p.close()
@@ -429,7 +431,10 @@ def test_list_invoices_asks_for_500_per_page(provider: TurkcellEsirketProvider, 
     assert list(provider.list_invoices(date(2026, 1, 1), date(2026, 1, 31))) == []
     query = sim.last_query["invoice_list"]
     assert (query["pageIndex"], query["pageSize"]) == ("0", "500")
-    assert "büyük eşittir" in query["filterQuery"]
+    # only documented operators: the last day, "ile başlayan"
+    assert json.loads(query["filterQuery"]) == [
+        {"category": "IssueDate", "operator": "ile başlayan", "value": "2026-01-31"}
+    ]
 
 
 # --- faults ------------------------------------------------------------------------------------
