@@ -345,7 +345,8 @@ class TurkcellEsirketProvider(BaseProvider):
             gib_uuid=req.ettn,
             invoice_number=number or None,
             raw_status=str(code),
-            message=mapping.status_message(answer) if state is not SendState.SENT else None,
+            # GİB's own words where an operator must act (an error, a rejection, a cancel).
+            message=mapping.status_message(answer) if state in (SendState.FAILED, SendState.CANCELLED) else None,
         )
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
