@@ -489,7 +489,10 @@ def address_book(req: InvoiceRequest) -> dict[str, Any]:
     # (I) no length is known for the receiver address parts: they travel whole.
     if a.street.strip():
         book["receiverStreet"] = a.street.strip()
-    book["receiverDistrict"] = a.district.strip() or city
+    if a.district.strip():
+        book["receiverDistrict"] = a.district.strip()
+    # receiverCity / receiverCountry: GİB's address needs them (I); a consumer who gave
+    # none gets the same documented placeholder as the Muhasebe cari (UNKNOWN_PLACE).
     book["receiverCity"] = city
     book["receiverCountry"] = country
     if country.casefold() in _TURKIYE:
