@@ -868,3 +868,27 @@ def test_the_simulator_refuses_what_the_contract_refuses(
         assert response.json() == {"Error": expected}, case.what
     assert [v.status for v in sandbox.state.violations.list(P)] == [response.status_code]
     assert sandbox.ledger.summary().get(P, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("answer", "seconds"),
+    [({"access_token": "t", "expires_in": "86400"}, 86400.0), ({"access_token": "t", "expires_in": 3600}, 3600.0)],
+)
+def test_the_token_answer_is_read_liberally(answer: dict, seconds: float) -> None:
+    from sync_engine.providers.turkcell.adapter import _token_from
+
+    response = httpx.Response(200, json=answer, request=httpx.Request("POST", "http://x/v1/token"))
+    assert _token_from(response).expires_in_s == seconds
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [({"expires_in": "86400"}, "access_token"), ({"access_token": "t"}, "expires_in"),
+     ({"access_token": "t", "expires_in": "bir gün"}, "expires_in"), (["t"], "access_token")],
+)
+def test_a_token_answer_without_its_fields_is_an_auth_error_naming_them(answer: object, field: str) -> None:
+    from sync_engine.providers.turkcell.adapter import _token_from
+
+    response = httpx.Response(200, json=answer, request=httpx.Request("POST", "http://x/v1/token"))
+    with pytest.raises(AuthError, match=field):
+        _token_from(response)

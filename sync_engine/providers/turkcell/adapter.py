@@ -34,7 +34,7 @@ from sync_engine.providers.base import (
     RemoteInvoice,
     SendState,
 )
-from sync_engine.providers.errors import PermanentError
+from sync_engine.providers.errors import AuthError, PermanentError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.turkcell import mapping, paths
@@ -43,6 +43,7 @@ from sync_engine.providers.turkcell.directory import GibUserDirectory
 if TYPE_CHECKING:
     from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 
+PROVIDER_NAME = "turkcell_esirket"
 CLIENT_ID = "serviceApi"
 # The e-Fatura service status table lives in mapping (SEND_STATES): one place, pure, tested.
 SEND_STATES = mapping.SEND_STATES
@@ -64,9 +65,26 @@ def message_of(response: httpx.Response) -> str:
 
 
 def _token_from(response: httpx.Response) -> Token:
-    body = response.json()
-    # Documented quirk: expires_in arrives as a string ("86400").
-    return Token(value=str(body["access_token"]), expires_in_s=float(body.get("expires_in") or 3600))
+    """The token answer (FACTS §4.1, shape I): ``access_token``, and ``expires_in`` as a
+    string ("86400") or a number. Anything else is an AuthError naming the field."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    value = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise AuthError("token answer has no 'access_token'", provider=PROVIDER_NAME, endpoint="token")
+    raw = body.get("expires_in")
+    try:
+        expires = float(raw) if not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        expires = None
+    if expires is None or expires <= 0:
+        raise AuthError(
+            f"token answer has no usable 'expires_in' (got {raw!r}; expected seconds, e.g. \"86400\")",
+            provider=PROVIDER_NAME, endpoint="token",
+        )
+    return Token(value=value, expires_in_s=expires)
 
 
 def _is_not_found(exc: PermanentError) -> bool:
