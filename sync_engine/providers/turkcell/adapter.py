@@ -34,7 +34,7 @@ from sync_engine.providers.base import (
     RemoteInvoice,
     SendState,
 )
-from sync_engine.providers.errors import AuthError, PermanentError
+from sync_engine.providers.errors import AuthError, PermanentError, ProviderError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.turkcell import mapping, paths
@@ -79,7 +79,7 @@ def _token_from(response: httpx.Response) -> Token:
         expires = float(raw) if not isinstance(raw, bool) else None
     except (TypeError, ValueError):
         expires = None
-    if expires is None or expires <= 0:
+    if expires is None or expires < 0:
         raise AuthError(
             f"token answer has no usable 'expires_in' (got {raw!r}; expected seconds, e.g. \"86400\")",
             provider=PROVIDER_NAME, endpoint="token",
@@ -342,18 +342,29 @@ class TurkcellEsirketProvider(BaseProvider):
     def send_e_document(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         """Irreversible. A second send of an ETTN is refused by the service (PermanentError
         with its message); the pipeline probes ``e_document_state`` before any retry."""
-        create, _, _, kind = self._service_paths(req)
+        create, _, status_path, kind = self._service_paths(req)
         body = mapping.e_document_payload(req)  # mapped before the call: no half-sent data
         endpoint = f"{kind}.create"
         sent = self.http.request("POST", self._service(create), operation=endpoint, json=body).json()
         if not isinstance(sent, dict):
             raise PermanentError(f"{endpoint} answer is not an object", provider=self.name, endpoint=endpoint)
-        if sent.get("status") is None:
-            # FACTS §4.2: the create answers {id, invoiceNumber}; the status comes from polling.
-            return EDocumentState(SendState.IN_PROGRESS, gib_uuid=req.ettn,
-                                  invoice_number=sent.get("invoiceNumber") or None)
-        code = mapping.status_code(sent, endpoint)
-        return self._state(req, code, sent, endpoint, sent.get("invoiceNumber"))
+        if sent.get("status") is not None:
+            return self._state(req, mapping.status_code(sent, endpoint), sent, endpoint, sent.get("invoiceNumber"))
+        # FACTS §4.2: the create answers {id, invoiceNumber}; the status is read once now so
+        # the job records the service's own code. The document is sent either way: a failed
+        # read is "in progress" (the pipeline follows it), never an error that could resend.
+        queued = EDocumentState(SendState.IN_PROGRESS, gib_uuid=req.ettn,
+                                invoice_number=sent.get("invoiceNumber") or None)
+        if sent.get("id") in (None, ""):
+            return queued
+        try:
+            status = self._get(self._service(status_path.format(id=sent["id"])), f"{kind}.status")
+            code = mapping.status_code(status, f"{kind}.status")
+            state = self._state(req, code, status, f"{kind}.status", status.get("invoiceNumber") or sent.get("invoiceNumber"))
+        except ProviderError:
+            return queued
+        # A code we cannot read stays in the table's hands at the next poll, not here.
+        return state
 
     def _state(self, req: InvoiceRequest, code: int, answer: dict[str, Any], endpoint: str,
                number: Any) -> EDocumentState:
