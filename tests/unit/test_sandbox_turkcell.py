@@ -789,6 +789,12 @@ def test_gib_user_lookups(sandbox: Sandbox, api: Api) -> None:
     sandbox.state.gib.register(PLAIN_VKN, "urn:mail:pk@plain.com.tr")
     assert api.get("/efatura/v1/gibuser/isuser", identifier=PLAIN_VKN, appType=1).status_code == 200
     refused(api.get("/efatura/v1/gibuser/isuser", identifier="12", appType=1), 400, sandbox)
+    sandbox.state.violations.reset()
+    # e-İrsaliye (appType 3) is a documented question; nobody is one in the sandbox
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN, appType=3), 404, sandbox, violation=False)
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN, appType=2), 400, sandbox)
+    sandbox.state.violations.reset()
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN), 400, sandbox)  # appType required
 
 
 # --- faults -----------------------------------------------------------------------------------------

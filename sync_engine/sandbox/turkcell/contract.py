@@ -44,7 +44,9 @@ PROFILE_TEMEL, PROFILE_TICARI, PROFILE_EARSIV = 0, 1, 4
 SEND_TYPES = ("ELEKTRONIK", "KAGIT")  # C seed 004 / FACTS §5.4
 # UN/ECE 4461 codes; seed 004 labels "1" as "Ödeme Aracısı" (I: the rest of the list).
 PAYMENT_MEANS_CODES = ("1", "10", "20", "23", "42", "48", "49", "97", "ZZZ")
-VAT_RATES = (Decimal(0), Decimal(1), Decimal(10), Decimal(20), Decimal(8), Decimal(18))  # FACTS §5.3
+# C FACTS §5.3: KDV 1 / 10 / 20 % since 10 July 2023, or 0 % with an exemption code. (I) The
+# older 8 / 18 % that provider enums still list are refused: every invoice here is issued now.
+VAT_RATES = (Decimal(0), Decimal(1), Decimal(10), Decimal(20))
 # I: a line's amounts must agree (quantity × price − discount, net × rate) within 2 kuruş,
 # a per-rate VAT allocation moving a line by up to ~1.5 kuruş. GİB refuses inconsistent sums.
 TOLERANCE = Decimal("0.02")

@@ -150,7 +150,9 @@ class EFaturaService:
         if not ident.isdigit() or len(ident) not in (10, 11):
             raise Refusal(400, "identifier 10 veya 11 haneli olmalıdır.")
         if query.get("appType", EFATURA_APP_TYPE) != EFATURA_APP_TYPE:
-            raise Refusal(400, "appType sadece 1 (e-Fatura) desteklenir.")
+            # appType 3 (e-İrsaliye): the sandbox's GİB list holds e-Fatura users only, so
+            # nobody is an e-İrsaliye user here (an ordinary "no", not a refusal).
+            raise Refusal(404, f"e-İrsaliye kullanıcısı değil: {ident}", violation=False)
         if not self.state.gib.is_registered(ident):
             raise Refusal(404, f"e-Fatura kullanıcısı değil: {ident}", violation=False)
         return {"identifier": ident, "appType": 1, "isUser": True}
