@@ -892,3 +892,21 @@ def test_a_token_answer_without_its_fields_is_an_auth_error_naming_them(answer: 
     response = httpx.Response(200, json=answer, request=httpx.Request("POST", "http://x/v1/token"))
     with pytest.raises(AuthError, match=field):
         _token_from(response)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b'{"Error": "Fatura bulunamad\\u0131"}', "Fatura bulunamadı"),
+        (b'{"Error": {"title": "Validation", "detail": "prefix zorunlu"}}', "Validation: prefix zorunlu"),
+        ('{"message": "ETTN daha önce kullanılmış"}'.encode(), "ETTN daha önce kullanılmış"),
+        (b'{"errors": {"addressBook.name": ["zorunlu"]}}', "addressBook.name: zorunlu"),
+        (b'{"errors": ["a", "b"]}', "a; b"),
+        (b'{"error": "invalid_grant", "error_description": "hatal\\u0131"}', "hatalı"),
+        (b"<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+    ],
+)
+def test_message_of_reads_every_documented_error_shape(body: bytes, text: str) -> None:
+    from sync_engine.providers.turkcell.adapter import message_of
+
+    assert message_of(httpx.Response(400, content=body, request=httpx.Request("GET", "http://x"))) == text

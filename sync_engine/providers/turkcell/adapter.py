@@ -51,16 +51,31 @@ JOURNALED = 1  # Muhasebe recordStatus
 
 
 def message_of(response: httpx.Response) -> str:
-    """The provider's own error text: Muhasebe's ``{"Error": "…"}``; the token endpoint's
-    OAuth-style ``error_description`` as a fallback."""
+    """The provider's own error text, read liberally: Muhasebe's ``{"Error": "…"}`` (C seed
+    004); on the e-Fatura service ``Error{title, detail}``, ``message`` or ``errors`` (a list,
+    or ``{field: [msg…]}``) as its clients parse them (I FACTS §4.3); the token endpoint's
+    ``error_description``. Anything else: the body's first 200 characters."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
     if isinstance(body, dict):
-        for key in ("Error", "error_description", "error", "message"):
+        error = body.get("Error")
+        if isinstance(error, dict):
+            parts = [error.get(k) for k in ("title", "detail")]
+            text = ": ".join(p for p in parts if isinstance(p, str) and p)
+            if text:
+                return text
+        for key in ("Error", "message", "Message", "error_description", "error"):
             if isinstance(body.get(key), str) and body[key]:
                 return body[key]
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            found = [f"{k}: {m}" for k, v in errors.items() for m in (v if isinstance(v, list) else [v]) if isinstance(m, str)]
+            if found:
+                return "; ".join(found)
+        if isinstance(errors, list) and all(isinstance(m, str) for m in errors) and errors:
+            return "; ".join(errors)
     return response.text[:200]
 
 
