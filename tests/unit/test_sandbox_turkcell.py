@@ -867,3 +867,16 @@ def test_refuse_422_fault_answers_in_the_error_shape(sandbox: Sandbox, api: Api)
     response = api.post("/v1/currentaccounts", cari())
     assert response.status_code == 422 and response.json()["Error"]
     assert sandbox.ledger.count(P, "cari_created") == 0
+
+
+def test_the_efatura_service_also_takes_the_portal_api_key(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/turkcell", timeout=5) as client:
+        ok = client.get("/efatura/v1/gibuser/isuser", params={"identifier": EFATURA_VKN, "appType": 1},
+                        headers={"x-api-key": "demo-api-key"})
+        assert ok.status_code == 200
+        wrong = client.get("/efatura/v1/gibuser/isuser", params={"identifier": EFATURA_VKN, "appType": 1},
+                           headers={"x-api-key": "not-the-key"})
+        assert wrong.status_code == 401
+        # Muhasebe takes the bearer token only
+        muhasebe = client.get("/v1/currentaccounts", headers={"x-api-key": "demo-api-key"})
+        assert muhasebe.status_code == 401

@@ -76,6 +76,7 @@ from sync_engine.sandbox.turkcell.invoices import InvoiceBook
 
 CLIENT_ID = "serviceApi"
 TOKEN_TTL_S = 86400
+EFATURA_ENDPOINTS = ("earchive_", "outbox_", "gibuser_")
 
 Handler = Callable[[Any], Any]
 
@@ -89,6 +90,7 @@ class TurkcellSimulator:
         # Credentials are configuration, not data: reset() keeps them.
         self.username = "demo"
         self.password = "demo-password"
+        self.api_key = "demo-api-key"  # the portal API key of the e-Fatura service
         self.token_ttl_s: float = TOKEN_TTL_S
         self.lock = threading.RLock()
         self.caris = CariBook(state)
@@ -166,6 +168,12 @@ class TurkcellSimulator:
         self.state.violations.add(NAME, "token", 422, message)
         return json_response({"error": code, "error_description": message}, 422)
 
+    def _portal_api_key(self, request: Request, endpoint: str) -> bool:
+        """FACTS §4.1: the newer e-Fatura service also takes the portal API key, sent as
+        ``x-api-key`` (I); Muhasebe takes the bearer token only."""
+        key = request.headers.get("x-api-key")
+        return bool(key) and endpoint.startswith(EFATURA_ENDPOINTS) and secrets.compare_digest(key, self.api_key)
+
     def _check_bearer(self, request: Request, endpoint: str) -> Response | None:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -189,7 +197,7 @@ class TurkcellSimulator:
         returns data (→ 200 JSON) or a Response; a ``Refusal`` becomes ``{"Error": …}``."""
         self.hits[endpoint] += 1
         self.last_query[endpoint] = dict(request.query_params)
-        if auth:
+        if auth and not self._portal_api_key(request, endpoint):
             denied = self._check_bearer(request, endpoint)
             if denied is not None:
                 return denied
