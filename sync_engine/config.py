@@ -169,6 +169,9 @@ class InvoiceConfig(_Model):
     # provider must offer proformas (checked at load). Its payment term in days.
     proforma_for_pending: StrictBool = False
     proforma_due_days: Annotated[int, Field(ge=0, le=365)] = 3
+    # A buyer whose TCKN fails its checksum: "needs_attention" (an operator asks the buyer)
+    # or "anonymous" (invoiced as the anonymous consumer 11111111111); the job says which.
+    invalid_tax_id: Literal["needs_attention", "anonymous"] = "needs_attention"
 
     @model_validator(mode="after")
     def _carrier_pair(self) -> InvoiceConfig:
@@ -187,6 +190,18 @@ class InvoiceConfig(_Model):
         return self.carrier_vkn or self.seller_vkn
 
 
+class BuyerFieldsConfig(_Model):
+    """Where this shop keeps the buyer's identity, when its checkout plugin or theme uses
+    names of its own: Shopify note / cart attribute names, WooCommerce order meta keys.
+    Tried before the built-in keys of the common plugins (docs/configuration.md lists them);
+    case, spaces, dots and underscores do not matter."""
+
+    tckn: tuple[Text, ...] = ()
+    vkn: tuple[Text, ...] = ()
+    tax_office: tuple[Text, ...] = ()
+    invoice_type: tuple[Text, ...] = ()  # "company"/"kurumsal" or "person"/"bireysel"
+
+
 class StoreConfig(_Model):
     id: Annotated[str, AfterValidator(_store_id)]
     platform: Literal["shopify", "woocommerce", "generic"]
@@ -199,6 +214,7 @@ class StoreConfig(_Model):
     timezone: str = "Europe/Istanbul"
     provider: ProviderConfig
     invoice: InvoiceConfig
+    buyer_fields: BuyerFieldsConfig = Field(default_factory=BuyerFieldsConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -215,7 +231,9 @@ class StoreConfig(_Model):
         return ZoneInfo(self.timezone)
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"": StoreConfig, "invoice": InvoiceConfig}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "": StoreConfig, "invoice": InvoiceConfig, "buyer_fields": BuyerFieldsConfig,
+}
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ invoiced once, sent to GİB once where the provider does that); stops what it st
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections import Counter
@@ -91,6 +92,8 @@ def run_demo(
     stack = DevStack(workdir, sandbox_url, db_url, redis_url, extra_env={
         "SYNC_SWEEP_INTERVAL_S": "5", "SYNC_RETRY_BASE_S": "0.5", "SYNC_RETRY_CAP_S": "5",
         "SYNC_ADMIN_TOKEN": "demo-admin-token", "SYNC_LOG_FORMAT": "json",
+        # `SYNC_LOG_LEVEL=DEBUG make demo` reaches the processes the demo starts.
+        "SYNC_LOG_LEVEL": os.environ.get("SYNC_LOG_LEVEL", "INFO"),
     })
     stack.prepare()
     console.print(f"[bold]sync-engine demo[/bold] — state in {db_url}, broker {redis_url}, logs in {workdir}")

@@ -21,6 +21,7 @@ from sync_engine.domain.keys import proforma_key, sale_key
 from sync_engine.logging import get_logger
 from sync_engine.domain.states import AttentionCategory, EventStatus, JobKind, JobStatus
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, Problem, category_of, rules_for
 from sync_engine.store.repositories import EventRepository, JobRepository
 
 # Header values kept with the event for operators; signatures and tokens are not kept.
@@ -77,7 +78,7 @@ def ingest(
     """Store the (already signature-checked) delivery and create its job. Does not commit."""
     events = EventRepository(session)
     try:
-        parsed = _fit(parsed) if parsed else parse_delivery(adapter, headers, body, store.id)
+        parsed = _fit(parsed) if parsed else parse_delivery(adapter, headers, body, store.id, rules_for(store))
     except MalformedPayload as exc:
         key = "malformed:" + hashlib.sha256(body).hexdigest()
         events.insert_if_new(
@@ -168,10 +169,11 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
 def _initial_status(problem: str | None, now: datetime) -> dict[str, Any]:
     """A new job runs now, or waits for an operator when the order cannot be invoiced."""
     if problem:
+        category = category_of(problem).value
         return dict(
             status=JobStatus.NEEDS_ATTENTION.value,
-            attention_category=AttentionCategory.INVALID_ORDER.value,
-            last_error_class=AttentionCategory.INVALID_ORDER.value,
+            attention_category=category,
+            last_error_class=category,
             last_error_message=problem,
         )
     return dict(status=JobStatus.QUEUED.value, next_attempt_at=now)
@@ -232,12 +234,17 @@ def _close_proforma(session: Session, store_id: str, order_id: str, reason: str,
         log.info("proforma closed", store=store_id, job_id=proforma.id, outcome=outcome, reason=reason)
 
 
+# The reasons a job waits for better order data (not for the provider): a later event or a
+# replay that brings a good order starts such a job over.
+_ORDER_DATA_CATEGORIES = frozenset({AttentionCategory.INVALID_ORDER.value, AttentionCategory.INVALID_TAX_ID.value})
+
+
 def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:
     return (
         order is not None
         and not problem
         and job.status == JobStatus.NEEDS_ATTENTION.value
-        and job.attention_category == AttentionCategory.INVALID_ORDER.value
+        and job.attention_category in _ORDER_DATA_CATEGORIES
         and job.step_customer == "pending"
         and job.step_invoice == "pending"
     )
@@ -249,7 +256,7 @@ def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter
     checked when it was stored. Does not commit."""
     headers = dict(event.headers or {})
     try:
-        parsed = parse_delivery(adapter, headers, bytes(event.raw_body), store.id)
+        parsed = parse_delivery(adapter, headers, bytes(event.raw_body), store.id, rules_for(store))
     except MalformedPayload as exc:
         EventRepository(session).set_status(event.id, EventStatus.REJECTED, _text(str(exc), 2000), None)
         return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {_text(str(exc))}")
@@ -258,7 +265,8 @@ def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter
     return _act(session, event, parsed, store=store, now=now)
 
 
-def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes, store_id: str,
+                   rules: BuyerRules = DEFAULT_RULES) -> ParsedDelivery:
     """``adapter.parse``, with every failure a ``MalformedPayload`` and every value fitted to
     its column.
 
@@ -268,12 +276,16 @@ def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: b
     than lost to a 500 the shop gives up retrying.
     """
     try:
-        parsed = adapter.parse(headers, body, store_id)
+        parsed = adapter.parse(headers, body, store_id, rules)
     except MalformedPayload:
         raise
-    except Exception as exc:  # noqa: BLE001 - see the docstring; logged with its traceback
-        log.exception("platform mapper failed on a signed delivery", platform=adapter.name, store=store_id)
-        raise MalformedPayload(f"unexpected payload shape ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        # One line with the reason: the raw body is stored for the replay, and the traceback
+        # (which would print values from the body) only at DEBUG, for whoever fixes the mapper.
+        reason = f"unexpected payload shape ({type(exc).__name__}: {exc})"
+        log.warning("signed delivery rejected", platform=adapter.name, store=store_id, reason=reason)
+        log.debug("platform mapper traceback", platform=adapter.name, store=store_id, exc_info=True)
+        raise MalformedPayload(reason) from exc
     return _fit(parsed)
 
 
@@ -291,8 +303,14 @@ def _fit(parsed: ParsedDelivery) -> ParsedDelivery:
         event_key=key,
         topic=_text(parsed.topic, _TOPIC_MAX) if parsed.topic is not None else None,
         order_name=_text(parsed.order_name, _ORDER_NAME_MAX) if parsed.order_name is not None else None,
-        problem=_text(parsed.problem) if parsed.problem is not None else None,
+        problem=_fitted_problem(parsed.problem),
     )
+
+
+def _fitted_problem(problem: str | None) -> str | None:
+    if problem is None:
+        return None
+    return Problem(_text(problem), category_of(problem))  # keeps its attention category
 
 
 def _text(value: str, limit: int | None = None) -> str:

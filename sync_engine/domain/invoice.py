@@ -9,9 +9,19 @@ grand total:
   Turkish practice compute KDV out of a KDV-inclusive price. N is spread over the group's
   lines by largest remainder and each line's VAT is its gross minus its net, so lines,
   groups and the grand total all agree.
+  When the shop reported the VAT it charged for the rate (its tax lines), V is that figure
+  instead: a shop that rounds per item (200 × 0.07 at 20 %: 200 × 0.01 = 2.00, not
+  round(14.00 × 20 / 120) = 2.33) is invoiced the tax it charged.
 * VAT-exclusive shop prices: N is the sum of the line nets; V is the VAT the shop reported
   for the rate (shops round tax their own way), else round(N × r). V is spread over the
   lines by largest remainder.
+
+Tax parity (``vat_parity_problems``): a reported V must be the rate's tax, within what
+rounding can explain — half a kuruş per item of the group (a line of quantity q counts
+max(1, ⌈q⌉)): a shop that rounds each item's tax errs by at most that on each, one that
+rounds per line or per group by less. Outside that, the rate and the tax contradict each
+other (a 20 % line whose shop tax is 0.00) and the order stops for an operator with both
+figures: never an invoice with tax the shop did not charge, nor without tax it did.
 
 Example (inclusive, 20 %): two lines of 99.99 and 0.01 paid → G = 100.00,
 V = round(100.00 × 20 / 120) = round(16.6667) = 16.67, N = 83.33; net split 83.32 / 0.01
@@ -21,6 +31,7 @@ by largest remainder, line VAT 16.67 / 0.00. Invoice total 100.00 = paid. A half
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -132,7 +143,9 @@ def compute_invoice(order: Order) -> ComputedInvoice:
         paid = [amounts[i][1] for i in idx]
         if order.prices_include_vat:
             gross = sum(paid, ZERO)
-            vat = round_kurus(gross * rate / (HUNDRED + rate))
+            vat = order.reported_vat.get(rate)
+            if vat is None:
+                vat = round_kurus(gross * rate / (HUNDRED + rate))
             net = gross - vat
             for i, part in zip(idx, allocate(net, paid), strict=True):
                 nets[i] = part
@@ -165,3 +178,26 @@ def compute_invoice(order: Order) -> ComputedInvoice:
             )
         )
     return ComputedInvoice(lines=tuple(lines), groups=tuple(groups), paid_total=order.paid_total)
+
+
+HALF_KURUS = Decimal("0.005")
+
+
+def vat_parity_problems(order: Order) -> list[str]:
+    """Rates whose reported VAT is not their tax within rounding (see the module docstring)."""
+    problems: list[str] = []
+    for rate, reported in sorted(order.reported_vat.items()):
+        lines = [line for line in order.lines if line.vat_rate == rate]
+        if not lines:
+            continue
+        paid = sum((_line_amount(line)[1] for line in lines), ZERO)
+        exact = paid * rate / (HUNDRED + rate) if order.prices_include_vat else paid * rate / HUNDRED
+        allowed = HALF_KURUS * sum(max(1, math.ceil(line.quantity)) for line in lines)
+        if abs(reported - exact) > allowed:
+            basis = "included in" if order.prices_include_vat else "on"
+            problems.append(
+                f"VAT at {rate}%: the shop charged {reported} {order.currency}, but {rate}% {basis} "
+                f"{paid} is {round_kurus(exact)} (rounding explains at most {allowed}); the rate or "
+                "the shop's tax is wrong"
+            )
+    return problems

@@ -20,6 +20,15 @@ from sync_engine.domain.tax_ids import ANONYMOUS_TCKN, validate_tckn, validate_v
 # VAT rates in force since 10 July 2023 (percent). 0 needs an exemption code.
 GIB_VAT_RATES = frozenset({Decimal(0), Decimal(1), Decimal(10), Decimal(20)})
 
+# Bounds a line must keep to be invoiced automatically (I: GİB's UBL schema has no smaller
+# limits, but no shop sells less than a thousandth of a unit or prints more places on a
+# quantity, and a value outside these is a data error, e.g. 1e-7 pieces at 2.4 billion).
+# Outside them the order waits for an operator, the field and value named.
+QUANTITY_PLACES = 3
+QUANTITY_MIN = Decimal("0.001")
+QUANTITY_MAX = Decimal("1000000")
+UNIT_PRICE_MAX = Decimal("100000000")  # 100 million TRY per unit
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -172,6 +181,19 @@ class Shipment(_Frozen):
     date: datetime | None = None
 
 
+def _bounds_problems(line: InvoiceLine) -> list[str]:
+    q = line.quantity
+    problems: list[str] = []
+    if not QUANTITY_MIN <= q <= QUANTITY_MAX or q != q.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
+        problems.append(
+            f"line {line.name!r}: quantity {q:f} is outside {QUANTITY_MIN}–{QUANTITY_MAX:f} "
+            f"with at most {QUANTITY_PLACES} decimal places"
+        )
+    if line.unit_price > UNIT_PRICE_MAX:
+        problems.append(f"line {line.name!r}: unit price {line.unit_price:f} is over {UNIT_PRICE_MAX:f}")
+    return problems
+
+
 class Order(_Frozen):
     store_id: str
     platform: str  # shopify | woocommerce | generic | ...
@@ -181,6 +203,10 @@ class Order(_Frozen):
     currency: str = "TRY"
     prices_include_vat: bool = True
     buyer: Buyer
+    # How the buyer's identity was decided when a rule, not the shop's data, decided it
+    # (e.g. an invalid TCKN invoiced as the anonymous consumer by store setting): kept on
+    # the job with the order, for the operator.
+    identity_note: str = ""
     lines: tuple[InvoiceLine, ...]
     paid_total: Decimal  # what the customer paid, the invoice's grand total must equal it
     # VAT the shop charged per rate (percent -> amount), for VAT-exclusive shops that
@@ -224,4 +250,5 @@ class Order(_Frozen):
                 )
             elif line.vat_rate == 0 and not line.vat_exemption_code:
                 problems.append(f"line {line.name!r}: VAT 0% needs an exemption code")
+            problems.extend(_bounds_problems(line))
         return problems

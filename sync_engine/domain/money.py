@@ -57,6 +57,9 @@ def to_decimal(value: object) -> Decimal:
         raise MoneyError(f"not a finite amount: {value!r}")
     if abs(result) >= MAX_AMOUNT:
         raise MoneyError(f"amount out of range: {value!r}")
+    if result.as_tuple().exponent > 0:  # type: ignore[operator]
+        # "1e3" reads as Decimal('1E+3'), which str() prints as "1E+3": an invoice wants 1000.
+        result = result.quantize(Decimal(1))
     return result
 
 

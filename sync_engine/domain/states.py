@@ -56,6 +56,7 @@ STEPS: tuple[Step, ...] = (Step.CUSTOMER, Step.INVOICE, Step.E_DOCUMENT, Step.JO
 
 class AttentionCategory(StrEnum):
     INVALID_ORDER = "invalid_order"  # the order cannot be invoiced as it is
+    INVALID_TAX_ID = "invalid_tax_id"  # the buyer's TCKN / VKN fails its checksum
     PROVIDER_REFUSED = "provider_refused"  # a permanent error with the provider's message
     AUTH = "auth"  # credentials / configuration
     RETRIES_EXHAUSTED = "retries_exhausted"

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sync_engine.domain import Order, compute_invoice, to_decimal
+from sync_engine.domain.invoice import vat_parity_problems
 from sync_engine.platforms.base import MalformedPayload
 
 HUNDRED = Decimal(100)
@@ -180,6 +181,7 @@ def blocking_problems(order: Order) -> list[str]:
     problems = order.invoicing_problems()
     try:
         invoice = compute_invoice(order)
+        problems.extend(vat_parity_problems(order))
     except ValueError as exc:
         return [*problems, str(exc)]
     if invoice.difference:

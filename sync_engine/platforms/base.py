@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sync_engine.domain import Order
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
 
 
 class SignatureError(Exception):
@@ -82,12 +83,16 @@ class PlatformAdapter(Protocol):
         """Raise ``SignatureError`` unless one of ``secrets`` signed ``body``."""
         ...
 
-    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
-        """Classify a verified delivery and normalise its order; raise ``MalformedPayload``."""
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, store_id: str, rules: BuyerRules = DEFAULT_RULES
+    ) -> ParsedDelivery:
+        """Classify a verified delivery and normalise its order; raise ``MalformedPayload``.
+        ``rules``: the store's buyer-identity rules (where its shop keeps the TCKN / VKN,
+        what an invalid one becomes); the generic platform's payload names them itself."""
         ...
 
     def order_from_resource(
-        self, payload: dict[str, Any], store_id: str
+        self, payload: dict[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
     ) -> tuple[Order | None, str | None]:
         """An order from a REST order list (reconciliation): (order, problem)."""
         ...

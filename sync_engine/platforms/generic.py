@@ -35,6 +35,7 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     SignatureError,
 )
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
 from sync_engine.platforms.generic_schema import GenericOrderPayload, to_order
 
 TOLERANCE_S = 5 * 60
@@ -104,7 +105,9 @@ class GenericAdapter:
                 f"webhook-signature does not match the body{note if unusable else ''}"
             )
 
-    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, store_id: str, rules: BuyerRules = DEFAULT_RULES
+    ) -> ParsedDelivery:
         msg_id = first_header(lower_headers(headers), "webhook-id")
         if msg_id is None:
             raise MalformedPayload("missing webhook-id header")
@@ -143,7 +146,7 @@ class GenericAdapter:
         return delivery("; ".join(blocking_problems(order)) or None, invoiceable=True)
 
     def order_from_resource(
-        self, payload: dict[str, Any], store_id: str
+        self, payload: dict[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
     ) -> tuple[Order | None, str | None]:
         try:
             parsed = GenericOrderPayload.model_validate(payload)

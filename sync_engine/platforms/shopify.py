@@ -32,6 +32,7 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     SignatureError,
 )
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
 from sync_engine.platforms.shopify_order import awaits_payment, build_order, is_paid, unwrap
 
 INVOICE_TOPICS = frozenset({"orders/create", "orders/paid", "orders/updated"})
@@ -72,7 +73,9 @@ class ShopifyAdapter:
         if not signature_matches(given, expected):
             raise SignatureError("X-Shopify-Hmac-Sha256 does not match the body")
 
-    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, store_id: str, rules: BuyerRules = DEFAULT_RULES
+    ) -> ParsedDelivery:
         h = lower_headers(headers)
         data = load_json_object(body)
         topic = first_header(h, *TOPIC_HEADERS)
@@ -120,11 +123,11 @@ class ShopifyAdapter:
             )
 
         if _is_test(h, order_id):
-            sample = build_order(payload, store_id)[0] if topic in HANDLED_TOPICS else None
+            sample = build_order(payload, store_id, rules)[0] if topic in HANDLED_TOPICS else None
             return delivery(EventKind.TEST, sample, TEST_PROBLEM)
         if topic not in HANDLED_TOPICS:
             return delivery(EventKind.OTHER, None, f"topic {topic} is not handled; event stored")
-        order, problem = build_order(payload, store_id)
+        order, problem = build_order(payload, store_id, rules)
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
             return dataclasses.replace(
                 delivery(EventKind.ORDER, order, CANCEL_REFUND_PROBLEM), cancelled=True
@@ -161,10 +164,10 @@ class ShopifyAdapter:
         )
 
     def order_from_resource(
-        self, payload: dict[str, Any], store_id: str
+        self, payload: dict[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
     ) -> tuple[Order | None, str | None]:
         """(order, None), or (None, why): invoicing problems stay on the order itself."""
-        return build_order(unwrap(payload, "order"), store_id)
+        return build_order(unwrap(payload, "order"), store_id, rules)
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         return is_paid(unwrap(payload, "order"))

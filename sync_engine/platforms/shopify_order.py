@@ -27,16 +27,21 @@ from sync_engine.domain import (
 )
 from sync_engine.platforms._util import amount, describe, id_text, parse_datetime, percent, text
 from sync_engine.platforms.identity import (
+    DEFAULT_RULES,
+    BuyerRules,
     IdentityFacts,
     country_name,
     fold_key,
+    pick,
     postal_code,
     resolve_buyer,
 )
 
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
-# note_attributes names, compared after fold_key (Turkish-aware, no spaces/underscores).
+# Note / cart attribute names the Turkish checkout apps and merchants use, compared after
+# fold_key (Turkish-aware, no spaces/underscores); a store adds its own in
+# [stores.buyer_fields], tried first.
 TCKN_KEYS = frozenset({"tckn", "tckimlikno", "tckimlik", "tcno", "kimlikno"})
 VKN_KEYS = frozenset({"vkn", "vergino", "verginumarasi", "vergikimlikno", "taxnumber"})
 TAX_OFFICE_KEYS = frozenset({"taxoffice", "vergidairesi"})
@@ -69,16 +74,18 @@ def shop_amount(obj: Mapping[str, Any], key: str, default: Decimal | None = None
     return amount(obj.get(key), default)
 
 
-def build_order(payload: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | None]:
+def build_order(
+    payload: Mapping[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
+) -> tuple[Order | None, str | None]:
     try:
-        return _build(payload, store_id)
+        return _build(payload, store_id, rules)
     except ValidationError as exc:
         return None, f"Shopify order could not be normalised: {describe(exc)}"
     except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
         return None, f"Shopify order could not be normalised: {exc}"
 
 
-def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | None]:
+def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Order | None, str | None]:
     order_id = id_text(p.get("id"))
     if order_id is None:
         raise ValueError("order has no id")
@@ -161,9 +168,10 @@ def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | Non
             ZERO,
         )
 
-    buyer, problem = resolve_buyer(_identity(p))
-    if buyer is None:
-        return None, problem
+    resolved = resolve_buyer(_identity(p, rules), rules)
+    if resolved.buyer is None:
+        return None, resolved.problem
+    buyer = resolved.buyer
 
     created = parse_datetime(p.get("created_at")) or parse_datetime(p.get("processed_at"))
     if created is None:
@@ -181,11 +189,13 @@ def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | Non
         currency=currency,
         prices_include_vat=taxes_included,
         buyer=buyer,
+        identity_note=resolved.note,
         lines=tuple(lines),
         paid_total=shop_amount(p, "total_price"),
-        # Shopify rounds tax per rate at order level; with VAT-exclusive prices its figures
-        # must be used as they are or the invoice total drifts from total_price.
-        reported_vat={} if taxes_included else vat_by_rate,
+        # The tax Shopify charged per rate (its line tax_lines): with VAT-exclusive prices the
+        # invoice total only meets total_price with these figures; with VAT-inclusive ones it
+        # is the tax the shop charged (it rounds per line), checked against the rate.
+        reported_vat=vat_by_rate,
         payment=Payment(
             method=payment_method(gateway),
             platform=gateway,
@@ -267,11 +277,7 @@ def _attributes(p: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def _pick(attrs: Mapping[str, str], keys: frozenset[str]) -> str:
-    return next((attrs[k] for k in attrs if k in keys), "")
-
-
-def _identity(p: Mapping[str, Any]) -> IdentityFacts:
+def _identity(p: Mapping[str, Any], rules: BuyerRules) -> IdentityFacts:
     customer = p.get("customer") if isinstance(p.get("customer"), dict) else {}
     billing = p.get("billing_address") if isinstance(p.get("billing_address"), dict) else None
     shipping = p.get("shipping_address") if isinstance(p.get("shipping_address"), dict) else None
@@ -284,9 +290,9 @@ def _identity(p: Mapping[str, Any]) -> IdentityFacts:
 
     return IdentityFacts(
         company_name=text(billing.get("company")) if billing else "",
-        tckn=_pick(attrs, TCKN_KEYS),
-        vkn=_pick(attrs, VKN_KEYS),
-        tax_office=_pick(attrs, TAX_OFFICE_KEYS),
+        tckn=pick(attrs, rules.tckn_keys, TCKN_KEYS),
+        vkn=pick(attrs, rules.vkn_keys, VKN_KEYS),
+        tax_office=pick(attrs, rules.tax_office_keys, TAX_OFFICE_KEYS),
         first_name=name("first_name"),
         last_name=name("last_name"),
         email=text(p.get("email")) or text(p.get("contact_email")) or text(customer.get("email")),

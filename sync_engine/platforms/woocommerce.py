@@ -45,6 +45,7 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     SignatureError,
 )
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
 from sync_engine.platforms.woocommerce_order import awaits_payment, build_order, is_paid
 
 PING_BODY = re.compile(rb"webhook_id=(\d{1,20})")
@@ -84,7 +85,9 @@ class WooCommerceAdapter:
         if not signature_matches(given, expected):
             raise SignatureError("X-WC-Webhook-Signature does not match the body")
 
-    def parse(self, headers: Mapping[str, str], body: bytes, store_id: str) -> ParsedDelivery:
+    def parse(
+        self, headers: Mapping[str, str], body: bytes, store_id: str, rules: BuyerRules = DEFAULT_RULES
+    ) -> ParsedDelivery:
         h = lower_headers(headers)
         ping = PING_BODY.fullmatch(body)
         if ping:
@@ -125,7 +128,7 @@ class WooCommerceAdapter:
 
         order_name = f"#{text(data.get('number')) or resource_id}"
         key = f"order:{resource_id}:{modified or body_digest(body)}"
-        order, problem = build_order(data, store_id)
+        order, problem = build_order(data, store_id, rules)
         status = text(data.get("status")).lower() or "missing"
 
         def delivery(problem: str | None, invoiceable: bool = False) -> ParsedDelivery:
@@ -165,10 +168,10 @@ class WooCommerceAdapter:
         )
 
     def order_from_resource(
-        self, payload: dict[str, Any], store_id: str
+        self, payload: dict[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
     ) -> tuple[Order | None, str | None]:
         """(order, None), or (None, why): invoicing problems stay on the order itself."""
-        return build_order(payload, store_id)
+        return build_order(payload, store_id, rules)
 
     def is_paid(self, payload: dict[str, Any]) -> bool:
         return is_paid(payload)

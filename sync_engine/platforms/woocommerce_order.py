@@ -29,9 +29,13 @@ from sync_engine.domain import (
 )
 from sync_engine.platforms._util import amount, describe, id_text, parse_datetime, text, tidy
 from sync_engine.platforms.identity import (
+    DEFAULT_RULES,
     TR_PROVINCES,
+    BuyerRules,
     IdentityFacts,
     country_name,
+    fold_key,
+    pick,
     postal_code,
     resolve_buyer,
 )
@@ -42,11 +46,21 @@ PAYMENT_METHODS = {
     "bacs": PaymentMethod.BANK_TRANSFER,
     "cod": PaymentMethod.CASH_ON_DELIVERY,
 }
-# Meta keys the Hezarfen plugin (the common TR checkout add-on) adds to every order.
+# Order meta keys of the common Turkish checkout plugins, compared after fold_key (case and
+# underscores do not matter); a store adds its own in [stores.buyer_fields], tried first.
+# Hezarfen (intensesoftware/hezarfen-for-woocommerce): every order, with an explicit
+# person / company choice.
 HEZ_TYPE = "_billing_hez_invoice_type"
 HEZ_TCKN = "_billing_hez_tc_number"
 HEZ_VKN = "_billing_hez_tax_number"
 HEZ_OFFICE = "_billing_hez_tax_office"
+# Kolay Kimlik / WooKimlik (GurmeHub, gurmesoft/kolayKimlik): billing checkout fields
+# billing_tc_kimlik, billing_vergiDairesi, billing_vergiNo, which WooCommerce keeps as
+# "_billing_…" order meta.
+TCKN_KEYS = (HEZ_TCKN, "_billing_tc_kimlik", "_billing_tckn", "_billing_tc_kimlik_no")
+VKN_KEYS = (HEZ_VKN, "_billing_vergiNo", "_billing_vergi_no", "_billing_vkn")
+TAX_OFFICE_KEYS = (HEZ_OFFICE, "_billing_vergiDairesi", "_billing_vergi_dairesi")
+INVOICE_TYPE_KEYS = (HEZ_TYPE,)
 
 
 def is_paid(p: Mapping[str, Any]) -> bool:
@@ -68,9 +82,11 @@ def awaits_payment(p: Mapping[str, Any]) -> bool:
     )
 
 
-def build_order(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | None]:
+def build_order(
+    p: Mapping[str, Any], store_id: str, rules: BuyerRules = DEFAULT_RULES
+) -> tuple[Order | None, str | None]:
     try:
-        return _build(p, store_id)
+        return _build(p, store_id, rules)
     except ValidationError as exc:
         return None, f"WooCommerce order could not be normalised: {describe(exc)}"
     except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
@@ -142,7 +158,7 @@ def _unit_price(subtotal: Decimal, quantity: Decimal) -> Decimal:
     return unit
 
 
-def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | None]:
+def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Order | None, str | None]:
     order_id = id_text(p.get("id"))
     if order_id is None:
         raise ValueError("order has no id")
@@ -207,9 +223,10 @@ def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | Non
         _spread_fee(items, name, fee_amount, rate)
         fee_taxes.append((rate, tuple(taxes), sum(taxes.values(), ZERO)))
 
-    buyer, problem = resolve_buyer(_identity(p))
-    if buyer is None:
-        return None, problem
+    resolved = resolve_buyer(_identity(p, rules), rules)
+    if resolved.buyer is None:
+        return None, resolved.problem
+    buyer = resolved.buyer
 
     created = parse_datetime(p.get("date_created_gmt")) or parse_datetime(p.get("date_created"))
     if created is None:
@@ -227,6 +244,7 @@ def _build(p: Mapping[str, Any], store_id: str) -> tuple[Order | None, str | Non
         currency=currency,
         prices_include_vat=False,
         buyer=buyer,
+        identity_note=resolved.note,
         lines=tuple(i.line for i in items),
         paid_total=amount(p.get("total")),
         reported_vat=_reported_vat(items, fee_taxes, rates),
@@ -292,21 +310,22 @@ def _meta(p: Mapping[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in p.get("meta_data") or []:
         if isinstance(entry, dict) and entry.get("key"):
-            found.setdefault(str(entry["key"]).lower(), text(entry.get("value")))
+            found.setdefault(fold_key(str(entry["key"])), text(entry.get("value")))
     return found
 
 
-def _identity(p: Mapping[str, Any]) -> IdentityFacts:
+def _identity(p: Mapping[str, Any], rules: BuyerRules) -> IdentityFacts:
     billing = p.get("billing") if isinstance(p.get("billing"), dict) else {}
     meta = _meta(p)
-    invoice_type = meta.get(HEZ_TYPE, "").lower()
-    force = {"company": True, "person": False}.get(invoice_type)
+    invoice_type = fold_key(pick(meta, rules.invoice_type_keys, INVOICE_TYPE_KEYS))
+    # Hezarfen writes "person" / "company"; Turkish forms say "bireysel" / "kurumsal".
+    force = {"company": True, "kurumsal": True, "person": False, "bireysel": False}.get(invoice_type)
     return IdentityFacts(
         company_name=text(billing.get("company")),
         force_company=force,
-        tckn=meta.get(HEZ_TCKN, ""),
-        vkn=meta.get(HEZ_VKN, ""),
-        tax_office=meta.get(HEZ_OFFICE, ""),
+        tckn=pick(meta, rules.tckn_keys, TCKN_KEYS),
+        vkn=pick(meta, rules.vkn_keys, VKN_KEYS),
+        tax_office=pick(meta, rules.tax_office_keys, TAX_OFFICE_KEYS),
         first_name=text(billing.get("first_name")),
         last_name=text(billing.get("last_name")),
         email=text(billing.get("email")),

@@ -22,6 +22,7 @@ from sync_engine.domain.keys import proforma_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms._util import blocking_problems, id_text, text
 from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter, get_platform
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, rules_for
 from sync_engine.platforms.clients import OrderLister, make_lister
 from sync_engine.platforms.woocommerce import UNPAYABLE_STATUSES
 from sync_engine.reconcile.findings import Action, Category, Finding, StoreReport
@@ -107,12 +108,12 @@ def is_cancelled(platform: str, payload: dict[str, Any]) -> bool:
 
 
 def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str,
-                 *, awaiting_payment: bool = False) -> ParsedDelivery:
+                 *, awaiting_payment: bool = False, rules: BuyerRules = DEFAULT_RULES) -> ParsedDelivery:
     """The ParsedDelivery a webhook of this (paid, not cancelled) order would have given; with
     ``awaiting_payment``, that of the unpaid order waiting for a transfer."""
     order_id = id_text(payload.get("id"))
     assert order_id is not None
-    order, problem = adapter.order_from_resource(payload, store_id)
+    order, problem = adapter.order_from_resource(payload, store_id, rules)
     if order is not None:
         # The platform adapters' own check: an order that needs a person (foreign currency,
         # lines not adding up) becomes a needs_attention job with the reason.
@@ -225,7 +226,8 @@ class ShopSide:
 
     def _missing(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:
-        parsed = delivery_for(adapter, platform, payload, self.store.id, awaiting_payment=awaiting)
+        parsed = delivery_for(adapter, platform, payload, self.store.id, awaiting_payment=awaiting,
+                              rules=rules_for(self.store))
         evidence: dict[str, Any] = {
             "order_name": parsed.order_name,
             "updated_at": _updated_at(platform, payload),

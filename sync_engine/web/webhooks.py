@@ -81,6 +81,10 @@ def _handle(ctx: WebContext, store: object, platform: str, headers: dict[str, st
             source="webhook", now=datetime.now(UTC),
         )
         session.commit()
+    # One line per delivery, with the reason when it was not simply accepted.
+    outcome = log.warning if result.http_status >= 400 else log.info
+    outcome("webhook handled", store=store.id, platform=platform, status=result.status,  # type: ignore[attr-defined]
+            http_status=result.http_status, job_id=result.job_id, event_id=result.event_id, reason=result.reason)
     if result.enqueue and result.job_id is not None:
         ctx.enqueue(result.job_id)  # after commit: the worker must find the row
     return result.body(), result.http_status

@@ -15,6 +15,7 @@ import pytest
 from sync_engine.sandbox.core import FaultMode, FaultRule
 from sync_engine.sandbox.orders import generate_tckn
 from sync_engine.domain import Address, Buyer, BuyerKind
+from tests.support.leaks import scan
 from tests.support.orders import order
 from tests.support.stack import STORES, live_stack
 
@@ -50,9 +51,11 @@ def test_every_order_is_invoiced_exactly_once_under_chaos(db_url: str, tmp_path:
             faults.add(FaultRule(sim, "*", FaultMode.AFTER_STALL, probability=0.02, stall_s=1.5))
             faults.add(FaultRule(sim, "*", FaultMode.LATENCY, probability=0.2, latency_ms=150))
         ids = []
+        buyers = []
         for store in STORES:
             for n in range(ORDERS_PER_STORE):
-                ids.append(stack.create_job(store, order(order_id=f"chaos-{store}-{n}", store_id=store, buyer=_buyer(rng, n))))
+                buyers.append(_buyer(rng, n))
+                ids.append(stack.create_job(store, order(order_id=f"chaos-{store}-{n}", store_id=store, buyer=buyers[-1])))
         for job_id in ids:
             stack.enqueue(job_id)
         time.sleep(3)
@@ -70,3 +73,9 @@ def test_every_order_is_invoiced_exactly_once_under_chaos(db_url: str, tmp_path:
         caris = Counter(stack.sandbox.ledger.per_key("turkcell", "cari_created"))
         assert set(caris.values()) == {1}
         assert all(j.status == "completed" for j in jobs)
+        # Retries, 504s and stalls log the most (errors, provider answers): still nothing personal.
+        logs = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in stack.dev.workdir.glob("*.log"))
+        assert "chaos-" in logs  # the workers' logs were read
+        identities = {b.tax_id for b in buyers} | {b.email for b in buyers} | {b.phone.lstrip("+")[-10:] for b in buyers}
+        leaks = scan(logs, identities)
+        assert not leaks, "\n".join(map(str, leaks[:20]))

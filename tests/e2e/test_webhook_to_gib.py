@@ -3,6 +3,7 @@ simulator over HTTP → job completed, for every provider; and `sync-engine demo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from sync_engine.sandbox.orders import demo_orders
 from tests.support.services import redis_url
 from sync_engine.sandbox.webhooks import WebhookSender
 from sync_engine.store.repositories import JobRepository
+from tests.support.leaks import identifiers_in, scan
 from tests.support.stack import live_stack
 
 pytestmark = pytest.mark.slow
@@ -59,14 +61,29 @@ def test_signed_webhook_to_completed_job_for_every_provider(db_url: str, tmp_pat
             assert (len(sends), set(sends.values()) or {1}) == ((3, {1}) if gib else (0, {1})), store
 
 
-def test_make_demo_command_finishes_with_the_table_and_a_clean_verdict(tmp_path: Path) -> None:
+def test_make_demo_command_finishes_with_the_table_and_a_clean_verdict_and_logs_nothing_personal(
+    tmp_path: Path,
+) -> None:
+    """The demo at DEBUG, then every line its web, worker, beat and sandbox processes
+    logged goes through the leak scanner: no buyer's TCKN / VKN, e-mail or phone, no secret
+    of the stores file, no traceback (issue #11: one redaction layer for everything)."""
     out = subprocess.run(
         [sys.executable, "-m", "sync_engine", "demo", "--timeout", "150",
          "--sandbox-port", str(free_port()), "--web-port", str(free_port()),
          "--redis-url", redis_url(9)],
         capture_output=True, text=True, timeout=400, cwd=tmp_path,
+        env={**os.environ, "SYNC_LOG_LEVEL": "DEBUG"},
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     assert "ledger verdict" in out.stdout
     assert "✘" not in out.stdout
     assert out.stdout.count("completed") >= 28
+
+    logs = sorted((tmp_path / "var" / "demo").glob("*.log"))
+    assert {p.name for p in logs} >= {"web.log", "worker.log", "beat.log"}
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
+    assert '"level": "debug"' in text or "DEBUG" in text  # the run really logged at DEBUG
+    payloads = [p for platform in ("shopify", "woocommerce") for p in demo_orders(platform)]
+    secrets = {v for v in sandbox_secrets().values() if len(v) >= 8} | {"demo-admin-token"}
+    leaks = scan(text, identifiers_in(payloads) | secrets)
+    assert not leaks, "\n".join(map(str, leaks[:20]))

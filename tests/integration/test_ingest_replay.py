@@ -261,3 +261,33 @@ def test_replay_after_the_order_was_fixed_by_a_later_event_keeps_the_fixed_job(w
     result = replay_event(web, old_event.id)
     assert result.job_id == job_id and result.enqueue is False
     assert snapshot(web) == before
+
+
+# --- an invalid TCKN: stopped on purpose, or invoiced anonymously by store setting ----------
+
+
+def test_invalid_tckn_waits_as_invalid_tax_id_and_a_replay_under_the_anonymous_setting_requeues_it(
+    web: WebHarness,
+) -> None:
+    payload = paid_shopify(7)
+    for attribute in payload["note_attributes"]:
+        if attribute["name"].lower().replace(" ", "") in ("tckn", "tckimlikno"):
+            attribute["value"] = "12345678901"  # fails the checksum
+    first = web.shopify(payload, topic="orders/paid")
+    assert first.status_code == 202 and first.json()["status"] == "needs_attention"
+    assert "fails its checksum" in first.json()["reason"] and "12345678901" not in first.json()["reason"]
+    job = web.job(first.json()["job_id"])
+    assert (job.status, job.attention_category, job.order_json) == ("needs_attention", "invalid_tax_id", None)
+
+    # The merchant decides such buyers are invoiced as the anonymous consumer, and replays.
+    store = web.stores["demo-shop"]
+    web.stores["demo-shop"] = store.model_copy(
+        update={"invoice": store.invoice.model_copy(update={"invalid_tax_id": "anonymous"})})
+    (event,) = web.events()
+    result = replay_event(web, event.id)
+    assert (result.status, result.job_id) == ("accepted", job.id)
+    job = web.job(job.id)
+    assert job.status == "queued" and job.attention_category is None
+    order = json.loads(job.order_json or "null")
+    assert order["buyer"]["kind"] == "anonymous" and order["buyer"]["tax_id"] == "11111111111"
+    assert "invalid_tax_id = anonymous" in order["identity_note"]

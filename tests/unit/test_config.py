@@ -570,3 +570,28 @@ def test_example_file_without_its_env_vars_names_each_one() -> None:
     assert len(info.value.errors) == len(names)
     assert all(re.fullmatch(r"stores\[[a-z-]+\]\.[\w.\[\]]+: env var [A-Z_]+ is not set", line)
                for line in info.value.errors)
+
+
+# --- [stores.buyer_fields] and invalid_tax_id ------------------------------------------------
+
+
+def test_buyer_fields_and_invalid_tax_id_reach_the_buyer_rules() -> None:
+    from sync_engine.platforms.identity import InvalidTaxId, rules_for
+
+    (config,) = parse_stores({"stores": [store(
+        buyer_fields={"tckn": ["Müşteri TC"], "vkn": ["fatura_vkn"], "invoice_type": ["fatura_tipi"]},
+        invoice__invalid_tax_id="anonymous",
+    )]}, {}).values()
+    rules = rules_for(config)
+    assert (rules.tckn_keys, rules.vkn_keys, rules.tax_office_keys, rules.invoice_type_keys) == (
+        ("Müşteri TC",), ("fatura_vkn",), (), ("fatura_tipi",))
+    assert rules.invalid_tax_id is InvalidTaxId.ANONYMOUS
+    (plain,) = parse_stores({"stores": [store()]}, {}).values()
+    assert rules_for(plain).invalid_tax_id is InvalidTaxId.NEEDS_ATTENTION  # the default stops
+
+
+def test_buyer_fields_errors_name_the_key() -> None:
+    assert one_error(buyer_fields={"tckn_key": ["x"]}).startswith(
+        "stores[demo-shop].buyer_fields.tckn_key: unknown key (allowed: invoice_type, tax_office, tckn, vkn)")
+    assert one_error(invoice__invalid_tax_id="ignore") == (
+        "stores[demo-shop].invoice.invalid_tax_id: must be one of 'needs_attention' or 'anonymous' (got 'ignore')")

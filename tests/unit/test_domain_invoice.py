@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync_engine.domain.invoice import vat_parity_problems
+from sync_engine.platforms._util import blocking_problems
 from sync_engine.domain import (
     ANONYMOUS_TCKN,
     Buyer,
@@ -359,3 +361,34 @@ def test_invoice_adds_up_to_what_the_shop_charged(
             assert cl.net_amount == charged
             assert cl.discount_net == cl.line.discount
     assert all(a.as_tuple().exponent == -2 for a in every_amount(invoice))
+
+
+# --- tax parity with the shop (vat_parity_problems) ----------------------------------------
+
+
+def test_a_20_percent_line_whose_shop_tax_is_zero_is_refused_with_both_figures() -> None:
+    # The shop says 20 % and charged no tax: invoicing 20 % adds 16.67 it never charged.
+    order = make_order([line("Kazak", "1", "83.33", "20")], "83.33", prices_include_vat=False,
+                       reported_vat={Decimal(20): Decimal("0.00")})
+    (problem,) = vat_parity_problems(order)
+    assert "VAT at 20%" in problem and "charged 0.00 TRY" in problem and "is 16.67" in problem
+    assert blocking_problems(order) == [problem]
+
+
+def test_per_item_rounding_is_the_tax_the_shop_charged_on_an_inclusive_order() -> None:
+    # 200 × 0.07 at 20 % inclusive: the shop rounds each item's tax (0.01) and charged 2.00;
+    # rounding the group would say 2.33. The invoice carries 2.00 and the totals still meet.
+    order = make_order([line("Vida", "200", "0.07", "20")], "14.00",
+                       reported_vat={Decimal(20): Decimal("2.00")})
+    assert vat_parity_problems(order) == []
+    invoice = compute_invoice(order)
+    assert groups(invoice) == [(Decimal(20), Decimal("12.00"), Decimal("2.00"))]
+    assert invoice.grand_total == Decimal("14.00")
+
+
+def test_a_kurus_of_line_rounding_passes_and_a_wrong_rate_does_not() -> None:
+    lines = [line(f"Kalem {n}", "1", "0.33", "20") for n in range(3)]
+    shop_rounded = make_order(lines, "1.20", prices_include_vat=False, reported_vat={Decimal(20): Decimal("0.21")})
+    assert vat_parity_problems(shop_rounded) == []  # 3 × 0.07 against 0.198: within 3 half-kuruş
+    wrong_rate = make_order(lines, "1.09", prices_include_vat=False, reported_vat={Decimal(20): Decimal("0.10")})
+    assert vat_parity_problems(wrong_rate)  # 10 % charged on a 20 % line

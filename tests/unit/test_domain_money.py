@@ -72,7 +72,7 @@ def test_round_kurus_ties_always_move_away_from_zero(half_kurus: int) -> None:
         ("  12.50\n", D("12.50")),
         ("0", D("0")),
         ("-3.1", D("-3.1")),
-        ("1E+2", D("1E+2")),  # kept as written; equal to 100
+        ("1E+2", D("100")),  # printed plainly: an invoice shows 100, not 1E+2
         (7, D(7)),
         (0, D(0)),
         (10**11, D(10**11)),

@@ -370,3 +370,23 @@ def test_model_round_trip_is_exact() -> None:
     model = GenericOrderPayload.model_validate(payload)
     assert model.lines[0].unit_price == "349.90"
     assert model.created_at == datetime(2025, 3, 14, 10, 21, 5, tzinfo=UTC) + timedelta(hours=-3)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit_price", "expected"),
+    [
+        ("0.0000001", "2412500000", "quantity 0.0000001 is outside 0.001–1000000"),
+        ("1.2345", "10", "quantity 1.2345 is outside"),
+        ("2000000", "1", "quantity 2000000 is outside"),
+        ("1", "250000000", "unit price 250000000 is over 100000000"),
+    ],
+)
+def test_quantities_and_prices_out_of_bounds_wait_with_the_value_printed_plainly(
+    quantity: str, unit_price: str, expected: str,
+) -> None:
+    payload = example()
+    payload["lines"] = [{**payload["lines"][0], "quantity": quantity, "unit_price": unit_price}]
+    d = parse(payload)
+    assert d.invoiceable and d.problem is not None, d
+    assert expected in d.problem
+    assert "E-" not in d.problem and "E+" not in d.problem

@@ -30,7 +30,9 @@ from sync_engine.platforms import (
     get_platform,
 )
 from sync_engine.platforms._util import hmac_sha256_b64
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, InvalidTaxId, category_of
 from sync_engine.platforms.shopify import ShopifyAdapter
+from sync_engine.domain.states import AttentionCategory
 
 from tests.support.paths import PAYLOADS  # noqa: E402  (shared/ beside the repo)
 SECRET = "shpss_test_secret"
@@ -44,11 +46,12 @@ def signed(body: bytes, secret: str = SECRET, **headers: str) -> dict[str, str]:
     return {"X-Shopify-Hmac-Sha256": hmac_sha256_b64(secret.encode(), body), **headers}
 
 
-def parse(payload: dict[str, Any] | bytes, topic: str = "orders/paid", **headers: str):
+def parse(payload: dict[str, Any] | bytes, topic: str = "orders/paid", rules: BuyerRules = DEFAULT_RULES,
+          **headers: str):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     h = signed(body, **{"X-Shopify-Topic": topic, **headers})
     shopify.verify(h, body, [SECRET])
-    return shopify.parse(h, body, STORE)
+    return shopify.parse(h, body, STORE, rules)
 
 
 def unwrapped(name: str) -> dict[str, Any]:
@@ -500,16 +503,14 @@ def test_try_kdv_inclusive_order_adds_up_to_total_price() -> None:
     }
     assert gross == expected_gross
     assert gross == _gross_by_rate(payload)
-    # VAT is worked out on each rate's gross (GİB rounds per rate); Shopify summed its
-    # line-rounded taxes (104.97 + 8.32 = 113.29). A kuruş apart at most, never in the total.
+    # The invoice carries the VAT Shopify charged: it summed its line-rounded taxes
+    # (104.97 + 8.32 = 113.29) where rounding the 20 % group's gross would give 113.28.
     charged = {
         Decimal(20): Decimal("113.29"), Decimal(10): Decimal("32.72"), Decimal(1): Decimal("2.54")
     }
     vat = {g.rate: g.vat for g in invoice.groups}
-    assert vat == {
-        Decimal(20): Decimal("113.28"), Decimal(10): Decimal("32.72"), Decimal(1): Decimal("2.54")
-    }
-    assert all(abs(vat[r] - charged[r]) <= Decimal("0.01") for r in charged)
+    assert vat == charged
+    assert {g.rate: g.net + g.vat for g in invoice.groups} == expected_gross  # nets give way, not totals
 
 
 def test_try_vat_exclusive_order_uses_shopifys_own_tax_rounding() -> None:
@@ -681,14 +682,10 @@ def test_company_without_tax_office_has_no_order() -> None:
     assert d.order is None and d.problem is not None and "tax office" in d.problem
 
 
-@pytest.mark.parametrize(
-    "attributes",
-    [[], [{"name": "tckn", "value": "12345678901"}], [{"name": "tckn", "value": ANONYMOUS_TCKN}]],
-)
-def test_person_without_valid_tckn_is_the_anonymous_consumer_with_real_name(
+@pytest.mark.parametrize("attributes", [[], [{"name": "tckn", "value": ANONYMOUS_TCKN}]])
+def test_person_without_a_tckn_is_the_anonymous_consumer_with_real_name(
     attributes: list[dict[str, str]],
 ) -> None:
-    assert not is_valid_tckn("12345678901")
     d = parse(tr_order(note_attributes=attributes))
     assert d.invoiceable and d.order is not None
     buyer = d.order.buyer
@@ -696,6 +693,39 @@ def test_person_without_valid_tckn_is_the_anonymous_consumer_with_real_name(
     assert buyer.display_name == "Ayşe Yılmaz"
     assert buyer.email == "ayse@example.com"
     assert buyer.address.line1.startswith("Caferağa")
+    assert d.order.identity_note == ""  # the shop's data decided: nothing to note
+
+
+def test_invalid_tckn_stops_in_needs_attention_by_default_with_the_id_masked() -> None:
+    assert not is_valid_tckn("12345678901")
+    d = parse(tr_order(note_attributes=[{"name": "TC Kimlik No", "value": "12345678901"}]))
+    assert d.invoiceable and d.order is None and d.problem is not None
+    assert category_of(d.problem) is AttentionCategory.INVALID_TAX_ID
+    assert "fails its checksum" in d.problem and "12345678901" not in d.problem
+    assert "invalid_tax_id" in d.problem  # names the setting that changes it
+
+
+def test_invalid_tckn_is_the_anonymous_consumer_when_the_store_says_so_and_the_order_notes_it() -> None:
+    rules = BuyerRules(invalid_tax_id=InvalidTaxId.ANONYMOUS)
+    d = parse(tr_order(note_attributes=[{"name": "tckn", "value": "12345678901"}]), rules=rules)
+    assert d.invoiceable and d.order is not None and d.problem is None
+    assert d.order.buyer.kind is BuyerKind.ANONYMOUS and d.order.buyer.display_name == "Ayşe Yılmaz"
+    assert "fails its checksum" in d.order.identity_note and "12345678901" not in d.order.identity_note
+
+
+def test_vkn_without_a_company_title_is_a_company_named_by_the_billing_name() -> None:
+    d = parse(tr_order(note_attributes=[{"name": "vkn", "value": VKN}, {"name": "Vergi Dairesi", "value": "Kadıköy"}]))
+    assert d.order is not None and d.problem is None
+    buyer = d.order.buyer
+    assert (buyer.kind, buyer.tax_id, buyer.tax_office) == (BuyerKind.COMPANY, VKN, "Kadıköy")
+    assert buyer.company_name == "Ayşe Yılmaz"
+    assert "billing name is the title" in d.order.identity_note
+
+
+def test_store_buyer_fields_name_the_shops_own_attributes_and_win_over_the_defaults() -> None:
+    attributes = [{"name": "tckn", "value": "12345678901"}, {"name": "Müşteri Kimlik", "value": TCKN}]
+    d = parse(tr_order(note_attributes=attributes), rules=BuyerRules(tckn_keys=("müşteri kimlik",)))
+    assert d.order is not None and d.order.buyer.kind is BuyerKind.PERSON and d.order.buyer.tax_id == TCKN
 
 
 def test_null_billing_address_and_customer() -> None:
@@ -805,3 +835,14 @@ def test_order_ids_in_their_documented_forms_are_kept_exactly(good: object, text
     from sync_engine.platforms._util import order_id_of
 
     assert order_id_of(good) == text
+
+
+def test_a_line_taxed_at_a_rate_the_shop_did_not_charge_waits_with_both_figures() -> None:
+    # Tax-exclusive, a 20 % line whose Shopify tax is 0.00 (a misconfigured tax override):
+    # invoicing 20 % would add VAT the buyer never paid.
+    payload = tr_order(taxes_included=False, shipping_lines=[], total_discounts="0.00", total_tax="0.00",
+                       total_discounts_set=_money("0.00"), total_price="359.90", total_price_set=_money("359.90"))
+    payload["line_items"] = [_line(2, "Bebek Bezi 4 Numara", 1, "359.90", [_tax(0.2, "0.00")])]
+    d = parse(payload)
+    assert d.invoiceable and d.order is not None and d.problem is not None
+    assert "VAT at 20%: the shop charged 0.00 TRY" in d.problem and "71.98" in d.problem

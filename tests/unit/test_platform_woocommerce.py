@@ -13,6 +13,8 @@ import pytest
 from sync_engine.domain import ANONYMOUS_TCKN, BuyerKind, LineKind, PaymentMethod, compute_invoice
 from sync_engine.platforms import EventKind, MalformedPayload, SignatureError, get_platform
 from sync_engine.platforms._util import hmac_sha256_b64
+from sync_engine.domain.states import AttentionCategory
+from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, InvalidTaxId, category_of
 from sync_engine.platforms.woocommerce import WooCommerceAdapter
 
 from tests.support.paths import PAYLOADS  # noqa: E402  (shared/ beside the repo)
@@ -28,11 +30,12 @@ def signed(body: bytes, secret: str = SECRET, **headers: str) -> dict[str, str]:
     return {"X-WC-Webhook-Signature": hmac_sha256_b64(secret.encode(), body), **headers}
 
 
-def parse(payload: dict[str, Any] | bytes, topic: str = "order.updated", **headers: str):
+def parse(payload: dict[str, Any] | bytes, topic: str = "order.updated", rules: BuyerRules = DEFAULT_RULES,
+          **headers: str):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     h = signed(body, **{"X-WC-Webhook-Topic": topic, **headers})
     woo.verify(h, body, [SECRET])
-    return woo.parse(h, body, STORE)
+    return woo.parse(h, body, STORE, rules)
 
 
 def load(name: str) -> Any:
@@ -446,6 +449,44 @@ def test_hezarfen_person_without_tckn_is_anonymous_with_real_name() -> None:
     assert (buyer.display_name, buyer.email) == ("Ayşe Yılmaz", "ayse@example.com")
 
 
+def test_hezarfen_invalid_tckn_is_invalid_tax_id_unless_the_store_invoices_it_anonymously() -> None:
+    payload = tr_order(meta_data=_hez("person", tc="12345678901"))
+    d = parse(payload)
+    assert d.order is None and d.invoiceable and category_of(d.problem) is AttentionCategory.INVALID_TAX_ID
+    d = parse(payload, rules=BuyerRules(invalid_tax_id=InvalidTaxId.ANONYMOUS))
+    assert d.order is not None and d.order.buyer.kind is BuyerKind.ANONYMOUS and d.order.identity_note
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        # Kolay Kimlik / WooKimlik (GurmeHub): billing_tc_kimlik, billing_vergiDairesi, billing_vergiNo
+        [{"id": 1, "key": "_billing_tc_kimlik", "value": TCKN}],
+        [{"id": 1, "key": "_billing_vergiNo", "value": VKN}, {"id": 2, "key": "_billing_vergiDairesi", "value": "Kadıköy"}],
+    ],
+)
+def test_kolay_kimlik_plugin_keys_are_read(meta: list[dict[str, Any]]) -> None:
+    d = parse(tr_order(meta_data=meta))
+    assert d.order is not None and d.problem is None
+    buyer = d.order.buyer
+    if len(meta) == 1:
+        assert (buyer.kind, buyer.tax_id) == (BuyerKind.PERSON, TCKN)
+    else:  # a VKN and no company title: a company under the billing name
+        assert (buyer.kind, buyer.tax_id, buyer.company_name) == (BuyerKind.COMPANY, VKN, "Ayşe Yılmaz")
+
+
+def test_store_buyer_fields_read_a_themes_own_meta_keys() -> None:
+    meta = [{"id": 1, "key": "fatura_tipi", "value": "Kurumsal"}, {"id": 2, "key": "fatura_vkn", "value": VKN},
+            {"id": 3, "key": "fatura_vd", "value": "Kadıköy"}]
+    payload = tr_order(meta_data=meta)
+    payload["billing"]["company"] = "Moda Tekstil Ltd. Şti."
+    rules = BuyerRules(vkn_keys=("fatura_vkn",), tax_office_keys=("fatura_vd",), invoice_type_keys=("fatura_tipi",))
+    d = parse(payload, rules=rules)
+    assert d.order is not None
+    assert (d.order.buyer.kind, d.order.buyer.tax_id, d.order.buyer.tax_office) == (BuyerKind.COMPANY, VKN, "Kadıköy")
+    assert parse(payload).order is None  # without the store's keys: a company without a VKN
+
+
 def test_hezarfen_company() -> None:
     payload = tr_order(meta_data=_hez("company", tax_number=VKN, tax_office="Kadıköy"))
     payload["billing"]["company"] = "Moda Tekstil Ltd. Şti."
@@ -518,3 +559,10 @@ def test_registry_and_resource_helpers() -> None:
     assert payload == before
     assert adapter.is_paid(payload)
     assert not adapter.is_paid(tr_order(status="pending", date_paid_gmt=None))
+
+
+def test_a_quantity_in_exponent_form_waits_with_the_value_printed_plainly() -> None:
+    payload = tr_order()
+    payload["line_items"][0]["quantity"] = 1e-7  # a broken plugin's float, as JSON prints it
+    d = parse(payload)
+    assert d.problem is not None and "quantity 0.0000001 is outside" in d.problem
