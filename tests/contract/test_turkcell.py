@@ -390,6 +390,8 @@ def test_a_returning_buyer_gets_the_cari_and_address_brought_up_to_date(
 ) -> None:
     first = provider.upsert_customer(order())
     assert sandbox.ledger.count(P, "cari_updated") == 0
+    # the merchant's own entries on the cari survive our update
+    sim.caris.caris[int(first.customer_id)].extra.update(mersisNumber="0123456789012345", maturity=30)
     same = provider.upsert_customer(order(order_id="5550002"))  # nothing changed: no writes
     assert same.customer_id == first.customer_id
     assert sandbox.ledger.count(P, "cari_updated") == 0 and sandbox.ledger.count(P, "address_updated") == 0
@@ -401,6 +403,7 @@ def test_a_returning_buyer_gets_the_cari_and_address_brought_up_to_date(
     assert again.customer_id == first.customer_id
     cari = sim.caris.caris[int(first.customer_id)]
     assert (cari.name, cari.surname) == ("Ayşe", "Kaya")
+    assert (cari.extra["mersisNumber"], cari.extra["maturity"]) == ("0123456789012345", 30)
     [address] = cari.addresses
     assert (address["streetName"], address["subDivisionName"], address["emailAddress"], address["phoneNumber"], address["isDefault"]) == (
         "Bağdat Cd. 200", "Maltepe", "ayse.kaya@example.com", "05329998877", True)

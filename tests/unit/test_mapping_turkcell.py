@@ -492,6 +492,8 @@ def test_returning_buyer_changes_are_detected() -> None:
         mapping.default_address("x")
     assert mapping.cari_update_payload(7, order)["id"] == 7
     assert "currentAccountAddress" not in mapping.cari_update_payload(7, order)
+    kept = mapping.cari_update_payload(7, order, {"id": 7, "maturity": 30, "mersisNumber": "M1", "taxOffice": None})
+    assert (kept["maturity"], kept["mersisNumber"]) == (30, "M1") and "taxOffice" not in kept
 
 
 prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)

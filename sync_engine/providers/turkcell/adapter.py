@@ -267,9 +267,11 @@ class TurkcellEsirketProvider(BaseProvider):
         or phone to its default address (PUT; POST when it has none), before the invoice."""
         wanted = mapping.cari_address(order.buyer)
         if mapping.cari_changes(listed, order):
+            url = self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id))
+            current = self._get(url, "currentaccounts.get")
             self.http.request(
-                "PUT", self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id)),
-                operation="currentaccounts.update", json=mapping.cari_update_payload(cari_id, order),
+                "PUT", url, operation="currentaccounts.update",
+                json=mapping.cari_update_payload(cari_id, order, current),
             )
         addresses = self._get(
             self._muhasebe(paths.CURRENT_ACCOUNT_ADDRESSES), "currentaccountaddresses.list",

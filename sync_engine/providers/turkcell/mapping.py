@@ -274,10 +274,22 @@ def cari_payload(order: Order, *, with_address: bool = True) -> dict[str, Any]:
     return payload
 
 
-def cari_update_payload(cari_id: int, order: Order) -> dict[str, Any]:
+# Documented cari fields the shop never gives (seed 004): an update carries the cari's current
+# values, so the merchant's own entries (vade, MERSİS, sicil, oda) are never erased.
+KEPT_CARI_FIELDS = (
+    "taxOffice", "maturity", "mersisNumber", "registrationNumber", "professionalChamber", "chamberRegistrationNumber",
+)
+
+
+def cari_update_payload(cari_id: int, order: Order, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """``PUT /v1/currentaccounts/{id}``: the documented update model, id included ("Update
-    işleminin id alanı da doldurulmak zorundadır", seed 004)."""
-    return {"id": cari_id, **cari_payload(order, with_address=False)}
+    işleminin id alanı da doldurulmak zorundadır", seed 004). ``current`` is the cari as
+    ``GET /v1/currentaccounts/{id}`` answers it: its values stand where the order has none."""
+    payload: dict[str, Any] = {"id": cari_id, **cari_payload(order, with_address=False)}
+    for key in KEPT_CARI_FIELDS:
+        if key not in payload and isinstance(current, dict) and current.get(key) not in (None, ""):
+            payload[key] = current[key]
+    return payload
 
 
 # The address fields we write and compare (a returning buyer's changed address is updated).
