@@ -418,6 +418,25 @@ def test_a_returning_buyer_gets_the_cari_and_address_brought_up_to_date(
     assert_no_violations(sandbox)
 
 
+def test_a_known_cari_is_read_by_id_and_brought_up_to_date(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    first = provider.upsert_customer(order())
+    lists = sim.hits["cari_list"]
+    moved = person().model_copy(update={"address": Address(line1="Bağdat Cd. 200", district="Maltepe", city="İstanbul")})
+    again = provider.upsert_customer(order(moved, order_id="5550002"), known=first)
+    assert again.customer_id == first.customer_id
+    assert sim.hits["cari_list"] == lists  # read by its id, not searched again
+    [address] = sim.caris.caris[int(first.customer_id)].addresses
+    assert (address["streetName"], address["subDivisionName"]) == ("Bağdat Cd. 200", "Maltepe")
+    assert sandbox.ledger.count(P, "address_updated") == 1 and sandbox.ledger.count(P, "cari_created") == 1
+    # a known cari the merchant deleted meanwhile: found or created anew
+    sim.caris.caris.clear()
+    fresh = provider.upsert_customer(order(moved, order_id="5550003"), known=first)
+    assert fresh.customer_id != first.customer_id and sandbox.ledger.count(P, "cari_created") == 2
+    assert_no_violations(sandbox)
+
+
 def test_a_cari_without_a_default_address_gets_one(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
     first = provider.upsert_customer(order())
     sim.caris.caris[int(first.customer_id)].addresses.clear()

@@ -18,7 +18,8 @@ from sync_engine.providers.turkcell import TurkcellEsirketProvider
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.turkcell import TurkcellSimulator
 from sync_engine.store.repositories import JobRepository
-from tests.support.orders import order, runtime
+from sync_engine.domain import Address
+from tests.support.orders import PERSON, order, runtime
 from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server, sim  # noqa: F401
 
 pytestmark = pytest.mark.redis
@@ -49,8 +50,8 @@ def provider(
     p.close()
 
 
-def _job(session_factory, order_id: str) -> int:  # noqa: ANN001
-    o = order(order_id=order_id)
+def _job(session_factory, order_id: str, **kw) -> int:  # noqa: ANN001, ANN003
+    o = order(order_id=order_id, **kw)
     with session_factory() as s:
         job, _ = JobRepository(s).create_if_absent(
             sale_key("shop", order_id), store_id="shop", platform="shopify", order_id=order_id,
@@ -124,3 +125,26 @@ def test_an_unknown_status_is_never_read_as_sent(session_factory, provider, sand
     assert "unknown e-Fatura status 45" in job.last_error_message
     assert job.step_journal == "pending"
     assert sandbox.ledger.count(P, "gib_send", ettn) == 1 and sandbox.ledger.count(P, "journal") == 0
+
+
+def test_a_returning_buyer_who_moved_gets_the_cari_updated_before_the_invoice(
+    session_factory, provider, sandbox: Sandbox, sim: TurkcellSimulator  # noqa: ANN001
+) -> None:
+    clock = Clock()
+    runner = _runner(session_factory, provider, clock)
+    first = _job(session_factory, "tc-r1")
+    runner.run(first)
+    moved = PERSON.model_copy(update={
+        "phone": "5559998877", "address": Address(line1="Bağdat Cd. 200", district="Maltepe", city="İstanbul"),
+    })
+    second = _job(session_factory, "tc-r2", buyer=moved)
+    runner.run(second)
+    [cari] = sim.caris.caris.values()
+    [address] = cari.addresses
+    assert (address["streetName"], address["subDivisionName"], address["phoneNumber"]) == (
+        "Bağdat Cd. 200", "Maltepe", "5559998877")
+    assert sandbox.ledger.count(P, "cari_created") == 1 and sandbox.ledger.count(P, "address_updated") == 1
+    ettn = ettn_for(sale_key("shop", "tc-r2"))
+    body = sim.invoices.invoices[ettn].sent_body
+    assert body is not None and body["addressBook"]["receiverStreet"] == "Bağdat Cd. 200"
+    assert sandbox.state.violations.list() == []

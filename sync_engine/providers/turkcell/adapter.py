@@ -234,7 +234,17 @@ class TurkcellEsirketProvider(BaseProvider):
         items = page.get("items") or []
         return items[0] if items else None
 
-    def upsert_customer(self, order: Order) -> CustomerRef:
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef:
+        """Find or create the buyer's cari, kept current. With ``known`` (the cari the pipeline
+        mapped earlier, whose buyer details changed since), that cari is read and brought up
+        to date; one the merchant deleted meanwhile is found or created anew."""
+        if known is not None:
+            current = self._cari(int(known.customer_id))
+            if current is not None:
+                cari_id = int(known.customer_id)
+                self._keep_current(cari_id, current, order, current=current)
+                self._ensure_matched(cari_id)
+                return self._customer_ref(cari_id, order)
         listed = self._find_cari_item(order)
         if listed is None:
             # Mapped before any call: a value that does not fit stops here, naming the field.
@@ -257,18 +267,35 @@ class TurkcellEsirketProvider(BaseProvider):
             cari_id = int(listed["id"])
             self._keep_current(cari_id, listed, order)
         self._ensure_matched(cari_id)
+        return self._customer_ref(cari_id, order)
+
+    @staticmethod
+    def _customer_ref(cari_id: int, order: Order) -> CustomerRef:
         return CustomerRef(
             customer_id=str(cari_id),
             extra={"identifier": order.buyer.tax_id, "code": order.buyer.distinguishing_code},
         )
 
-    def _keep_current(self, cari_id: int, listed: dict[str, Any], order: Order) -> None:
+    def _cari(self, cari_id: int) -> dict[str, Any] | None:
+        try:
+            found = self._get(self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id)), "currentaccounts.get")
+        except PermanentError as exc:
+            if _is_not_found(exc):
+                return None
+            raise
+        if not isinstance(found, dict):
+            raise PermanentError("currentaccounts.get answer is not an object", provider=self.name,
+                                 endpoint="currentaccounts.get")
+        return found
+
+    def _keep_current(self, cari_id: int, listed: dict[str, Any], order: Order,
+                      current: dict[str, Any] | None = None) -> None:
         """A returning buyer's changed name goes to the cari (PUT), a changed address, e-mail
         or phone to its default address (PUT; POST when it has none), before the invoice."""
         wanted = mapping.cari_address(order.buyer)
         if mapping.cari_changes(listed, order):
             url = self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id))
-            current = self._get(url, "currentaccounts.get")
+            current = current if current is not None else self._get(url, "currentaccounts.get")
             self.http.request(
                 "PUT", url, operation="currentaccounts.update",
                 json=mapping.cari_update_payload(cari_id, order, current),
