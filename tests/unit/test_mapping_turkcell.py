@@ -515,3 +515,16 @@ def test_line_amounts_always_add_up_to_the_paid_total(specs: list[tuple[Decimal,
         # Within the simulator's (and GİB's) consistency tolerance of 2 kuruş.
         assert abs(ln["amount"] * ln["unitPrice"] - ln["discountAmount"] - ln["lineExtensionAmount"]) <= Decimal("0.02")
         assert abs(ln["lineExtensionAmount"] * ln["vatRate"] / 100 - ln["vatAmount"]) <= Decimal("0.02")
+
+
+def test_provider_totals_are_read_liberally_and_refused_when_unreadable() -> None:
+    saved = {"invoiceLines": [{"lineExtensionAmount": Decimal("100.00"), "vatAmount": Decimal("20.00")},
+                              {"lineExtensionAmount": "10.00", "vatAmount": 1}]}
+    assert mapping.saved_total(saved) == Decimal("131.00")
+    assert mapping.saved_total({"invoiceLines": []}) is None and mapping.saved_total([]) is None
+    assert mapping.detail_total({"invoiceTotalsModel": {"payableAmount": "512.84"}}) == Decimal("512.84")
+    assert mapping.detail_total({"invoiceTotalsModel": None}) is None
+    with pytest.raises(PermanentError, match="payableAmount"):
+        mapping.detail_total({"invoiceTotalsModel": {"payableAmount": "beş yüz"}})
+    with pytest.raises(PermanentError, match=r"invoiceLines\[0\].vatAmount"):
+        mapping.saved_total({"invoiceLines": [{"lineExtensionAmount": "1.00", "vatAmount": None}]})

@@ -356,9 +356,10 @@ class TurkcellEsirketProvider(BaseProvider):
         # Idempotent by our ETTN: a second save updates the same invoice.
         saved = self.http.request(
             "POST", self._muhasebe(paths.INVOICES), operation="invoices.save", json=mapping.invoice_payload(req)
-        ).json()
+        ).json(parse_float=Decimal)
         number = (saved.get("generalInfoModel") or {}).get("invoiceNumber") if isinstance(saved, dict) else None
-        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None)
+        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
+                          total=mapping.saved_total(saved))
 
     def _invoice(self, ettn: str) -> dict[str, Any] | None:
         try:
@@ -373,7 +374,8 @@ class TurkcellEsirketProvider(BaseProvider):
         if found is None:
             return None
         number = (found.get("generalInfoModel") or {}).get("invoiceNumber")
-        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None)
+        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
+                          total=mapping.detail_total(found))
 
     # --- GİB send -----------------------------------------------------------------------
 

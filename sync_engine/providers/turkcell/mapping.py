@@ -544,6 +544,43 @@ def e_document_payload(req: InvoiceRequest) -> dict[str, Any]:
     return payload
 
 
+def _amount(value: Any, field: str, endpoint: str) -> Decimal:
+    """An amount the provider answered: a JSON number or, as the GET answer documents its
+    totals, a numeric string; anything else is a PermanentError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise PermanentError(f"{endpoint} answer: {field} is not an amount ({value!r})", provider=NAME, endpoint=endpoint)
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        raise PermanentError(f"{endpoint} answer: {field} is not an amount ({value!r})", provider=NAME, endpoint=endpoint) from None
+
+
+def saved_total(saved: Any) -> Decimal | None:
+    """The payable total the save answer implies: the sum of its own lines' net and VAT
+    (seed 004: the save answer echoes ``invoiceLines`` and has no totals model). None when
+    the answer carries no lines."""
+    lines = saved.get("invoiceLines") if isinstance(saved, dict) else None
+    if not isinstance(lines, list) or not lines:
+        return None
+    total = Decimal("0.00")
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise PermanentError(f"invoices.save answer: invoiceLines[{i}] is not an object", provider=NAME,
+                                 endpoint="invoices.save")
+        for key in ("lineExtensionAmount", "vatAmount"):
+            total += _amount(line.get(key), f"invoiceLines[{i}].{key}", "invoices.save")
+    return total
+
+
+def detail_total(found: Any) -> Decimal | None:
+    """``invoiceTotalsModel.payableAmount`` of the GET answer (seed 004: a string); None when
+    the answer has no totals model."""
+    totals = found.get("invoiceTotalsModel") if isinstance(found, dict) else None
+    if not isinstance(totals, dict) or totals.get("payableAmount") in (None, ""):
+        return None
+    return _amount(totals["payableAmount"], "invoiceTotalsModel.payableAmount", "invoices.get")
+
+
 def accounting_payload(ettn: str) -> list[dict[str, Any]]:
     """muhasebeleştir / ters kayıt: a list of {ettn, isSend} (outgoing: true)."""
     return [{"ettn": ettn, "isSend": True}]
