@@ -298,7 +298,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _unknown_keys(contract: Contract, body: dict[str, Any]) -> list[Violation]:
     """Keys inside described objects that no field describes."""
-    known: dict[tuple[tuple[str, bool], ...], set[str]] = {}
+    known: dict[tuple[tuple[str, bool], ...], set[str]] = {(): set()}  # no fields: every key is unknown
     for spec in contract.fields:
         steps = _steps(spec.path)
         for depth in range(len(steps)):

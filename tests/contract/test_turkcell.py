@@ -741,6 +741,7 @@ def test_every_real_request_is_accepted_by_its_contract(
     for ep in ("token", "cari_list", "cari_create", "address_list", "address_update", "cari_account_list",
                "cari_account_create", "account_list", "invoice_save", "invoice_get", "invoice_list",
                "earchive_create", "outbox_create", "earchive_getinvoice", "outbox_getinvoice",
+               "earchive_status", "outbox_status",
                "invoice_accounting", "gibuser_isuser", "gibuser_getuser"):
         assert seen[ep], f"the flow never called {ep}"
     for ep, bodies in seen.items():
@@ -826,6 +827,7 @@ EXAMPLES: dict[str, Any] = {
 EXAMPLES["invoice_update"] = EXAMPLES["invoice_save"]
 EXAMPLES["invoice_reverse"] = EXAMPLES["invoice_accounting"]
 EXAMPLES["outbox_getinvoice"] = EXAMPLES["earchive_getinvoice"]
+EXAMPLES["earchive_status"] = EXAMPLES["outbox_status"] = {}
 
 ROUTES: dict[str, tuple[str, str]] = {  # endpoint name → (method, path under /turkcell)
     "token": ("POST", "/v1/token"),
@@ -848,6 +850,8 @@ ROUTES: dict[str, tuple[str, str]] = {  # endpoint name → (method, path under 
     "outbox_create": ("POST", "/efatura/v1/outboxinvoice/create"),
     "earchive_getinvoice": ("GET", "/efatura/v2/earchive/getinvoice"),
     "outbox_getinvoice": ("GET", "/efatura/v1/outboxinvoice/getinvoice"),
+    "earchive_status": ("GET", "/efatura/v2/earchive/3f1d2c4b-5a69-4b7c-8d9e-0f1a2b3c4d5e/status"),
+    "outbox_status": ("GET", "/efatura/v2/outboxinvoice/3f1d2c4b-5a69-4b7c-8d9e-0f1a2b3c4d5e/status"),
     "gibuser_isuser": ("GET", "/efatura/v1/gibuser/isuser"),
     "gibuser_getuser": ("GET", "/efatura/v1/gibuser/getuser"),
 }

@@ -283,6 +283,10 @@ GIBUSER_GETUSER = Contract(
     (Field("identifier", required=True, pattern=IDENTIFIER, source=FACTS_ENUM),),
     source=FACTS_ENUM,
 )
+# C FACTS §4.2: GET /v2/{earchive|outboxinvoice}/{id}/status takes the id in the path and
+# nothing else.
+EARCHIVE_STATUS = Contract("GET /v2/earchive/{id}/status", (), source=FACTS_ENUM)
+OUTBOX_STATUS = Contract("GET /v2/outboxinvoice/{id}/status", (), source=FACTS_ENUM)
 GETINVOICE = Contract(
     "GET getinvoice",
     (Field("guid", kind="uuid", required=True, source=FACTS_ENUM),),
@@ -672,6 +676,8 @@ CONTRACTS: dict[str, Contract] = {
     "earchive_create": EARCHIVE_CREATE,
     "outbox_create": OUTBOX_CREATE,
     "earchive_getinvoice": GETINVOICE,
+    "earchive_status": EARCHIVE_STATUS,
+    "outbox_status": OUTBOX_STATUS,
     "outbox_getinvoice": GETINVOICE,
     "gibuser_isuser": GIBUSER_ISUSER,
     "gibuser_getuser": GIBUSER_GETUSER,
