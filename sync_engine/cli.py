@@ -314,6 +314,7 @@ def events_replay(
             results.append((event.id, result.status, result.reason or ""))
             if result.enqueue and result.job_id is not None:
                 to_enqueue.append(result.job_id)
+            to_enqueue.extend(result.wake)
     for job_id in to_enqueue:
         enqueue(job_id)
     table = Table("event", "result", "reason")

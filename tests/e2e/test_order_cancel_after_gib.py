@@ -41,6 +41,8 @@ def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str
         session.commit()
     if result.enqueue and result.job_id is not None:
         stack.enqueue(result.job_id)
+    for job_id in result.wake:
+        stack.enqueue(job_id)
     return result
 
 

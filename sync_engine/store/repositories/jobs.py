@@ -254,13 +254,15 @@ class JobRepository:
             return "closed"
         return None
 
-    def cancel_sale(self, job_id: int, now: datetime, reason: str, draft_message: str) -> str:
+    def cancel_sale(self, job_id: int, now: datetime, reason: str, draft_message: str, *,
+                    withdraw: bool = False) -> str:
         """Stop a sale job because its order was cancelled (or fully refunded) at the shop,
         as far as it can still be stopped. No commit. Returns what it found:
 
         * ``cancelled``: nothing made at the provider yet and no worker on it: cancelled;
-        * ``draft``: an invoice (maybe) made, not sent to GİB, no worker on it: waits for an
-          operator to delete the draft (``draft_message``);
+        * ``draft``: an invoice (maybe) made, not sent to GİB, no worker on it: with
+          ``withdraw`` (the provider deletes drafts) queued for a worker to withdraw it — its
+          GİB-send claim is refused, closed — else waits for an operator (``draft_message``);
         * ``stopping``: a worker is on it and has not claimed the GİB send: the claim will
           fail (``claim`` checks ``closed_at``) and the job stops there;
         * ``sent``: the GİB send was claimed or done (or the job completed): too late to
@@ -280,10 +282,15 @@ class JobRepository:
                           {**stop, "status": JobStatus.CANCELLED.value, "attention_category": None,
                            "last_error_class": None, "last_error_message": reason}):
             return "cancelled"
-        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending", idle],
-                          {**stop, "status": JobStatus.NEEDS_ATTENTION.value,
-                           "attention_category": AttentionCategory.CANCELLED_BEFORE_SEND.value,
-                           "last_error_class": AttentionCategory.CANCELLED_BEFORE_SEND.value, "last_error_message": draft_message}):
+        draft = (
+            {**stop, "status": JobStatus.QUEUED.value, "next_attempt_at": now, "attention_category": None,
+             "last_error_class": None, "last_error_message": f"{reason}: its draft is to be withdrawn"}
+            if withdraw else
+            {**stop, "status": JobStatus.NEEDS_ATTENTION.value,
+             "attention_category": AttentionCategory.CANCELLED_BEFORE_SEND.value,
+             "last_error_class": AttentionCategory.CANCELLED_BEFORE_SEND.value, "last_error_message": draft_message}
+        )
+        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending", idle], draft):
             return "draft"
         if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending"],
                           {"closed_at": now, "closed_reason": reason, "updated_at": now}):
