@@ -234,12 +234,14 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
                  f"{sale.invoice_number or sale.invoice_id or '(if one was made)'} at {sale.provider} is to be deleted there")
         withdraw = _withdraws_drafts(store)
         outcome = jobs.cancel_sale(sale.id, now, why, draft, withdraw=withdraw)
-        wake = (sale.id,) if outcome == "draft" and withdraw else ()
+        wake = (sale.id,) if (outcome == "draft" and withdraw) or outcome == "probing" else ()
         message = {
             "cancelled": f"{why}: sale job {sale.id} stopped before anything was made at the provider",
             "draft": (f"{why}: sale job {sale.id} stopped before the GİB send; its draft is withdrawn at the provider"
                       if withdraw else f"{why}: sale job {sale.id} stopped before the GİB send; it waits for its draft to be deleted"),
             "stopping": f"{why}: sale job {sale.id} is stopped before its GİB send",
+            "probing": (f"{why}: sale job {sale.id}'s GİB send is in doubt; its probe decides — never sent: "
+                        "stopped and its draft handled; sent: the job says so"),
             "already": f"{why}: sale job {sale.id} was already closed",
         }.get(outcome, "")
         if outcome == "sent" and _cancels_e_archive(store, sale):

@@ -265,8 +265,10 @@ class JobRepository:
           GİB-send claim is refused, closed — else waits for an operator (``draft_message``);
         * ``stopping``: a worker is on it and has not claimed the GİB send: the claim will
           fail (``claim`` checks ``closed_at``) and the job stops there;
-        * ``sent``: the GİB send was claimed or done (or the job completed): too late to
-          stop — the invoice must be cancelled or returned;
+        * ``probing``: its GİB send is in doubt and no worker on it: queued, so that its probe
+          decides (never sent: stopped, its draft handled; sent: reported issued);
+        * ``sent``: the GİB send was done (or the job completed): too late to stop — the
+          invoice must be cancelled or returned;
         * ``already``: an earlier cancel delivery closed it.
         """
         job = self.get(job_id)
@@ -294,6 +296,17 @@ class JobRepository:
             return "draft"
         if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending"],
                           {"closed_at": now, "closed_reason": reason, "updated_at": now}):
+            return "stopping"
+        # A send in doubt (intent recorded, outcome unknown): the job's own probe decides.
+        # Never sent → its send claim is refused (closed) and the draft handled as above;
+        # sent → it finishes and reports the invoice issued despite the cancel.
+        in_doubt = [*open_, Job.step_e_document.in_(("in_progress", "failed"))]
+        if guarded_update(self.session, Job, [*in_doubt, idle],
+                          {**stop, "status": JobStatus.QUEUED.value, "next_attempt_at": now,
+                           "attention_category": None, "last_error_class": None,
+                           "last_error_message": f"{reason}: its GİB send is in doubt and is probed first"}):
+            return "probing"
+        if guarded_update(self.session, Job, in_doubt, {"closed_at": now, "closed_reason": reason, "updated_at": now}):
             return "stopping"
         return "sent"
 
