@@ -129,7 +129,7 @@ def console_router(ctx: WebContext) -> tuple[APIRouter, StaticFiles]:
         with ctx.sessions() as session:
             rows, next_cursor = queries.list_jobs(session, flt, cursor=cursor)
             counts = queries.status_counts(session, flt)
-            choices = queries.distinct_values(session)
+            choices = queries.filter_choices(ctx.stores, flt)
             return render(request, "jobs.html", op, jobs=rows, flt=flt, counts=counts, choices=choices,
                           next_cursor=next_cursor, cursor=cursor, error=error, query=urlencode(flt.params()),
                           params_with=lambda **kw: urlencode(flt.params(**kw)))
