@@ -71,5 +71,11 @@ class Authenticator:
     def check_csrf(self, operator: Operator, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(str(given), self.csrf(operator))
 
+    def sign_flash(self, kind: str, message: str) -> str:
+        return self._sign(f"flash:{kind}:{message}")[:32]
+
+    def check_flash(self, kind: str, message: str, given: str | None) -> bool:
+        return bool(given) and hmac.compare_digest(str(given), self.sign_flash(kind, message))
+
     def _sign(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()

@@ -61,8 +61,13 @@ def console_router(ctx: WebContext) -> tuple[APIRouter, StaticFiles]:
         response = templates.TemplateResponse(request, name, {
             "t": lambda key: texts.label(key, lang), "lang": lang, "operator": op,
             "csrf": auth.csrf(op) if op else "", "fix": lambda c: texts.attention_fix(c, lang),
-            "next_action": lambda job: texts.next_action(job, now(), lang), **context,
+            "next_action": lambda job: texts.next_action(job, now(), lang), "flash": flash_of(request),
+            **context,
         })
+        # Pages hold personal data and act on jobs: never framed, never cached.
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; script-src 'self'"
         if request.query_params.get("lang") in texts.LANGS:
             response.set_cookie("sync_lang", lang, max_age=365 * 86400, httponly=True, samesite="strict")
         return response
@@ -80,8 +85,17 @@ def console_router(ctx: WebContext) -> tuple[APIRouter, StaticFiles]:
         return op, form
 
     def flash_url(url: str, message: str, ok: bool = True) -> str:
+        # Signed: a crafted link cannot make the console say something it did not.
+        kind, message = ("ok" if ok else "err"), message[:300]
         sep = "&" if "?" in url else "?"
-        return f"{url}{sep}{urlencode({'ok' if ok else 'err': message[:300]})}"
+        return f"{url}{sep}{urlencode({kind: message, 'sig': auth.sign_flash(kind, message)})}"
+
+    def flash_of(request: Request) -> tuple[str, str] | None:
+        for kind in ("ok", "err"):
+            message = request.query_params.get(kind)
+            if message and auth.check_flash(kind, message, request.query_params.get("sig")):
+                return kind, message
+        return None
 
     # -- login ---------------------------------------------------------------------------
 
@@ -173,8 +187,10 @@ def console_router(ctx: WebContext) -> tuple[APIRouter, StaticFiles]:
                     actions.retry(session, job_id, op.name, now())
                     enqueue, message = True, f"job {job_id} queued"
                 elif action == "cancel":
+                    draft = job.invoice_id if job.step_invoice != "pending" else None
                     actions.cancel(session, job_id, op.name, now(), str(form.get("note") or ""))
-                    message = f"job {job_id} cancelled"
+                    message = f"job {job_id} cancelled" + (
+                        f"; draft invoice {draft} stays at {job.provider}: delete it there" if draft else "")
                 elif action == "resolve":
                     actions.resolve(session, job_id, op.name, now(), str(form.get("note") or ""))
                     message = f"job {job_id} resolved"
@@ -280,17 +296,6 @@ def install(app: Any, ctx: WebContext) -> None:
     @app.exception_handler(_Forbidden)
     async def _forbidden(_request: Request, _exc: _Forbidden) -> Response:
         return HTMLResponse("CSRF token missing or wrong: reload the page and try again", status_code=403)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.url.path.startswith("/ui"):
-            # Pages hold personal data and act on jobs: never framed, never cached.
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Cache-Control", "no-store")
-            response.headers.setdefault("Content-Security-Policy",
-                                        "default-src 'self'; style-src 'self'; script-src 'self'")
-        return response
 
 
 def _safe_next(url: str) -> str:
