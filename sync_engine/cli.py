@@ -67,7 +67,7 @@ def web(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
 ) -> None:
-    """Serve webhooks, the ops API, /healthz and /metrics."""
+    """Serve webhooks, the ops API, the operator console (/ui/), /healthz and /metrics."""
     _refuse_embedded_redis("web")
     import uvicorn
 

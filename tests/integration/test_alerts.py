@@ -297,3 +297,36 @@ def test_alerts_config_is_validated_with_clear_errors() -> None:
     assert "alerts.webhook.0.url" in text and "alerts.smtp" in text
     with pytest.raises(ConfigError, match="HOOK"):
         parse_alerts({"alerts": {"webhook": [{"url": "http://x", "secret": "env:HOOK"}]}}, {})
+
+
+def test_the_beat_task_reads_alerts_from_the_stores_file(
+        db_url: str, receivers: Receivers, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """``sync_engine.evaluate_alerts`` as beat calls it: settings from the environment, [alerts]
+    from the stores file; a second tick with nothing new sends nothing."""
+    from sync_engine.config import get_settings
+    from sync_engine.store.db import make_engine, make_session_factory
+    from tests.support.services import redis_url
+    from tests.support.web import ENV, write_stores
+    from workers.runtime import reset_runtime
+    from workers.tasks import evaluate_alerts
+
+    path = write_stores(tmp_path)
+    hook = receivers.config.webhook[0].url
+    path.write_text(path.read_text(encoding="utf-8")
+                    + f'\n[alerts]\n[[alerts.webhook]]\nurl = "{hook}"\nsecret = "env:HOOK_SECRET"\n', encoding="utf-8")
+    for key, value in {**ENV, "HOOK_SECRET": SECRET, "SYNC_DATABASE_URL": db_url, "SYNC_STORES_FILE": str(path),
+                       "SYNC_REDIS_URL": redis_url(13)}.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    reset_runtime()
+    engine = make_engine(db_url)
+    try:
+        make_jobs(make_session_factory(engine), 3, status="needs_attention", attention_category="config")
+        assert evaluate_alerts() == 1
+        assert evaluate_alerts() == 0
+        [payload] = verified_payloads(receivers.webhook)
+        assert payload["firing"][0]["title"] == "3 job(s) of kolay-shop need attention: config"
+    finally:
+        reset_runtime()
+        get_settings.cache_clear()
+        engine.dispose()
