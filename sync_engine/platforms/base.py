@@ -106,26 +106,26 @@ class PlatformAdapter(Protocol):
         cancelled. Such an order gets a proforma where the store asks for one."""
         ...
 
+    # What reconciliation needs to know of a listed order, so that it never asks which
+    # platform it is looking at.
 
-class UnknownPlatform(KeyError):
-    """No adapter is registered under this name."""
+    def updated_at_text(self, payload: dict[str, Any]) -> str:
+        """The shop's last-change stamp of the order, as the shop wrote it."""
+        ...
 
+    def order_name_of(self, payload: dict[str, Any], order_id: str) -> str:
+        """What the merchant calls the order (e.g. "#1001")."""
+        ...
 
-def get_platform(name: str) -> PlatformAdapter:
-    """The adapter registered as ``name`` (shopify, woocommerce, generic)."""
-    # Imported here: the platform modules import this one for the shared types.
-    from sync_engine.platforms.generic import GenericAdapter
-    from sync_engine.platforms.shopify import ShopifyAdapter
-    from sync_engine.platforms.woocommerce import WooCommerceAdapter
+    def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
+        """Why the order needs no sale invoice now, by the rules of its webhook (None: it does)."""
+        ...
 
-    registry: dict[str, PlatformAdapter] = {
-        "shopify": ShopifyAdapter(),
-        "woocommerce": WooCommerceAdapter(),
-        "generic": GenericAdapter(),
-    }
-    try:
-        return registry[name.strip().lower()]
-    except KeyError:
-        raise UnknownPlatform(
-            f"unknown platform {name!r}; known: {', '.join(sorted(registry))}"
-        ) from None
+    def cancel_reason(self, payload: dict[str, Any]) -> str | None:
+        """Why the order is undone at the shop (cancelled, deleted, fully refunded); None if not."""
+        ...
+
+    def replay_headers(self) -> dict[str, str]:
+        """Headers a stored listed order carries, so that ``events replay`` parses its raw body
+        as the platform's own order-update webhook."""
+        ...

@@ -18,13 +18,13 @@ from sync_engine.store.repositories import AttemptRepository, JobRepository
 @pytest.fixture
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """The CLI on the test database; the ids it hands to the broker are recorded."""
-    import workers.tasks
+    import sync_engine.queue
     from sync_engine.config import get_settings
 
     monkeypatch.setenv("SYNC_DATABASE_URL", db_url)
     get_settings.cache_clear()
     sent: list[int] = []
-    monkeypatch.setattr(workers.tasks, "enqueue", lambda job_id, countdown=None: sent.append(job_id) or True)
+    monkeypatch.setattr(sync_engine.queue, "enqueue", lambda job_id, countdown=None: sent.append(job_id) or True)
     yield sent
     get_settings.cache_clear()
 

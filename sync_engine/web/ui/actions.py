@@ -133,7 +133,7 @@ def replay_event(session: Session, event_id: int, stores: Mapping[str, Any], act
                  now: datetime) -> ReplayOutcome:
     """``sync-engine events replay`` for one event: ``sync_engine.ingest.replay``."""
     from sync_engine.ingest import replay
-    from sync_engine.platforms.base import get_platform
+    from sync_engine.platforms.registry import get_platform
 
     event = EventRepository(session).get(event_id)
     if event is None:
