@@ -110,8 +110,10 @@ def console_router(ctx: WebContext) -> tuple[APIRouter, StaticFiles]:
             log.warning("console login refused")
             return RedirectResponse("/ui/login?" + urlencode({"next": _safe_next(next), "failed": 1}), status_code=303)
         response = RedirectResponse(_safe_next(next), status_code=303)
+        # Secure whenever the console is reached over TLS (a proxy must pass the scheme on,
+        # e.g. uvicorn --proxy-headers); plain http stays usable on localhost.
         response.set_cookie(COOKIE, auth.issue(name), max_age=SESSION_TTL_S, httponly=True,
-                            samesite="strict", path="/ui")
+                            samesite="strict", path="/ui", secure=request.url.scheme == "https")
         with ctx.sessions() as session:
             actions.audit(session, name, "login", now())
             session.commit()
