@@ -39,6 +39,7 @@ test-fast: $(VENV)/.installed-dev
 
 services:
 	@bash scripts/ensure-services.sh
+	@bash scripts/ensure-chromium.sh
 
 bench: $(VENV)/.installed-dev services
 	$(BIN)/sync-engine bench
