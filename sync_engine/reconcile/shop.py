@@ -201,23 +201,8 @@ class ShopSide:
                           evidence={"order_name": parsed.order_name, "updated_at": adapter.updated_at_text(payload),
                                     "reason": parsed.problem})
         self.report.add(finding)
-        if self.dry_run:
-            return
-        result = ingest(
-            session, store=self.store, adapter=adapter,
-            headers={**adapter.replay_headers(), "X-Sync-Source": EventSource.RECONCILIATION.value},
-            body=resource_body(payload), source=EventSource.RECONCILIATION.value, now=self.clock(),
-            parsed=parsed,
-        )
-        finding.job_id = result.job_id
-        if result.job_id is not None:
-            self.ingested.add(result.job_id)  # this run's own finding: not "stuck" as well
-        finding.evidence["ingest_status"] = result.status
-        if result.reason:
-            finding.evidence["ingest_reason"] = result.reason
-        if result.enqueue and result.job_id is not None:
-            pending.append(result.job_id)  # the e-Arşiv cancel
-        pending.extend(result.wake)  # a draft to withdraw
+        if not self.dry_run:
+            self._ingest(session, adapter, payload, parsed, finding, pending)
 
     def _missing(self, session: Session, adapter: PlatformAdapter, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:
@@ -234,6 +219,15 @@ class ShopSide:
         self.report.add(finding)
         if self.dry_run:
             return
+        result = self._ingest(session, adapter, payload, parsed, finding, pending)
+        if not result.enqueue and result.status != "needs_attention":
+            # A webhook won the race (the job appeared while we paged): nothing was created.
+            finding.action = Action.REPORTED
+
+    def _ingest(self, session: Session, adapter: PlatformAdapter, payload: dict[str, Any],
+                parsed: ParsedDelivery, finding: Finding, pending: list[int]) -> Any:
+        """The listed order through ingest, as its lost webhook would have gone; the jobs it
+        made or woke are this run's (not "stuck" as well) and are enqueued after the commit."""
         result = ingest(
             session, store=self.store, adapter=adapter,
             headers={**adapter.replay_headers(), "X-Sync-Source": EventSource.RECONCILIATION.value},
@@ -243,11 +237,10 @@ class ShopSide:
         finding.job_id = result.job_id
         if result.job_id is not None:
             self.ingested.add(result.job_id)
-        evidence["ingest_status"] = result.status
+        finding.evidence["ingest_status"] = result.status
         if result.reason:
-            evidence["ingest_reason"] = result.reason
+            finding.evidence["ingest_reason"] = result.reason
         if result.enqueue and result.job_id is not None:
             pending.append(result.job_id)
-        elif result.status != "needs_attention":
-            # A webhook won the race (the job appeared while we paged): nothing was created.
-            finding.action = Action.REPORTED
+        pending.extend(result.wake)  # e.g. a sale job whose draft is to be withdrawn
+        return result

@@ -424,8 +424,8 @@ def test_cli_dry_run_then_real_run_with_stored_report(db_url: str, tmp_path: Pat
 
 def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged(db_url: str, tmp_path: Path) -> None:
     """#12: an order cancelled at the shop after its e-Arşiv went to GİB, the cancel webhook
-    lost: the run records the cancel as the webhook would have (a cancel job asking for the
-    e-Arşiv cancel), a dry run first changes nothing, a second run finds nothing."""
+    lost: the run records the cancel as the webhook would have (a cancel job that cancels the
+    e-Arşiv at GİB), a dry run first changes nothing, a second run only reports."""
     with harness(db_url, tmp_path) as h:
         payloads = [h.add_order("demo-shop") for _ in range(3)]
         for payload in payloads:
@@ -447,10 +447,16 @@ def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged
         report = h.reconcile("demo-shop")
         assert categories(report) == {"cancel_missed": 1}, report.as_json()
         (finding,) = report.findings
-        assert finding.order_id == str(payloads[0]["id"]) and finding.evidence["ingest_status"] == "needs_attention"
+        assert finding.order_id == str(payloads[0]["id"]) and finding.evidence["ingest_status"] == "accepted"
+        assert "cancelling its e-Arşiv" in finding.evidence["ingest_reason"]
         cancel = next(j for j in h.jobs("demo-shop") if j.kind == "cancel")
-        assert (cancel.status, cancel.attention_category) == ("needs_attention", "cancelled_after_send")
-        assert "cancel e-Arşiv invoice" in (cancel.last_error_message or "")
+        (cancel,) = h.stack.wait([cancel.id], timeout_s=120)
+        # Turkcell cancels the e-Arşiv at GİB (once it is at status 60), then asks for the
+        # journal entry to be reversed by hand.
+        assert (cancel.status, cancel.attention_category, cancel.e_document_status) == (
+            "needs_attention", "cancelled_after_send", "cancelled")
+        assert "reverse its journal entry" in (cancel.last_error_message or "")
+        assert sum(h.sandbox.ledger.per_key("turkcell", "cancel").values()) == 1
         sale = next(j for j in h.jobs("demo-shop") if j.kind == "sale" and j.order_id == str(payloads[0]["id"]))
         assert sale.status == "completed"  # what was sent stays recorded as sent
         # The next run records nothing new: the cancel waiting for a person is only reported.
