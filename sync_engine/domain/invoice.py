@@ -71,12 +71,6 @@ class ComputedLine:
         )
 
     @property
-    def unit_price_gross(self) -> Decimal:
-        return ((self.gross_amount + self.discount_gross) / self.line.quantity).quantize(
-            UNIT_PRICE_PLACES
-        )
-
-    @property
     def discount_gross(self) -> Decimal:
         return round_kurus(self.discount_net * (HUNDRED + self.vat_rate) / HUNDRED)
 

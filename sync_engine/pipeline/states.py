@@ -15,9 +15,6 @@ from sync_engine.domain.states import (
 )
 from sync_engine.providers.base import Capability
 
-# Statuses a worker may pick up (a RUNNING job only once its lease has expired).
-RUNNABLE = LEASABLE_STATUSES
-
 
 def step_capability(kind: str, step: Step) -> Capability | None:
     """The capability a step of a job of ``kind`` needs; None: the kind has no such step."""
@@ -32,6 +29,6 @@ def step_capability(kind: str, step: Step) -> Capability | None:
 
 
 __all__ = [
-    "FINISHED", "RUNNABLE", "STEPS", "AttentionCategory", "JobKind", "JobStatus", "Step",
+    "FINISHED", "LEASABLE_STATUSES", "STEPS", "AttentionCategory", "JobKind", "JobStatus", "Step",
     "StepState", "step_capability",
 ]

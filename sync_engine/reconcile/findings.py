@@ -32,10 +32,6 @@ class Category(StrEnum):
     STUCK = "stuck"  # a job that stopped moving (expired lease, lost wake-up, needs a person)
 
 
-# Categories whose flag is written onto the job (status needs_attention, this category).
-JOB_FLAG_CATEGORIES = frozenset({Category.MISSING_AT_PROVIDER})
-
-
 class Action(StrEnum):
     INGESTED = "ingested"  # the order went through ingest, as a webhook would have
     ADOPTED = "adopted"  # the provider's ids written onto the job, job re-driven

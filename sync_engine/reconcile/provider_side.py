@@ -45,10 +45,6 @@ class Listing:
     invoices: list[RemoteInvoice]
     calls: Counter[str]  # provider calls by operation name
 
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
 
 def list_invoices(
     provider: Provider, window: Window, progress: Progress, store_id: str, calls: Counter[str]

@@ -173,10 +173,6 @@ def build_woocommerce_ping(
 
 # --- Standard Webhooks -----------------------------------------------------------------
 
-def new_standard_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
-
-
 def standard_signature(msg_id: str, timestamp: int, body: bytes, secret: str) -> str:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     return "v1," + hmac_b64(key, f"{msg_id}.{timestamp}.".encode() + body)

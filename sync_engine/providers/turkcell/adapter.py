@@ -547,6 +547,3 @@ class TurkcellEsirketProvider(BaseProvider):
             sent=(status not in mapping.NOT_SENT_STATUSES) if known else None,
             journaled=item.get("recordStatus") == JOURNALED if item.get("recordStatus") is not None else None,
         )
-
-
-PROVIDER = TurkcellEsirketProvider
