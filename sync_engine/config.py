@@ -45,6 +45,7 @@ from sync_engine.config_types import (
 )
 from sync_engine.providers.config import ProviderConfigBase
 from sync_engine.providers.registry import SPECS
+from sync_engine.store.db import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "SYNC_"
 ENV_REFERENCE = "env:"
@@ -65,14 +66,12 @@ class ConfigError(Exception):
 # --- environment settings ---------------------------------------------------------------
 
 
-
-
 class Settings(BaseSettings):
     """Process-wide settings, read from ``SYNC_*`` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    database_url: str = "sqlite:///./var/sync_engine.db"
+    database_url: str = DEFAULT_DATABASE_URL  # the embedded SQLite of a first run
     redis_url: str = "redis://127.0.0.1:6379/0"
     stores_file: Path = Path("./stores.toml")
     log_format: Literal["console", "json"] = "console"
