@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sync_engine.domain import Order
+from sync_engine.domain.edits import order_difference
 from sync_engine.domain.keys import cancel_key, proforma_key, sale_key
 from sync_engine.logging import get_logger
 from sync_engine.domain.states import AttentionCategory, DocumentType, EventStatus, JobKind, JobStatus
@@ -162,6 +164,10 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
             # VKN, or a replay with nothing fixed): say so, as the first event did (DESIGN §7).
             events.set_status(event.id, EventStatus.NEEDS_ATTENTION, problem, job.id)
             return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
+        changed = _edited(session, job, order, now)
+        if changed is not None:
+            events.set_status(event.id, changed.status, changed.reason, job.id)
+            return IngestResult(202, changed.status.value, job_id=job.id, event_id=event.id, reason=changed.reason)
         # Another event about the same order (orders/create, then orders/paid…): one job.
         events.set_status(event.id, EventStatus.ACCEPTED, "job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
@@ -311,6 +317,36 @@ def _after_send_instruction(sale: Any) -> str:
         return (f"cancel e-Arşiv invoice {number} at {sale.provider} (e-Arşiv iptal), or document the "
                 "return (İADE); reverse its journal if it was journaled")
     return f"invoice {number} at {sale.provider} was issued: cancel it there or issue a return (İADE) invoice"
+
+
+@dataclass(frozen=True)
+class _Edit:
+    status: EventStatus
+    reason: str
+
+
+def _edited(session: Session, job: Any, order: Any, now: datetime) -> _Edit | None:
+    """A newer version of an order that already has its sale job (the shop's clock decides
+    "newer"). Nothing made at the provider yet: the job takes the new order, so the invoice
+    is what the customer now pays. The invoice made: the job is flagged with the difference
+    (``amount_changed_after_invoice``) — the invoice is not changed by itself."""
+    if order is None or not job.order_json:
+        return None
+    stored = Order.model_validate_json(job.order_json)
+    if stored.updated_at is not None and order.updated_at is not None and order.updated_at <= stored.updated_at:
+        return None
+    difference = order_difference(stored, order)
+    if difference is None:
+        return None
+    jobs = JobRepository(session)
+    if job.step_invoice == "pending" and jobs.replace_order_if_unmade(job.id, now, order.model_dump_json()):
+        return _Edit(EventStatus.ACCEPTED, f"order changed before it was invoiced ({difference}); the job invoices the new one")
+    if job.edit_note == difference:
+        return _Edit(EventStatus.ACCEPTED, f"order change already flagged: {difference}")
+    jobs.set_fields(job.id, now, edited_at=now, edit_note=difference)
+    log.warning("order changed after its invoice", store=job.store_id, job_id=job.id, change=difference)
+    return _Edit(EventStatus.NEEDS_ATTENTION, f"amount_changed_after_invoice: {difference}; the invoice stands until "
+                 "a return and a new invoice are issued")
 
 
 def _initial_status(problem: str | None, now: datetime) -> dict[str, Any]:

@@ -59,6 +59,8 @@ def job_view(job: Any) -> dict[str, Any]:
         "closed": (
             {"at": _iso(job.closed_at), "reason": job.closed_reason} if job.closed_at else None
         ),
+        # the shop changed the order after its invoice was made (amount_changed_after_invoice)
+        "edited": {"at": _iso(job.edited_at), "note": job.edit_note} if job.edited_at else None,
     }
 
 

@@ -184,6 +184,10 @@ class Job(Base):
     # order was paid (the sale job invoices it), was cancelled, or stayed unpaid past its due.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The shop changed the order (total or lines) after its invoice was made: when it was seen
+    # and the difference. The invoice stands until a return and a new one are issued.
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    edit_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Attempt(Base):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from copy import deepcopy
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -631,3 +632,42 @@ def test_webhook_results_are_counted_in_metrics(web: WebHarness) -> None:
     assert 'sync_webhooks_total{platform="shopify",result="unauthorized"} 2.0' in text
     assert 'sync_webhooks_total{platform="woocommerce",result="ping"} 1.0' in text
     assert 'result="unknown_store"} 1.0' in text
+
+
+def shopify_scaled(payload: dict[str, Any], seed: int, stamp: str) -> dict[str, Any]:
+    """The same order (same id and name) with other lines and total: an edit in the admin."""
+    other = paid_shopify(seed=1000 + seed)
+    edited = {**other, "id": payload["id"], "name": payload["name"], "order_number": payload.get("order_number"),
+              "updated_at": stamp}
+    assert edited["total_price"] != payload["total_price"]
+    return edited
+
+
+def test_an_order_edited_before_its_invoice_is_invoiced_as_edited(web: WebHarness) -> None:
+    payload = paid_shopify(17)
+    job_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    # The merchant doubles the quantities (and Shopify the totals) before any worker ran.
+    edited = shopify_scaled(payload, 2, "2030-01-01T10:00:00+03:00")
+    answer = body_of(web.shopify(edited, topic="orders/updated"))
+    assert answer["status"] == "accepted" and "the job invoices the new one" in answer["reason"]
+    stored = json.loads(web.job(job_id).order_json or "null")
+    assert Decimal(stored["paid_total"]) == Decimal(str(edited["total_price"]))
+    # An older delivery (a retry of the first body) changes nothing back.
+    body_of(web.shopify(payload, topic="orders/paid"))
+    assert json.loads(web.job(job_id).order_json or "null")["paid_total"] == stored["paid_total"]
+
+
+def test_an_order_edited_after_its_invoice_is_flagged_with_the_difference(web: WebHarness) -> None:
+    payload = paid_shopify(18)
+    job_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    with web.sessions() as session:
+        JobRepository(session).set_fields(job_id, datetime.now(UTC), status="completed", step_customer="done",
+                                          step_invoice="done", step_e_document="done", invoice_number="DMS2025000000018")
+        session.commit()
+    edited = shopify_scaled(payload, 2, "2030-01-01T10:00:00+03:00")
+    answer = body_of(web.shopify(edited, topic="orders/updated"))
+    assert answer["status"] == "needs_attention" and answer["reason"].startswith("amount_changed_after_invoice: total ")
+    job = web.job(job_id)
+    assert job.status == "completed" and job.edited_at is not None and "→" in (job.edit_note or "")
+    again = body_of(web.shopify({**edited, "updated_at": "2030-01-01T11:00:00+03:00"}, topic="orders/updated"))
+    assert again["status"] == "accepted" and "already flagged" in again["reason"]

@@ -310,6 +310,15 @@ class JobRepository:
             return "stopping"
         return "sent"
 
+    def replace_order_if_unmade(self, job_id: int, now: datetime, order_json: str) -> bool:
+        """A newer order for a job that has made nothing at the provider and that no worker
+        holds: it invoices the new one. False: too late (the invoice step began). No commit."""
+        idle = or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
+        return guarded_update(
+            self.session, Job, [Job.id == job_id, Job.step_invoice == "pending", idle],
+            {"order_json": order_json, "updated_at": now},
+        )
+
     def set_fields(self, job_id: int, now: datetime, **fields: Any) -> bool:
         """Unconditional write for operators (retry, cancel); may clear a lease. No commit."""
         check_columns(Job, fields)
