@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sync_engine.providers.check import providers_app
 from sync_engine.reconcile.cli import reconcile_command
 from sync_engine.store.cli import db_app
 
@@ -29,6 +28,7 @@ app.add_typer(docs_app, name="docs")
 events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
+providers_app = typer.Typer(help="Provider accounts: read-only checks before going live.", no_args_is_help=True)
 app.add_typer(providers_app, name="providers")
 
 # Tables of jobs are wide: do not squeeze them to 80 columns when output is not a terminal.
@@ -264,7 +264,7 @@ def jobs_retry(
 ) -> None:
     """Re-queue a needs_attention job after its cause is fixed."""
     from sync_engine.pipeline.ops import OpsError, retry_job
-    from workers.tasks import enqueue
+    from sync_engine.queue import enqueue
 
     with _sessions()() as session:
         try:
@@ -306,9 +306,9 @@ def events_replay(
     mapping, or a shop added a missing VKN). Jobs are never duplicated: one per order."""
     from sync_engine.config import get_settings, load_stores
     from sync_engine.ingest import replay
-    from sync_engine.platforms.base import get_platform
+    from sync_engine.platforms.registry import get_platform
     from sync_engine.store.repositories import EventRepository
-    from workers.tasks import enqueue
+    from sync_engine.queue import enqueue
 
     stores = load_stores(get_settings().stores_file)
     results: list[tuple[int, str, str]] = []
@@ -350,3 +350,33 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
+
+
+@providers_app.command("check")
+def providers_check(
+    store: Annotated[Optional[list[str]], typer.Option("--store", help="Only this store (repeatable); default: every store.")] = None,
+) -> None:
+    """Verify each store's provider account with read-only calls; exit 1 if anything fails."""
+    import redis
+    from rich.markup import escape
+
+    from sync_engine.config import ConfigError, get_settings, load_stores
+    from sync_engine.logging import configure_logging
+    from sync_engine.providers.check import check_stores, print_checks
+    from sync_engine.providers.registry import build_provider
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
+    try:
+        stores = load_stores(settings.stores_file)
+    except ConfigError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        client = None  # token and directory caches are skipped; the calls are still made
+    rows = check_stores(stores, lambda s: build_provider(s.provider, redis_client=client), store)
+    if print_checks(rows):
+        raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sync_engine.logging import get_logger
+from sync_engine.queue import RUN_JOB, SWEEP, enqueue
 from sync_engine.store.repositories import JobRepository
 from workers.celery_app import MAX_COUNTDOWN_S, app
 from workers.runtime import get_runtime
@@ -14,7 +15,7 @@ log = get_logger(__name__)
 SWEEP_BATCH = 1000
 
 
-@app.task(name="sync_engine.run_job")
+@app.task(name=RUN_JOB)
 def run_job(job_id: int) -> None:
     result = get_runtime().runner.run(int(job_id))
     if result.retry_in is not None and result.retry_in <= MAX_COUNTDOWN_S:
@@ -23,7 +24,7 @@ def run_job(job_id: int) -> None:
         enqueue(int(job_id), countdown=result.retry_in)
 
 
-@app.task(name="sync_engine.sweep")
+@app.task(name=SWEEP)
 def sweep() -> int:
     runtime = get_runtime()
     with runtime.sessions() as session:
@@ -43,15 +44,6 @@ def sweep() -> int:
 def reconcile_all() -> None:
     from sync_engine.reconcile.service import reconcile_all_stores
 
-    reconcile_all_stores(get_runtime())
+    reconcile_all_stores(get_runtime(), enqueue)
 
 
-def enqueue(job_id: int, countdown: float | None = None) -> bool:
-    """Send a wake-up call for a job. Returns False (and logs) when the broker is down: the
-    job row is already committed, and the sweeper will enqueue it."""
-    try:
-        run_job.apply_async((job_id,), countdown=countdown, retry=False)
-    except Exception as exc:  # kombu raises OperationalError and friends
-        log.warning("could not enqueue; the sweeper will pick the job up", job_id=job_id, error=str(exc))
-        return False
-    return True

@@ -7,9 +7,8 @@ from sync_engine.platforms.base import (
     ParsedDelivery,
     PlatformAdapter,
     SignatureError,
-    UnknownPlatform,
-    get_platform,
 )
+from sync_engine.platforms.registry import UnknownPlatform, get_platform
 
 __all__ = [
     "EventKind",

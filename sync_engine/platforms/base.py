@@ -105,27 +105,3 @@ class PlatformAdapter(Protocol):
         """Whether the order waits for the buyer's payment (a bank transfer): not paid, not
         cancelled. Such an order gets a proforma where the store asks for one."""
         ...
-
-
-class UnknownPlatform(KeyError):
-    """No adapter is registered under this name."""
-
-
-def get_platform(name: str) -> PlatformAdapter:
-    """The adapter registered as ``name`` (shopify, woocommerce, generic)."""
-    # Imported here: the platform modules import this one for the shared types.
-    from sync_engine.platforms.generic import GenericAdapter
-    from sync_engine.platforms.shopify import ShopifyAdapter
-    from sync_engine.platforms.woocommerce import WooCommerceAdapter
-
-    registry: dict[str, PlatformAdapter] = {
-        "shopify": ShopifyAdapter(),
-        "woocommerce": WooCommerceAdapter(),
-        "generic": GenericAdapter(),
-    }
-    try:
-        return registry[name.strip().lower()]
-    except KeyError:
-        raise UnknownPlatform(
-            f"unknown platform {name!r}; known: {', '.join(sorted(registry))}"
-        ) from None

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from sync_engine.providers.errors import (
+from sync_engine.errors import (
     PermanentError,
     UnsupportedCapability,
     classify_response,

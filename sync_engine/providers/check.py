@@ -12,16 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import Any
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from sync_engine.providers.base import CheckResult
 
-providers_app = typer.Typer(help="Provider accounts: read-only checks before going live.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
@@ -59,30 +57,8 @@ def check_stores(stores: Mapping[str, Any], build: Any, only: Iterable[str] | No
     return rows
 
 
-@providers_app.command("check")
-def providers_check(
-    store: Annotated[Optional[list[str]], typer.Option("--store", help="Only this store (repeatable); default: every store.")] = None,
-) -> None:
-    """Verify each store's provider account with read-only calls; exit 1 if anything fails."""
-    import redis
-
-    from sync_engine.config import ConfigError, get_settings, load_stores
-    from sync_engine.logging import configure_logging
-    from sync_engine.providers.registry import build_provider
-
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
-    try:
-        stores = load_stores(settings.stores_file)
-    except ConfigError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        client = None  # token and directory caches are skipped; the calls are still made
-    rows = check_stores(stores, lambda s: build_provider(s.provider, redis_client=client), store)
+def print_checks(rows: list[StoreCheck]) -> int:
+    """The table; returns how many checks failed."""
     table = Table(title="provider checks (read-only)")
     for column in ("store", "provider", "check", "", "detail"):
         table.add_column(column, overflow="fold")
@@ -93,5 +69,6 @@ def providers_check(
     failed = [r for r in rows if not r.result.ok]
     if failed:
         console.print(f"[red]{len(failed)} check(s) failed: fix them before the first real order.[/red]")
-        raise typer.Exit(1)
-    console.print(f"[green]all {len(rows)} checks passed[/green]")
+    else:
+        console.print(f"[green]all {len(rows)} checks passed[/green]")
+    return len(failed)

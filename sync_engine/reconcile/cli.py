@@ -101,7 +101,7 @@ def reconcile_command(
         return providers[cfg.id]
 
     def enqueue(job_id: int) -> object:
-        from workers.tasks import enqueue as send
+        from sync_engine.queue import enqueue as send
 
         return send(job_id)
 

@@ -257,10 +257,9 @@ def reconcile_stores(
     return reports
 
 
-def reconcile_all_stores(runtime: Any) -> list[StoreReport]:
+def reconcile_all_stores(runtime: Any, enqueue: Callable[[int], object]) -> list[StoreReport]:
     """The nightly task (beat, 03:00 Europe/Istanbul): yesterday, every store, for real."""
     from sync_engine.config import load_stores
-    from workers.tasks import enqueue
 
     stores = load_stores(runtime.settings.stores_file)
     deps = ReconcileDeps(

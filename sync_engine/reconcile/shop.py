@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync_engine.domain.keys import proforma_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms._util import blocking_problems, id_text, text
-from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter, get_platform
+from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter
+from sync_engine.platforms.registry import get_platform
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, rules_for
 from sync_engine.platforms.clients import OrderLister, make_lister
 from sync_engine.platforms.woocommerce import UNPAYABLE_STATUSES

@@ -26,7 +26,7 @@ def create_app() -> FastAPI:
     from sync_engine.config import get_settings, load_stores
     from sync_engine.logging import configure_logging
     from sync_engine.store.db import make_engine, make_session_factory
-    from workers.tasks import enqueue
+    from sync_engine.queue import enqueue
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)

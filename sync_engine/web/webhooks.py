@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from sync_engine.ingest import ingest
 from sync_engine.logging import get_logger
-from sync_engine.platforms.base import SignatureError, get_platform
+from sync_engine.platforms.base import SignatureError
+from sync_engine.platforms.registry import get_platform
 from sync_engine.web.deps import WebContext
 from sync_engine.web.metrics import Metrics
 

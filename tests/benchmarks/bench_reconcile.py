@@ -51,7 +51,7 @@ from sqlalchemy import insert
 from sync_engine.config import load_stores
 from sync_engine.devstack import sandbox_secrets, stores_toml
 from sync_engine.domain.keys import ettn_for, sale_key
-from sync_engine.platforms.base import get_platform
+from sync_engine.platforms.registry import get_platform
 from sync_engine.platforms.clients import SHOPIFY_MAX_PAGE
 from sync_engine.providers.registry import build_provider
 from sync_engine.reconcile.findings import StoreReport

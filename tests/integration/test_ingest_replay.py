@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.ingest import IngestResult, _fixes_invalid_order, replay
-from sync_engine.platforms.base import get_platform
+from sync_engine.platforms.registry import get_platform
 from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import EventRepository, JobRepository

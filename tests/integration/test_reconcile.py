@@ -29,7 +29,7 @@ from sync_engine.config import load_stores
 from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
 from sync_engine.domain.keys import sale_key
 from sync_engine.ingest import ingest
-from sync_engine.platforms.base import get_platform
+from sync_engine.platforms.registry import get_platform
 from sync_engine.providers.registry import build_provider
 from sync_engine.reconcile.findings import Category, StoreReport
 from sync_engine.reconcile.service import ReconcileDeps, reconcile_store
@@ -237,7 +237,7 @@ def test_dropped_webhooks_are_ingested_and_invoiced_once(db_url: str, tmp_path: 
         # per page, KolayBi 100: one list call each for 18 invoices (Turkcell's: twice).
         assert (reports["demo-shop"].shop_calls, reports["kolay-shop"].shop_calls) == (2, 1)
         assert reports["demo-shop"].stats["provider_calls_by_operation"].get("invoices.outgoing") == 2
-        assert reports["kolay-shop"].stats["provider_calls_by_operation"].get("kolaybi.invoices.list") == 1
+        assert reports["kolay-shop"].stats["provider_calls_by_operation"].get("kolaybi.e_documents.list") == 1
 
         settled = h.wait_settled(stores)
         assert len(settled) == 40 and all(j.status == "completed" for j in settled), \

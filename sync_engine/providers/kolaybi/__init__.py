@@ -12,14 +12,14 @@ SPEC = ProviderSpec(
     name="kolaybi",
     title="KolayBi",
     config=KolayBiConfig,
-    adapter="sync_engine.providers.kolaybi.provider:KolayBiProvider",
+    adapter="sync_engine.providers.kolaybi.adapter:KolayBiProvider",
     simulator="sync_engine.sandbox.kolaybi",
     sandbox_prefix="/kolaybi",
 )
 
 _LAZY = {
-    "KolayBiProvider": "provider",
-    "message_of": "provider",
+    "KolayBiProvider": "adapter",
+    "message_of": "adapter",
 }
 
 __getattr__ = lazy_exports(__name__, _LAZY)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,13 @@ from sync_engine.domain import (
     PaymentMethod,
     round_kurus,
 )
-from sync_engine.providers.base import EDocumentState, InvoiceRequest, RemoteInvoice, SendState
+from sync_engine.providers.base import (
+    EDocumentState,
+    InvoiceRequest,
+    ProformaRef,
+    RemoteInvoice,
+    SendState,
+)
 
 SHIPPING_CODE = "KARGO"  # one service product for every shipping line
 PRODUCT_CODE_MAX = 64
@@ -47,17 +53,6 @@ PAYMENT_TYPES: Mapping[PaymentMethod, str] = {
     PaymentMethod.PAYMENT_AGENT: "payment-platform",
     PaymentMethod.OTHER: "payment-platform",
 }
-
-# KolayBi invoice status → whether GİB has it (anymail-style table; unknown handled below).
-STATUS_STATES: Mapping[str, SendState] = {
-    "draft": SendState.NOT_SENT,
-    "ready_to_send": SendState.NOT_SENT,
-    "sent": SendState.IN_PROGRESS,
-    "approved": SendState.SENT,
-    "rejected": SendState.FAILED,
-    "cancelled": SendState.CANCELLED,
-}
-
 
 class MappingError(ValueError):
     """The order cannot be expressed as KolayBi wants it; the message says why."""
@@ -134,6 +129,35 @@ def pick_associate(rows: Sequence[Mapping[str, Any]], buyer: Buyer) -> Mapping[s
     return next((r for r in same if not r.get("code")), same[0] if same else None)
 
 
+# What of the cari the legal invoice shows and KolayBi lets no API call change: FACTS §1.2
+# documents create and search for associates, but no update. The address is the exception
+# (``/address/create`` adds one); e-mail goes on the invoice itself (``receiver_email``).
+FIXED_FIELDS = ("name", "surname", "tax_office")
+
+
+_TURKISH_CASE = str.maketrans({"I": "ı", "İ": "i"})  # casefold alone maps I to i
+
+
+def _folded(value: Any) -> str:
+    return " ".join(str(value or "").split()).translate(_TURKISH_CASE).casefold()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal for a person reading the invoice: case (Turkish) and spacing aside."""
+    return _folded(a) == _folded(b)
+
+
+def unchangeable_differences(row: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """The fields of the cari KolayBi holds that differ from the order's and that no
+    documented call can update: ``name`` / ``surname`` (a person; a company's title is its
+    ``name``, the surname being ours, DESIGN §7) and a company's ``tax_office``."""
+    fields = ("name", "tax_office") if wanted.get("is_corporate") else ("name", "surname")
+    return [
+        f"{f} (KolayBi has {row.get(f)!r}, the order {wanted.get(f)!r})"
+        for f in fields if not _same(row.get(f), wanted.get(f))
+    ]
+
+
 _ADDRESS_KEY = ("address", "city", "district")
 
 
@@ -178,7 +202,7 @@ def product_payload(computed: ComputedLine, currency: str) -> dict[str, Any]:
     line = computed.line
     shipping = line.kind is LineKind.SHIPPING
     return {
-        "name": "Kargo" if shipping else line.name.strip()[:255],
+        "name": "Kargo" if shipping else _fits(line.name, "product name"),
         "code": product_code(line),
         "product_type": "good" if line.kind is LineKind.GOODS else "service",
         "vat_rate": vat_percent(line.vat_rate),
@@ -252,25 +276,43 @@ def internet_sale(req: InvoiceRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     return sale, shipment
 
 
-def invoice_payload(
-    req: InvoiceRequest, *, contact_id: int, address_id: int, product_ids: Mapping[str, int]
-) -> dict[str, Any]:
-    """``POST /invoices`` body. ``description`` is our reference: the idempotency search and
-    reconciliation find the invoice by it (DESIGN §3 "search before create", §7)."""
-    order = req.order
+# Assumed (I): KolayBi's text columns are VARCHAR(255); a longer name is refused here, never cut.
+TEXT_MAX = 255
+
+
+def _fits(value: str, what: str) -> str:
+    value = value.strip()
+    if len(value) > TEXT_MAX:
+        raise MappingError(f"{what} has {len(value)} characters, KolayBi takes {TEXT_MAX}")
+    return value
+
+
+def _items(lines: Sequence[ComputedLine], product_ids: Mapping[str, int]) -> list[dict[str, Any]]:
+    """``items[i][product_id|quantity|unit_price|vat_rate|description|discount_amount]``
+    (C [KD-inv-create], seed 003): the same item shape on invoices and proformas."""
     items = []
-    for cl in req.invoice.lines:
+    for cl in lines:
         unit_price, discount = _item_amounts(cl)
         item: dict[str, Any] = {
             "product_id": product_ids[product_code(cl.line)],
             "quantity": cl.quantity,
             "unit_price": unit_price,
             "vat_rate": vat_percent(cl.vat_rate),
-            "description": cl.line.name.strip()[:255],
+            "description": _fits(cl.line.name, f"item {cl.line.name[:40]!r} description"),
         }
         if discount:
             item["discount_amount"] = discount
         items.append(item)
+    return items
+
+
+def invoice_payload(
+    req: InvoiceRequest, *, contact_id: int, address_id: int, product_ids: Mapping[str, int]
+) -> dict[str, Any]:
+    """``POST /invoices`` body. ``description`` is our reference: the idempotency search and
+    reconciliation find the invoice by it (DESIGN §3 "search before create", §7)."""
+    order = req.order
+    items = _items(req.invoice.lines, product_ids)
     sale, shipment = internet_sale(req)
     payload: dict[str, Any] = {
         "contact_id": contact_id,
@@ -298,33 +340,198 @@ def invoice_payload(
     return payload
 
 
+# --- proformas (seed 003) ------------------------------------------------------------------
+
+
+def proforma_payload(
+    req: InvoiceRequest, *, contact_id: int, address_id: int, product_ids: Mapping[str, int]
+) -> dict[str, Any]:
+    """``POST /proformas`` body, field by field from seed 003: the required five
+    (``contact_id``, ``address_id``, ``order_date``, ``currency``, ``items``) and the optional
+    ``serial_no``, ``due_date``, ``description``. No e-Belge fields: a proforma never goes
+    to GİB. Items are the invoice's (same net unit prices and discounts), so KolayBi's total
+    is the order's, save KolayBi's per-item VAT rounding (see ``proforma_items``); the
+    pipeline checks the total it answers against the order's to the kuruş."""
+    order = req.order
+    payload: dict[str, Any] = {
+        "contact_id": contact_id,
+        "address_id": address_id,
+        "order_date": req.issue_date,
+        "currency": order.currency,
+        "items": proforma_items(req.invoice, product_ids),
+        # The shop's order name ("#2001") numbers the proforma the buyer pays against.
+        "serial_no": order.order_name.strip() or None,
+        "due_date": req.issue_date + timedelta(days=req.settings.proforma_due_days),
+        # Our reference: the buyer sees which order it is, reconciliation and support find it.
+        "description": f"Proforma {req.reference}",
+    }
+    return payload
+
+
+# (I) Seed 003 names no correction field: the kuruş KolayBi's per-item VAT rounding leaves
+# between its total and what the buyer owes is absorbed in one (or two) items' net unit
+# price, each net moved by at most this many kuruş, so the proforma asks for the exact amount.
+PROFORMA_SHIFT_MAX = 5
+KURUS = Decimal("0.01")
+UNIT_PLACES = Decimal("0.00000001")
+
+
+def _kolaybi_item_total(quantity: Decimal, unit: Decimal, discount: Decimal, rate: Decimal) -> Decimal:
+    net = round_kurus(quantity * unit - discount)
+    return net + round_kurus(net * rate / HUNDRED)
+
+
+def _moved_unit(amount: tuple[Decimal, Decimal, Decimal, Decimal], shift: int) -> Decimal | None:
+    """The net unit price that moves the item's net by ``shift`` kuruş, or None."""
+    quantity, unit, discount, _ = amount
+    net = round_kurus(quantity * unit - discount) + shift * KURUS
+    moved = ((net + discount) / quantity).quantize(UNIT_PLACES)
+    if net <= 0 or round_kurus(quantity * moved - discount) != net:
+        return None
+    return moved
+
+
+def proforma_items(invoice: ComputedInvoice, product_ids: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The invoice's items, with the net unit price of one item (or, when one cannot reach
+    it, two of the largest) moved by a few kuruş when KolayBi's arithmetic (per-item VAT
+    rounding) would otherwise total other than the paid amount; the smallest move first.
+    When no move of at most ``PROFORMA_SHIFT_MAX`` kuruş reaches it, the items stay as they
+    are and the pipeline's total check stops the job."""
+    items = _items(invoice.lines, product_ids)
+    amounts = [(cl.quantity, *_item_amounts(cl), cl.vat_rate) for cl in invoice.lines]
+    totals = [_kolaybi_item_total(*a) for a in amounts]
+    rest = invoice.paid_total - sum(totals, ZERO)
+    if rest == 0:
+        return items
+    largest = sorted(range(len(amounts)), key=lambda i: -invoice.lines[i].net_amount)
+    shifts = sorted((k for k in range(-PROFORMA_SHIFT_MAX, PROFORMA_SHIFT_MAX + 1) if k), key=abs)
+
+    def change(i: int, shift: int) -> tuple[Decimal, Decimal] | None:
+        moved = _moved_unit(amounts[i], shift)
+        if moved is None:
+            return None
+        return moved, _kolaybi_item_total(amounts[i][0], moved, amounts[i][2], amounts[i][3]) - totals[i]
+
+    for shift in shifts:
+        for i in largest:
+            one = change(i, shift)
+            if one is not None and one[1] == rest:
+                items[i]["unit_price"] = one[0]
+                return items
+    top = largest[:8]  # pairs among the largest items only: bounded work on a long order
+    for size in range(2, 2 * PROFORMA_SHIFT_MAX + 1):
+        for a in shifts:
+            b = size - abs(a)
+            if b <= 0:
+                continue
+            for b_signed in (b, -b):
+                for i in top:
+                    first = change(i, a)
+                    if first is None:
+                        continue
+                    for j in top:
+                        second = change(j, b_signed) if j != i else None
+                        if second is not None and first[1] + second[1] == rest:
+                            items[i]["unit_price"], items[j]["unit_price"] = first[0], second[0]
+                            return items
+    return items
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
+class AnswerError(ValueError):
+    """A KolayBi answer we cannot read; ``field`` names what was missing or unknown."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+# Invoice status (C FACTS §1.3 [KD-inv-list]) → GİB state. ``sent`` / ``approved`` are final
+# only with a GİB uuid and number (see e_document_state); ``failed`` is not in the documented
+# enum but public clients read it from the e-document list (I), so it is taken too.
+STATUS_STATES: Mapping[str, SendState] = {
+    "draft": SendState.NOT_SENT,
+    "ready_to_send": SendState.NOT_SENT,
+    "sent": SendState.SENT,
+    "approved": SendState.SENT,
+    "failed": SendState.FAILED,
+    "rejected": SendState.FAILED,
+    "cancelled": SendState.CANCELLED,
+}
+# Where GİB's (or KolayBi's) words for a failure or rejection may be (I: no document names the
+# field; the first non-empty one is shown to the operator).
+MESSAGE_KEYS = ("gib_message", "e_document_message", "status_message", "message", "error")
+
+
+def _text(row: Mapping[str, Any], key: str) -> str | None:
+    value = row.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def gib_number(row: Mapping[str, Any]) -> str | None:
+    """The GİB invoice number: ``no`` ([K-net], [K-woo]; I), else ``invoice_no`` (I)."""
+    return _text(row, "no") or _text(row, "invoice_no")
+
+
+def _message(row: Mapping[str, Any]) -> str | None:
+    for key in MESSAGE_KEYS:
+        value = row.get(key)
+        if isinstance(value, Mapping):
+            value = value.get("message")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
 def e_document_state(row: Mapping[str, Any]) -> EDocumentState:
-    """GİB state of an invoice as ``GET /invoices/{id}`` shows it: a ``uuid`` and ``no`` mean
-    it reached GİB, whatever the status says; an unknown status never reads as "not sent"."""
+    """GİB state of an invoice as KolayBi shows it (``GET /invoices/{id}`` or the send answer).
+
+    * ``sent`` / ``approved`` are SENT only with both a ``uuid`` and a GİB number (``no``):
+      a draft may already carry a uuid (FACTS §1.3, a public client); with one of them
+      missing the document is still on its way (IN_PROGRESS, polled, never resent);
+    * ``draft`` / ``ready_to_send`` are NOT_SENT, unless a uuid or number is already there
+      (then IN_PROGRESS: never a second send);
+    * ``failed`` / ``rejected`` are FAILED with GİB's words; ``cancelled`` CANCELLED;
+    * a status we do not know is an ``AnswerError`` naming ``status``, never "not sent"."""
     status = row.get("status")
-    uuid = row.get("uuid") or None
-    number = row.get("no") or None
-    state = STATUS_STATES.get(status) if isinstance(status, str) else None
-    if state is SendState.NOT_SENT and (uuid or number):
+    uuid, number = _text(row, "uuid"), gib_number(row)
+    if not isinstance(status, str) or status not in STATUS_STATES:
+        raise AnswerError(
+            "status",
+            f"KolayBi answered the invoice status {status!r}, which is none of "
+            f"{', '.join(STATUS_STATES)}; not guessing whether GİB has it",
+        )
+    state = STATUS_STATES[status]
+    if state is SendState.SENT and not (uuid and number):
         state = SendState.IN_PROGRESS
-    if state is None:
-        state = SendState.IN_PROGRESS if uuid and number else SendState.FAILED
-    raw = status if isinstance(status, str) else None
-    return EDocumentState(state, gib_uuid=uuid, invoice_number=number, raw_status=raw)
+    elif state is SendState.NOT_SENT and (uuid or number):
+        state = SendState.IN_PROGRESS
+    message = _message(row) if state in (SendState.FAILED, SendState.CANCELLED) else None
+    return EDocumentState(
+        state, gib_uuid=uuid, invoice_number=number, raw_status=status, message=message
+    )
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | float | str):  # floats only from a caller's own parse
+        try:
+            return Decimal(str(value).strip())
+        except ArithmeticError:
+            return None
+    return None
 
 
 def record_id(row: Mapping[str, Any]) -> str | None:
-    """A record's id. FACTS §1.3 (I): invoice answers carry ``data.document_id`` ([K-net],
-    [K-woo]); other records, and one client's mocks, ``data.id``. Either is read."""
+    """An invoice's id. FACTS §1.3 (I): invoice answers carry ``data.document_id`` ([K-net],
+    [K-woo]); [K-lara]'s mocks ``data.id``. Either is read; ``document_id`` first."""
     for key in ("document_id", "id"):
         value = row.get(key)
         if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
@@ -332,16 +539,58 @@ def record_id(row: Mapping[str, Any]) -> str | None:
     return None
 
 
+def plain_id(row: Mapping[str, Any]) -> str | None:
+    """A cari's, address's, product's or proforma's id: ``id`` (a proforma's
+    ``document_id`` is its number, seed 003)."""
+    value = row.get("id")
+    if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return None
+
+
+def invoice_total(row: Mapping[str, Any]) -> Decimal | None:
+    """The payable total: ``grand_total`` in the create answer ([K-net], [K-woo]; I),
+    ``total_amount`` in list / get rows (as seed 003 names it for proformas; I)."""
+    for key in ("grand_total", "total_amount"):
+        total = _decimal(row.get(key))
+        if total is not None:
+            return total
+    return None
+
+
+def proforma_ref(row: Mapping[str, Any]) -> ProformaRef:
+    """Seed 003's answer: ``id`` (Proforma ID), ``document_id`` (its number), ``total_amount``.
+    Without an id or a total it is an ``AnswerError`` naming the field."""
+    proforma_id = plain_id(row)
+    if proforma_id is None:
+        raise AnswerError("data.id", "the proforma answer carries no proforma id")
+    total = _decimal(row.get("total_amount"))
+    if total is None:
+        raise AnswerError("data.total_amount", "the proforma answer carries no total")
+    return ProformaRef(proforma_id, number=_text(row, "document_id"), total=total)
+
+
+def _issue_date(row: Mapping[str, Any]) -> date | None:
+    for key in ("order_date", "issue_date"):
+        value = row.get(key)
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                return date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    return None
+
+
 def remote_invoice(row: Mapping[str, Any]) -> RemoteInvoice:
-    order_date = row.get("order_date")
-    total = row.get("total_amount", row.get("grand_total"))  # list/GET rows; the create answer (I)
+    """One invoice as KolayBi lists it (invoice rows or e-document rows, read liberally)."""
+    uuid = _text(row, "uuid")
     return RemoteInvoice(
         invoice_id=str(record_id(row)),
-        ettn=row.get("uuid") or None,
-        invoice_number=row.get("no") or None,
-        order_ref=row.get("description") or None,
-        issue_date=date.fromisoformat(order_date) if order_date else None,
-        total=_decimal(total),
-        sent=bool(row.get("uuid")),
+        ettn=uuid,
+        invoice_number=gib_number(row),
+        order_ref=_text(row, "description"),
+        issue_date=_issue_date(row),
+        total=invoice_total(row),
+        sent=bool(uuid),
         journaled=None,  # KolayBi has no journal step
     )

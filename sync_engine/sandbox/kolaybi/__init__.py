@@ -8,16 +8,23 @@ Endpoints, with the names fault rules use (``kolaybi:<endpoint>:<mode>``):
 | POST   | /kolaybi/v1/access_token                      | access_token        |
 | GET    | /kolaybi/v1/associates?identity_no=&code=     | associates_search   |
 | POST   | /kolaybi/v1/associates                        | associates_create   |
-| POST   | /kolaybi/v1/addresses (also /address/create)  | addresses_create    |
-| GET    | /kolaybi/v1/products?code=&search=            | products_search     |
+| POST   | /kolaybi/v1/address/create                    | addresses_create    |
+| GET    | /kolaybi/v1/products?code=                    | products_search     |
 | POST   | /kolaybi/v1/products                          | products_create     |
 | POST   | /kolaybi/v1/invoices                          | invoices_create     |
-| GET    | /kolaybi/v1/invoices?page=&per_page=&…        | invoices_list       |
+| GET    | /kolaybi/v1/invoices?type=&page=&per_page=    | invoices_list       |
 | GET    | /kolaybi/v1/invoices/{document_id}            | invoices_get        |
 | DELETE | /kolaybi/v1/invoices/{document_id}            | invoices_delete     |
 | POST   | /kolaybi/v1/invoices/e-document/create        | e_document_create   |
 | POST   | /kolaybi/v1/invoices/e-document/cancel        | e_document_cancel   |
 | POST   | /kolaybi/v1/proformas                         | proformas_create    |
+| GET    | /kolaybi/v1/e_document/invoices?company_id=…  | e_documents_list    |
+| GET    | /kolaybi/v1/companies                         | companies_list      |
+
+Every request is checked against its endpoint's declarative contract (``contract.py``,
+written from seeds 002/003 and FACTS §1) before the handler runs; a violation answers 422
+``{"success": false, "message": …}`` naming every problem, and is recorded in
+``state.violations``.
 
 Contract (documents 002/003 and DESIGN §6/§7): a token from ``access_token`` (``api_key`` as
 JSON or form, plus the ``Channel`` header; answer ``{"success": true, "data": "<token>"}``,

@@ -58,6 +58,9 @@ class Books:
             self.products: dict[int, Product] = {}
             self.invoices: dict[int, Invoice] = {}
             self.proformas: dict[int, Proforma] = {}
+            # Every authenticated request as parsed (form, or query for a GET), per contract
+            # endpoint, oldest first: what the contract tests check the adapter's requests by.
+            self.received: list[tuple[str, dict[str, Any]]] = []
             self._ids = {kind: itertools.count(start) for kind, start in _ID_START.items()}
             seeded = Account(DEFAULT_API_KEY, DEFAULT_CHANNEL, DEFAULT_COMPANY_ID)
             self.accounts[DEFAULT_API_KEY] = seeded
@@ -112,14 +115,15 @@ class Books:
 
 
 def paginate(rows: Sequence[dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
-    """Laravel's paginator shape (assumed for every list endpoint; the documents show none)."""
+    """A list answer as KolayBi documents it (C FACTS §1.2 [KD-inv-list]): the rows in
+    ``data`` and ``pagination{current_page, per_page, total}`` beside them; ``page`` and
+    ``per_page`` as a public client sends them (I)."""
     page = fields.integer(params, "page") or 1
     per_page = fields.integer(params, "per_page") or DEFAULT_PER_PAGE
     if per_page > MAX_PER_PAGE:
         raise fields.invalid(f"per_page may not be greater than {MAX_PER_PAGE}")
     start = (page - 1) * per_page
-    last_page = max(1, -(-len(rows) // per_page))
     return {
-        "current_page": page, "data": list(rows[start : start + per_page]),
-        "per_page": per_page, "total": len(rows), "last_page": last_page,
+        "success": True, "data": list(rows[start : start + per_page]),
+        "pagination": {"current_page": page, "per_page": per_page, "total": len(rows)},
     }

@@ -1,5 +1,8 @@
 """Associates (cari), their addresses, and products: the records an invoice refers to.
 
+Every request has passed its declarative contract (``contract.py``: marks, kinds, enums,
+checksums) before these handlers run; what stays here needs the books.
+
 Rules (public clients' validation plus DESIGN §7; each assumption is marked):
 * an associate needs ``name`` and ``surname`` of at least 2 characters and an
   ``identity_no``: a person (``is_corporate=0``) an 11-digit TCKN (or 11111111111, the
@@ -26,15 +29,6 @@ ADDRESS_TYPES = frozenset(
     {"delivery", "invoice", "shipment", "stock", "company", "associate", "other"}
 )
 PRODUCT_TYPES = frozenset({"good", "service"})
-_ADDRESS_FIELDS = ("address", "city", "district", "country", "address_type", "postal_code")
-_ASSOCIATE_FIELDS = (
-    "name", "surname", "identity_no", "is_corporate", "tax_office", "code", "email", "phone",
-    "addresses",
-)
-_PRODUCT_FIELDS = (
-    "name", "code", "barcode", "description", "product_type", "vat_rate", "price",
-    "price_currency", "sale_price_vat_included",
-)
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -42,7 +36,8 @@ def _address_values(form: Mapping[str, Any], where: str) -> dict[str, Any]:
     return {
         "address": fields.text(form, "address", max_len=500, where=where) or "",
         "city": fields.text(form, "city", required=True, max_len=100, where=where),
-        "district": fields.text(form, "district", required=True, max_len=100, where=where),
+        # Not marked required by [KD-addr]; stored empty when not sent.
+        "district": fields.text(form, "district", max_len=100, where=where) or "",
         "country": fields.text(form, "country", max_len=100, where=where) or "Türkiye",
         "address_type": (
             fields.choice(form, "address_type", ADDRESS_TYPES, where=where) or "invoice"
@@ -64,22 +59,23 @@ def _check_identity(identity_no: str, is_corporate: bool) -> None:
 
 
 def search_associates(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
-    identity_no = params.get("identity_no")
-    code = params.get("code")
-    query = (params.get("search") or "").casefold()
+    identity_no = params.get("identity_no") or None
+    code = params.get("code") or None
+    name = (params.get("name") or "").casefold()
+    surname = (params.get("surname") or "").casefold()
     rows = [
         a.as_json()
         for a in sorted(books.associates.values(), key=lambda a: a.id)
         if a.company_id == account.company_id
         and (identity_no is None or a.identity_no == identity_no)
         and (code is None or (a.code or "") == code)
-        and (not query or query in f"{a.name} {a.surname}".casefold())
+        and (not name or name in a.name.casefold())
+        and (not surname or surname in a.surname.casefold())
     ]
-    return 200, {"success": True, "data": paginate(rows, params)}
+    return 200, paginate(rows, params)
 
 
 def create_associate(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
-    fields.reject_unknown(form, _ASSOCIATE_FIELDS)
     is_corporate = fields.boolean(form, "is_corporate", default=False)
     name = fields.text(form, "name", required=True, min_len=2)
     # DESIGN §7: KolayBi wants a surname of ≥ 2 characters even for a company.
@@ -95,7 +91,6 @@ def create_associate(books: Books, account: Account, form: Mapping[str, Any]) ->
     phone = fields.text(form, "phone", max_len=30)
     addresses = []
     for i, record in enumerate(fields.records(form, "addresses")):
-        fields.reject_unknown(record, _ADDRESS_FIELDS, f"addresses[{i}]: ")
         addresses.append(_address_values(record, f"addresses[{i}]."))
 
     taken = next(
@@ -128,7 +123,6 @@ def create_associate(books: Books, account: Account, form: Mapping[str, Any]) ->
 
 
 def create_address(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
-    fields.reject_unknown(form, ("associate_id", *_ADDRESS_FIELDS))
     associate_id = fields.integer(form, "associate_id", required=True)
     associate = books.associate(account, associate_id, "associate_id")
     values = _address_values(form, "")
@@ -139,9 +133,9 @@ def create_address(books: Books, account: Account, form: Mapping[str, Any]) -> A
 
 
 def search_products(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
-    code = params.get("code")
-    barcode = params.get("barcode")
-    query = (params.get("search") or "").casefold()
+    code = params.get("code") or None
+    barcode = params.get("barcode") or None
+    query = (params.get("full_text_search") or params.get("name") or "").casefold()
     rows = [
         p.as_json()
         for p in sorted(books.products.values(), key=lambda p: p.id)
@@ -150,11 +144,10 @@ def search_products(books: Books, account: Account, params: Mapping[str, Any]) -
         and (barcode is None or p.barcode == barcode)
         and (not query or query in " ".join(filter(None, (p.name, p.code, p.barcode))).casefold())
     ]
-    return 200, {"success": True, "data": paginate(rows, params)}
+    return 200, paginate(rows, params)
 
 
 def create_product(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
-    fields.reject_unknown(form, _PRODUCT_FIELDS)
     name = fields.text(form, "name", required=True)
     code = fields.text(form, "code", max_len=64)
     assert name is not None
@@ -164,7 +157,6 @@ def create_product(books: Books, account: Account, form: Mapping[str, Any]) -> A
     ):
         raise fields.invalid(f"code {code!r} is already used by another product")
     vat_rate = fields.vat_rate(form, "vat_rate")
-    fields.boolean(form, "sale_price_vat_included", default=False)
     product = Product(
         id=books.next_id("product"), company_id=account.company_id, name=name, code=code,
         barcode=fields.text(form, "barcode", max_len=64),

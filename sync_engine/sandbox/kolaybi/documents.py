@@ -1,5 +1,8 @@
 """Invoices, their GİB e-document life cycle, and proformas.
 
+Every request has passed its declarative contract (``contract.py``) before these handlers
+run; what stays here needs the books (ids that exist, statuses, repeats).
+
 Documented rules (002, 003): e-document create needs a ``ready_to_send`` invoice and a
 ``receiver_email``, is irreversible and answers the GİB ``uuid``; a proforma needs a valid
 cari, address, products and Y-m-d dates and is valid 30 days unless ``due_date`` says so.
@@ -60,19 +63,6 @@ PAYMENT_TYPES = frozenset({"credit-card", "bank-transfer", "pay-at-door", "payme
 MAX_CORRECTION = Decimal("1.00")
 VAT_REFORM = date(2023, 7, 10)  # 8 % and 18 % became 10 % and 20 %
 _SERIES = re.compile(r"[A-Z0-9]{3}")
-_ITEM_FIELDS = (
-    "product_id", "quantity", "unit_price", "vat_rate", "description", "discount_amount"
-)
-_INVOICE_FIELDS = (
-    "contact_id", "address_id", "order_date", "currency", "items", "serial_no", "due_date",
-    "description", "receiver_email", "type", "subtotal_correction_amount", "exchange_rate",
-    "document_scenario", "document_type", "vat_exemption_reason_code", "order_reference",
-    "internet_sale", "internet_sale_shipment",
-)
-_PROFORMA_FIELDS = (
-    "contact_id", "address_id", "order_date", "currency", "items", "serial_no", "due_date",
-    "description",
-)
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -80,7 +70,6 @@ def _items(books: Books, account: Account, form: Mapping[str, Any]) -> list[Item
     items = []
     for i, record in enumerate(fields.records(form, "items", required=True)):
         where = f"items.{i}."
-        fields.reject_unknown(record, _ITEM_FIELDS, f"items[{i}]: ")
         product_id = fields.integer(record, "product_id", required=True, where=where)
         product = books.product(account, product_id, f"{where}product_id")
         quantity = fields.decimal(record, "quantity", required=True, places=8, where=where)
@@ -121,7 +110,6 @@ def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
     shipment = fields.mapping(form, "internet_sale_shipment")
     if sale is not None:
         w = "internet_sale."
-        fields.reject_unknown(sale, ("url", "payment_type", "payment_platform", "payment_date"), w)
         fields.url(sale, "url", required=True, where=w)
         kind = fields.choice(sale, "payment_type", PAYMENT_TYPES, required=True, where=w)
         fields.text(sale, "payment_platform", required=kind == "payment-platform", where=w)
@@ -131,11 +119,6 @@ def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
             raise fields.invalid("internet_sale_shipment is required for an internet sale")
     if shipment is not None:
         w = "internet_sale_shipment."
-        fields.reject_unknown(
-            shipment,
-            ("carrier_company", "carrier_person", "carrier_company_tax_number", "carrier_date"),
-            w,
-        )
         company = fields.text(shipment, "carrier_company", where=w)
         person = fields.text(shipment, "carrier_person", where=w)
         if not company and not person:
@@ -151,7 +134,6 @@ def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
 
 
 def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
-    fields.reject_unknown(form, _INVOICE_FIELDS)
     associate, address = _party(books, account, form)
     order_date = fields.iso_date(form, "order_date", required=True)
     currency = fields.choice(form, "currency", fields.CURRENCIES, required=True)
@@ -168,7 +150,6 @@ def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> A
         raise fields.invalid("vat_exemption_reason_code is required when document_type is ISTISNA")
     order_reference = fields.mapping(form, "order_reference")
     if order_reference is not None:
-        fields.reject_unknown(order_reference, ("serial_no", "issue_date"), "order_reference.")
         fields.text(
             order_reference, "serial_no", required=True, max_len=100, where="order_reference."
         )
@@ -207,19 +188,51 @@ def get_invoice(books: Books, account: Account, document_id: int) -> Answer:
 
 
 def list_invoices(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
+    """``GET /invoices?type=`` (C [KD-inv-list]): the company's invoices of one type, oldest
+    first (assumed order), with the documented ``pagination``."""
+    kind = params.get("type") or None
+    rows = [inv.as_json() for inv in books.company_invoices(account) if kind is None or inv.type == kind]
+    return 200, paginate(rows, params)
+
+
+def list_e_documents(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
+    """``GET /e_document/invoices`` (C [KD-edlist]): the company's e-documents — invoices
+    that reached GİB — filtered by the documented parameters. ``company_id`` must be the
+    caller's company (assumed: another company's id is refused, not answered empty).
+    Inbound documents (purchases) are not modelled: that list is empty."""
+    company_id = fields.integer(params, "company_id", required=True)
+    if company_id != account.company_id:
+        raise fields.invalid(f"company_id {company_id} is not a company of this API key")
     start = fields.iso_date(params, "min_issue_date")
     end = fields.iso_date(params, "max_issue_date")
-    status = params.get("status")
-    query = (params.get("search") or "").casefold()
-    rows = [
-        inv.as_json()
-        for inv in books.company_invoices(account)
-        if (start is None or inv.order_date >= start)
-        and (end is None or inv.order_date <= end)
-        and (status is None or inv.status == status)
-        and (not query or query in f"{inv.description or ''}\n{inv.no or ''}".casefold())
-    ]
-    return 200, {"success": True, "data": paginate(rows, params)}
+    low = fields.decimal(params, "min_total_amount", places=8)
+    high = fields.decimal(params, "max_total_amount", places=8)
+    document_id = fields.integer(params, "document_id")
+    party = (params.get("party_name") or "").casefold()
+    rows = []
+    if params.get("direction") == "outbound":
+        for inv in books.company_invoices(account):
+            total = totals(inv.items, inv.correction)[2]
+            associate = books.associates.get(inv.contact_id)
+            name = f"{associate.name} {associate.surname}".casefold() if associate else ""
+            if inv.uuid is None or (document_id is not None and inv.id != document_id):
+                continue
+            if (start and inv.order_date < start) or (end and inv.order_date > end):
+                continue
+            if (low is not None and total < low) or (high is not None and total > high):
+                continue
+            if party and party not in name:
+                continue
+            rows.append(inv.e_document_json(name))
+    return 200, paginate(rows, params)
+
+
+def list_companies(books: Books, account: Account, params: Mapping[str, Any]) -> Answer:
+    """``GET /companies`` (C, referenced by [KD-resend]): the API key's company (one per
+    key, assumed), with ``is_invoice_resendble`` as that document names it."""
+    data = [{"id": account.company_id, "name": f"Şirket {account.company_id}",
+             "is_invoice_resendble": False}]
+    return 200, {"success": True, "data": data}
 
 
 def delete_invoice(books: Books, account: Account, document_id: int) -> Answer:
@@ -232,7 +245,6 @@ def delete_invoice(books: Books, account: Account, document_id: int) -> Answer:
 
 
 def _document_id(form: Mapping[str, Any]) -> int:
-    fields.reject_unknown(form, ("document_id",))
     document_id = fields.integer(form, "document_id", required=True)
     assert document_id is not None
     return document_id
@@ -257,7 +269,7 @@ def create_e_document(books: Books, account: Account, form: Mapping[str, Any]) -
             f"Alıcı GİB e-Fatura kayıtlı kullanıcısı değil: {inv.document_scenario} senaryosu "
             "kullanılamaz, fatura e-Arşiv olarak gönderilmeli (document_scenario göndermeyin)"
         )
-    prefix = inv.serial_no or account.serial_prefix
+    prefix = form.get("prefix") or inv.serial_no or account.serial_prefix
     numbering = books.state.numbering
     inv.no = numbering.next(books.numbering_account(account), prefix, inv.order_date.year)
     inv.uuid = str(uuid.uuid4())
@@ -286,7 +298,6 @@ def cancel_e_document(books: Books, account: Account, form: Mapping[str, Any]) -
 
 
 def create_proforma(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
-    fields.reject_unknown(form, _PROFORMA_FIELDS)
     associate, address = _party(books, account, form)
     order_date = fields.iso_date(form, "order_date", required=True)
     currency = fields.choice(form, "currency", fields.CURRENCIES, required=True)

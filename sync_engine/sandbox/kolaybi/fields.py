@@ -1,8 +1,8 @@
 """Field rules of the KolayBi simulator: Laravel-style validation of bracket-form input.
 
-KolayBi is a Laravel application; its validation rules as seen in public clients
-(``required|integer``, ``date_format:Y-m-d``, ``boolean``, enums) are applied here to the
-nested dicts that ``parse_bracket_form`` produces. Every failure is a ``Refusal`` carrying the
+The declarative contract (``contract.py``) decides whether a request is acceptable; these
+helpers read the values the handlers store (text → int, Decimal, date), with Laravel's
+messages for the few checks only the handlers make (decimal places, the books). Every failure is a ``Refusal`` carrying the
 HTTP status and the message the simulator answers with ``{"success": false, "message": …}``.
 """
 
@@ -38,14 +38,6 @@ class Refusal(Exception):
 
 def invalid(message: str) -> Refusal:
     return Refusal(422, message)
-
-
-def reject_unknown(form: Mapping[str, Any], allowed: Collection[str], where: str = "") -> None:
-    """Laravel silently drops fields it does not validate; the simulator refuses them instead,
-    so a misspelt key (``item[0]`` for ``items[0]``) is a test failure, not a silent gap."""
-    unknown = sorted(k for k in form if k not in allowed)
-    if unknown:
-        raise invalid(f"{where}unknown field(s): {', '.join(unknown)}")
 
 
 def text(

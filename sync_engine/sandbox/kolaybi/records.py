@@ -197,6 +197,9 @@ class Invoice:
     no: str | None = None
     e_document_type: str | None = None
     sent_at: datetime | None = None
+    # GİB's words on a rejection (I: no document names the field; public clients read a
+    # message beside the status).
+    gib_message: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         net, vat, total = totals(self.items, self.correction)
@@ -217,7 +220,20 @@ class Invoice:
             "subtotal_correction_amount": money(self.correction), "total_amount": money(total),
             "uuid": self.uuid, "no": self.no, "e_document_type": self.e_document_type,
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-            "created_at": self.created_at,
+            "gib_message": self.gib_message, "created_at": self.created_at,
+        }
+
+    def e_document_json(self, party_name: str) -> dict[str, Any]:
+        """A row of the e-document list. Assumed shape (the document lists only the filters):
+        the fields clients read from e-document answers (FACTS §1.3, I) plus the invoice's
+        own ``description`` and total."""
+        _, _, total = totals(self.items, self.correction)
+        return {
+            "document_id": self.id, "uuid": self.uuid, "no": self.no, "status": self.status,
+            "type": self.e_document_type, "direction": "outbound",
+            "issue_date": self.order_date.isoformat(), "party_name": party_name,
+            "description": self.description, "grand_total": money(total),
+            "grand_currency": self.currency,
         }
 
 

@@ -8,6 +8,7 @@ the effect runs in the thread pool, so an injected stall or latency never blocks
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -18,7 +19,9 @@ from fastapi.responses import JSONResponse, Response
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs, parse_bracket_form
+from sync_engine.sandbox.contract import Contract
 from sync_engine.sandbox.kolaybi import contacts, documents
+from sync_engine.sandbox.kolaybi import contract as contracts
 from sync_engine.sandbox.kolaybi.books import NAME, TOKEN_LIFETIME, Books
 from sync_engine.sandbox.kolaybi.fields import Refusal
 from sync_engine.sandbox.kolaybi.records import APPROVED, E_INVOICE, REJECTED, SENT, Account, Token
@@ -85,11 +88,17 @@ class KolayBiSimulator:
                 if account.channel == channel:
                     account.serial_prefix = prefix
 
+    def received(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        """The parsed requests that reached ``endpoint`` (a contract key such as
+        ``"POST /kolaybi/v1/invoices"``), oldest first."""
+        with self.books.lock:
+            return [copy.deepcopy(v) for ep, v in self.books.received if endpoint in (None, ep)]
+
     @property
     def tokens_issued(self) -> int:
         return self.books.tokens_issued
 
-    def reject(self, document_id: int) -> None:
+    def reject(self, document_id: int, message: str = "Alıcı faturayı reddetti (RED)") -> None:
         """The buyer rejects a TICARIFATURA e-Fatura (GİB allows it within 8 days)."""
         with self.books.lock:
             inv = self.books.invoices[document_id]
@@ -97,6 +106,7 @@ class KolayBiSimulator:
             if inv.e_document_type != E_INVOICE or inv.status not in (SENT, APPROVED):
                 raise ValueError(f"invoice {document_id} is not a sent e-Fatura ({inv.status})")
             inv.status = REJECTED
+            inv.gib_message = message
             self.state.ledger.record(NAME, "gib_rejected", str(inv.id), uuid=inv.uuid)
 
     # --- plumbing ------------------------------------------------------------------------
@@ -131,8 +141,10 @@ class KolayBiSimulator:
 
     async def _serve(
         self, endpoint: str, request: Request, form: Form | None,
-        op: Callable[[Books, Account, dict[str, Any]], Answer],
+        op: Callable[[Books, Account, dict[str, Any]], Answer], contract: Contract,
     ) -> Response:
+        """Authenticate, then check the body (or, for a GET, the query) against the
+        endpoint's declarative contract, then run the handler on the books."""
         headers = request.headers
         params: dict[str, Any] = dict(request.query_params)
 
@@ -140,7 +152,10 @@ class KolayBiSimulator:
             account = self._authenticate(headers)
             if isinstance(form, Refusal):
                 raise form
-            return op(self.books, account, params if form is None else form)
+            values = params if form is None else form
+            self.books.received.append((contract.endpoint, copy.deepcopy(values)))
+            _check(contract, values)
+            return op(self.books, account, values)
 
         return await self._guard(endpoint, run)
 
@@ -150,9 +165,9 @@ class KolayBiSimulator:
             raise Refusal(400, "Channel header is required")
         if isinstance(body, Refusal):
             raise body
+        self.books.received.append((contracts.ACCESS_TOKEN.endpoint, copy.deepcopy(body)))
+        _check(contracts.ACCESS_TOKEN, body)
         api_key = body.get("api_key")
-        if not isinstance(api_key, str) or not api_key:
-            raise Refusal(422, "api_key is required")
         account = self.books.accounts.get(api_key)
         if account is None:
             raise Refusal(401, "Invalid api_key")
@@ -178,57 +193,77 @@ class KolayBiSimulator:
 
         @r.get(V1 + "/associates")
         async def associates_search(request: Request) -> Response:
-            return await self._serve("associates_search", request, None, contacts.search_associates)
+            return await self._serve(
+                "associates_search", request, None, contacts.search_associates,
+                contracts.ASSOCIATES_SEARCH,
+            )
 
         @r.post(V1 + "/associates")
         async def associates_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("associates_create", request, form, contacts.create_associate)
+            return await self._serve(
+                "associates_create", request, form, contacts.create_associate,
+                contracts.ASSOCIATES_CREATE,
+            )
 
-        # `/addresses` as DESIGN names it; public clients also use `/address/create`.
-        @r.post(V1 + "/addresses")
         @r.post(V1 + "/address/create")
         async def addresses_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("addresses_create", request, form, contacts.create_address)
+            return await self._serve(
+                "addresses_create", request, form, contacts.create_address, contracts.ADDRESS_CREATE
+            )
 
         @r.get(V1 + "/products")
         async def products_search(request: Request) -> Response:
-            return await self._serve("products_search", request, None, contacts.search_products)
+            return await self._serve(
+                "products_search", request, None, contacts.search_products,
+                contracts.PRODUCTS_SEARCH,
+            )
 
         @r.post(V1 + "/products")
         async def products_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("products_create", request, form, contacts.create_product)
+            return await self._serve(
+                "products_create", request, form, contacts.create_product,
+                contracts.PRODUCTS_CREATE,
+            )
 
         @r.post(V1 + "/invoices/e-document/create")
         async def e_document_create(request: Request) -> Response:
             form = await _read_form(request)
             return await self._serve(
-                "e_document_create", request, form, documents.create_e_document
+                "e_document_create", request, form, documents.create_e_document,
+                contracts.E_DOCUMENT_CREATE,
             )
 
         @r.post(V1 + "/invoices/e-document/cancel")
         async def e_document_cancel(request: Request) -> Response:
             form = await _read_form(request)
             return await self._serve(
-                "e_document_cancel", request, form, documents.cancel_e_document
+                "e_document_cancel", request, form, documents.cancel_e_document,
+                contracts.E_DOCUMENT_CANCEL,
             )
 
         @r.get(V1 + "/invoices")
         async def invoices_list(request: Request) -> Response:
-            return await self._serve("invoices_list", request, None, documents.list_invoices)
+            return await self._serve(
+                "invoices_list", request, None, documents.list_invoices, contracts.INVOICES_LIST
+            )
 
         @r.post(V1 + "/invoices")
         async def invoices_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("invoices_create", request, form, documents.create_invoice)
+            return await self._serve(
+                "invoices_create", request, form, documents.create_invoice,
+                contracts.INVOICES_CREATE,
+            )
 
         @r.get(V1 + "/invoices/{document_id}")
         async def invoices_get(request: Request, document_id: str) -> Response:
             return await self._serve(
                 "invoices_get", request, None,
                 lambda books, account, _: documents.get_invoice(books, account, _id(document_id)),
+                contracts.INVOICE_GET,
             )
 
         @r.delete(V1 + "/invoices/{document_id}")
@@ -238,14 +273,39 @@ class KolayBiSimulator:
                 lambda books, account, _: documents.delete_invoice(
                     books, account, _id(document_id)
                 ),
+                contracts.INVOICE_GET,
             )
 
         @r.post(V1 + "/proformas")
         async def proformas_create(request: Request) -> Response:
             form = await _read_form(request)
-            return await self._serve("proformas_create", request, form, documents.create_proforma)
+            return await self._serve(
+                "proformas_create", request, form, documents.create_proforma,
+                contracts.PROFORMAS_CREATE,
+            )
+
+        @r.get(V1 + "/e_document/invoices")
+        async def e_documents_list(request: Request) -> Response:
+            return await self._serve(
+                "e_documents_list", request, None, documents.list_e_documents,
+                contracts.E_DOCUMENT_LIST,
+            )
+
+        @r.get(V1 + "/companies")
+        async def companies_list(request: Request) -> Response:
+            return await self._serve(
+                "companies_list", request, None, documents.list_companies, contracts.COMPANIES
+            )
 
         return r
+
+
+def _check(contract: Contract, values: Mapping[str, Any]) -> None:
+    """The contract's violations, all of them in one KolayBi error (422 unless a rule says)."""
+    found = contract.violations(dict(values))
+    if found:
+        status = next((v.status for v in found if v.status is not None), 422)
+        raise Refusal(status, "; ".join(v.message for v in found))
 
 
 def _id(raw: str) -> int:

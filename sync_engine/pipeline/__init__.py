@@ -1,0 +1,1 @@
+"""The job state machine: leases, the four steps, retries (DESIGN §3)."""
