@@ -81,7 +81,13 @@ class CpuMeter:
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
         return {pid: cpu_s(pid) for pid in pids}
 
+    def _xacts(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(text(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")).scalar())
+
     def start(self, **pids: int) -> None:
+        self.xacts_before = self._xacts()
         self.pids = dict(pids)
         if self.redis_pid:
             self.pids["redis"] = self.redis_pid
@@ -93,6 +99,14 @@ class CpuMeter:
         out["postgres"] = sum(cpu - self.pg_before.get(pid, 0.0) for pid, cpu in self._pg().items())
         return out
 
+    def transactions(self) -> int:
+        """Transactions committed or rolled back in the bench database since ``start``. An
+        idle backend reports its counters up to 10 s late (PGSTAT_IDLE_INTERVAL): call this
+        after the processes went idle and that long after; the meter's own queries count too
+        (a handful)."""
+        time.sleep(11)
+        return self._xacts() - self.xacts_before
+
 
 @dataclass
 class PipelineFigures:
@@ -102,6 +116,7 @@ class PipelineFigures:
     seconds: float
     calls: int
     cpu: dict[str, float]
+    transactions: int = 0
     rss: list[tuple[int, float]] = field(default_factory=list)  # (completed, MB)
 
     @property
@@ -207,9 +222,10 @@ def run_engine_pipeline(*, orders: int, pool: str, concurrency: int, workdir: Pa
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
     calls = _stub_count(stub_url) - calls0
+    xacts = meter.transactions()
     stack.stop_all()
     engine.dispose()
-    return PipelineFigures("engine", orders, done, elapsed, calls, cpu, rss)
+    return PipelineFigures("engine", orders, done, elapsed, calls, cpu, xacts, rss)
 
 
 def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurrency: int, workdir: Path,
@@ -244,9 +260,10 @@ def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurren
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
     calls = _stub_count(stub_url) - calls0
+    xacts = meter.transactions()
     _stop(worker)
     engine.dispose()
-    return PipelineFigures("bare", orders, done, elapsed, calls, cpu)
+    return PipelineFigures("bare", orders, done, elapsed, calls, cpu, xacts)
 
 
 def _bare_env(db_url: str, redis_url: str, stub_url: str) -> dict[str, str]:
@@ -402,6 +419,7 @@ def _report(console: Console, eng: PipelineFigures, bare: PipelineFigures, ing_e
     row("orders completed", eng.completed, bare.completed, "{:.0f}")
     row("provider calls / order", eng.calls / max(eng.completed, 1), bare.calls / max(bare.completed, 1), "{:.2f}")
     row("orders/s", eng.rate, bare.rate)
+    row("SQL transactions / order", eng.transactions / max(eng.completed, 1), bare.transactions / max(bare.completed, 1), "{:.1f}")
     for name in ("worker", "redis", "postgres"):
         row(f"CPU ms / order, {name}", eng.cpu_ms(name), bare.cpu_ms(name), "{:.2f}")
     total_e = sum(eng.cpu_ms(n) for n in ("worker", "redis", "postgres"))
@@ -441,6 +459,8 @@ def _report(console: Console, eng: PipelineFigures, bare: PipelineFigures, ing_e
         "pipeline_cpu_all_ratio": _ratio(total_e, total_b),
         "pipeline_pg_cpu_ratio": _ratio(eng.cpu_ms("postgres"), bare.cpu_ms("postgres")),
         "calls_per_order": round(eng.calls / max(eng.completed, 1), 2),
+        "pipeline_tx_per_order_engine": round(eng.transactions / max(eng.completed, 1), 1),
+        "pipeline_tx_per_order_bare": round(bare.transactions / max(bare.completed, 1), 1),
         "ingest_engine_rps": round(ing_e.rate, 1), "ingest_bare_rps": round(ing_b.rate, 1),
         "ingest_ratio": _ratio(ing_e.rate, ing_b.rate),
         "ingest_p99_ms": round(ing_e.pct(99), 1), "ingest_bare_p99_ms": round(ing_b.pct(99), 1),
