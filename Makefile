@@ -41,7 +41,7 @@ services:
 	@bash scripts/ensure-services.sh
 
 bench: $(VENV)/.installed-dev services
-	$(BIN)/sync-engine bench
+	$(BIN)/sync-engine bench --baseline
 
 docs: $(VENV)/.installed
 	$(BIN)/sync-engine docs providers
