@@ -116,8 +116,10 @@ class _Run:
         self.job_id = job_id
         self.waits = 0  # of the job's runs so far, those that only waited
         # Writes that can ride on the next held write instead of a transaction of their own
-        # (issue #17): skip marks of steps the provider does not offer, derived from the
-        # configuration alone, so a crash before they land only re-derives them.
+        # (issue #17): skip marks of steps the provider does not offer and the route of the
+        # document (``StepContext.save_with_next``) — derived again by a run that follows a
+        # crash before they land, and always on the job before an effect (whose intent claim
+        # carries them).
         self.pending: dict[str, object] = {}
         # Provider calls of the step in flight, written (attempt rows) in the transaction of
         # the step's next write — its intent, its result or the run's ending.
@@ -267,6 +269,7 @@ class _Run:
             ),
             poll_delay=self.policy.poll_delay,
             gib_answer_wait_s=self.gib_answer_wait_s,
+            defer=self.pending.update,
         )
         if ctx.computed.difference != 0:
             return self._attention(

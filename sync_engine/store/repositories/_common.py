@@ -70,6 +70,12 @@ def guarded_update(
     claims exclusive. "fetch" keeps any copy of the row already loaded in this session
     up to date.
     """
+    if not any(isinstance(obj, model) for obj in session.identity_map.values()):
+        # Nothing of `model` loaded in this session, so nothing to keep up to date: a Core
+        # UPDATE on the table skips the ORM's bulk-update machinery ("fetch" adds RETURNING
+        # and per-statement ORM planning) — the pipeline's hot path (issue #17).
+        core: Any = session.execute(update(model.__table__).where(*where).values(**values))
+        return bool(core.rowcount == 1)
     stmt = (
         update(model)
         .where(*where)
