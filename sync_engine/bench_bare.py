@@ -63,7 +63,8 @@ celery = app
 
 @cache
 def _db() -> Engine:
-    return create_engine(_env("BARE_DATABASE_URL"), pool_pre_ping=True)
+    # The engine's pool settings (sync_engine.store.db), so both sides pay the same per checkout.
+    return create_engine(_env("BARE_DATABASE_URL"), pool_pre_ping=True, pool_size=20, max_overflow=30)
 
 
 @cache

@@ -74,6 +74,7 @@ class CpuMeter:
         self.pids: dict[str, int] = {}
         self.before: dict[str, float] = {}
         self.pg_before: dict[int, float] = {}
+        self.pg_seen: dict[int, float] = {}  # newest CPU reading of every backend seen
 
     def _pg(self) -> dict[int, float]:
         with self.engine.connect() as c:
@@ -81,13 +82,20 @@ class CpuMeter:
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
         return {pid: cpu_s(pid) for pid in pids}
 
-    def _xacts(self) -> int:
+    def sample(self) -> None:
+        """Read the backends now: one that closes before ``stop`` is still counted."""
+        self.pg_seen.update(self._pg())
+
+    def _xacts(self) -> tuple[int, int]:
         with self.engine.connect() as c:
-            return int(c.execute(text(
-                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")).scalar())
+            row = c.execute(text(
+                "SELECT xact_commit + xact_rollback, sessions FROM pg_stat_database "
+                "WHERE datname = current_database()")).one()
+            return int(row[0]), int(row[1])
 
     def start(self, **pids: int) -> None:
         self.xacts_before = self._xacts()
+        self.pg_seen = {}
         self.pids = dict(pids)
         if self.redis_pid:
             self.pids["redis"] = self.redis_pid
@@ -96,16 +104,18 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         out = {name: cpu_s(pid) - self.before[name] for name, pid in self.pids.items()}
-        out["postgres"] = sum(cpu - self.pg_before.get(pid, 0.0) for pid, cpu in self._pg().items())
+        self.sample()
+        out["postgres"] = sum(cpu - self.pg_before.get(pid, 0.0) for pid, cpu in self.pg_seen.items())
         return out
 
-    def transactions(self) -> int:
+    def transactions(self) -> tuple[int, int]:
         """Transactions committed or rolled back in the bench database since ``start``. An
         idle backend reports its counters up to 10 s late (PGSTAT_IDLE_INTERVAL): call this
         after the processes went idle and that long after; the meter's own queries count too
         (a handful)."""
         time.sleep(11)
-        return self._xacts() - self.xacts_before
+        xacts, sessions = self._xacts()
+        return xacts - self.xacts_before[0], sessions - self.xacts_before[1]
 
 
 @dataclass
@@ -117,6 +127,7 @@ class PipelineFigures:
     calls: int
     cpu: dict[str, float]
     transactions: int = 0
+    sessions: int = 0  # PostgreSQL backends started (connections opened)
     rss: list[tuple[int, float]] = field(default_factory=list)  # (completed, MB)
 
     @property
@@ -218,14 +229,14 @@ def run_engine_pipeline(*, orders: int, pool: str, concurrency: int, workdir: Pa
     for job_id in ids:
         celery.send_task("sync_engine.run_job", (job_id,))
     done = _wait_jobs(engine, "SELECT status, count(*) FROM jobs GROUP BY status", orders, timeout_s,
-                      sample=lambda d: rss.append((d, rss_mb(worker.pid))))
+                      sample=lambda d: (rss.append((d, rss_mb(worker.pid))), meter.sample()))
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
     calls = _stub_count(stub_url) - calls0
-    xacts = meter.transactions()
+    xacts, conns = meter.transactions()
     stack.stop_all()
     engine.dispose()
-    return PipelineFigures("engine", orders, done, elapsed, calls, cpu, xacts, rss)
+    return PipelineFigures("engine", orders, done, elapsed, calls, cpu, xacts, conns, rss)
 
 
 def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurrency: int, workdir: Path,
@@ -256,14 +267,15 @@ def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurren
     started = time.perf_counter()
     for job_id in ids:
         celery.send_task("bare.step", (job_id, calls_per_order, "/bare/step"))
-    done = _wait_jobs(engine, "SELECT status, count(*) FROM bare_jobs GROUP BY status", orders, timeout_s)
+    done = _wait_jobs(engine, "SELECT status, count(*) FROM bare_jobs GROUP BY status", orders, timeout_s,
+                      sample=lambda _d: meter.sample())
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
     calls = _stub_count(stub_url) - calls0
-    xacts = meter.transactions()
+    xacts, conns = meter.transactions()
     _stop(worker)
     engine.dispose()
-    return PipelineFigures("bare", orders, done, elapsed, calls, cpu, xacts)
+    return PipelineFigures("bare", orders, done, elapsed, calls, cpu, xacts, conns)
 
 
 def _bare_env(db_url: str, redis_url: str, stub_url: str) -> dict[str, str]:
@@ -359,12 +371,21 @@ def run_reconcile(orders: int) -> dict | None:
     return None
 
 
+def _quiet_http_logs() -> None:
+    import logging
+
+    # httpx logs every request at INFO: thousands of lines from the load generator itself.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run_baseline(*, orders: int = 2000, latency_ms: int = 50, pool: str = "threads", concurrency: int = 50,
                  ingest_requests: int = 3000, ingest_concurrency: int = 50, reconcile_orders: int = 0,
                  workdir: Path = Path("var/bench"), timeout_s: float = 600, console: Console | None = None) -> dict:
     from sync_engine.store.db import upgrade
 
     console = console or Console()
+    _quiet_http_logs()
     redis_url = bench_redis_url()
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -420,6 +441,7 @@ def _report(console: Console, eng: PipelineFigures, bare: PipelineFigures, ing_e
     row("provider calls / order", eng.calls / max(eng.completed, 1), bare.calls / max(bare.completed, 1), "{:.2f}")
     row("orders/s", eng.rate, bare.rate)
     row("SQL transactions / order", eng.transactions / max(eng.completed, 1), bare.transactions / max(bare.completed, 1), "{:.1f}")
+    row("PostgreSQL connections opened", eng.sessions, bare.sessions, "{:.0f}")
     for name in ("worker", "redis", "postgres"):
         row(f"CPU ms / order, {name}", eng.cpu_ms(name), bare.cpu_ms(name), "{:.2f}")
     total_e = sum(eng.cpu_ms(n) for n in ("worker", "redis", "postgres"))
@@ -461,6 +483,7 @@ def _report(console: Console, eng: PipelineFigures, bare: PipelineFigures, ing_e
         "calls_per_order": round(eng.calls / max(eng.completed, 1), 2),
         "pipeline_tx_per_order_engine": round(eng.transactions / max(eng.completed, 1), 1),
         "pipeline_tx_per_order_bare": round(bare.transactions / max(bare.completed, 1), 1),
+        "pipeline_pg_connections_engine": eng.sessions, "pipeline_pg_connections_bare": bare.sessions,
         "ingest_engine_rps": round(ing_e.rate, 1), "ingest_bare_rps": round(ing_b.rate, 1),
         "ingest_ratio": _ratio(ing_e.rate, ing_b.rate),
         "ingest_p99_ms": round(ing_e.pct(99), 1), "ingest_bare_p99_ms": round(ing_b.pct(99), 1),
