@@ -1,6 +1,7 @@
 """Shop platforms: webhook signature checks and payload → Order, one module per platform."""
 
-from sync_engine.platforms._util import blocking_problems
+# Reading shop values: ids exactly as text (Shopify ids exceed 2^53), any value as tidy text.
+from sync_engine.platforms._util import blocking_problems, id_text, text
 from sync_engine.platforms.base import (
     EventKind,
     MalformedPayload,
@@ -19,4 +20,6 @@ __all__ = [
     "UnknownPlatform",
     "blocking_problems",
     "get_platform",
+    "id_text",
+    "text",
 ]

@@ -105,3 +105,27 @@ class PlatformAdapter(Protocol):
         """Whether the order waits for the buyer's payment (a bank transfer): not paid, not
         cancelled. Such an order gets a proforma where the store asks for one."""
         ...
+
+    # What reconciliation needs to know of a listed order, so that it never asks which
+    # platform it is looking at.
+
+    def updated_at_text(self, payload: dict[str, Any]) -> str:
+        """The shop's last-change stamp of the order, as the shop wrote it."""
+        ...
+
+    def order_name_of(self, payload: dict[str, Any], order_id: str) -> str:
+        """What the merchant calls the order (e.g. "#1001")."""
+        ...
+
+    def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
+        """Why the order needs no sale invoice now, by the rules of its webhook (None: it does)."""
+        ...
+
+    def cancel_reason(self, payload: dict[str, Any]) -> str | None:
+        """Why the order is undone at the shop (cancelled, deleted, fully refunded); None if not."""
+        ...
+
+    def replay_headers(self) -> dict[str, str]:
+        """Headers a stored listed order carries, so that ``events replay`` parses its raw body
+        as the platform's own order-update webhook."""
+        ...

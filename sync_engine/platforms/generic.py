@@ -159,3 +159,21 @@ class GenericAdapter:
 
     def awaits_payment(self, payload: dict[str, Any]) -> bool:
         return payload.get("paid") is False
+
+    # The generic platform has no order list to reconcile against; these answer for a
+    # payload of its own schema all the same.
+
+    def updated_at_text(self, payload: dict[str, Any]) -> str:
+        return str(payload.get("updated_at") or payload.get("created_at") or "")
+
+    def order_name_of(self, payload: dict[str, Any], order_id: str) -> str:
+        return str(payload.get("order_name") or order_id)
+
+    def cancel_reason(self, payload: dict[str, Any]) -> str | None:
+        return None
+
+    def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
+        return None if self.is_paid(payload) else "order is not paid"
+
+    def replay_headers(self) -> dict[str, str]:
+        return {}

@@ -187,6 +187,29 @@ class ShopifyAdapter:
     def awaits_payment(self, payload: dict[str, Any]) -> bool:
         return awaits_payment(unwrap(payload, "order"))
 
+    def updated_at_text(self, payload: dict[str, Any]) -> str:
+        return text(unwrap(payload, "order").get("updated_at"))
+
+    def order_name_of(self, payload: dict[str, Any], order_id: str) -> str:
+        return text(unwrap(payload, "order").get("name")) or order_id
+
+    def cancel_reason(self, payload: dict[str, Any]) -> str | None:
+        p = unwrap(payload, "order")
+        if p.get("cancelled_at"):
+            return CANCELLED
+        if text(p.get("financial_status")).lower() == "refunded":
+            return FULLY_REFUNDED
+        return None
+
+    def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
+        undone = self.cancel_reason(payload)
+        if undone is not None:
+            return undone
+        return None if self.is_paid(payload) else "order is not paid"
+
+    def replay_headers(self) -> dict[str, str]:
+        return {"X-Shopify-Topic": "orders/updated"}
+
 
 def _event_key(h: Mapping[str, str], topic: str, fallback: str) -> str:
     # Event-Id is shared by all deliveries of one merchant action, Webhook-Id by the

@@ -185,6 +185,26 @@ class WooCommerceAdapter:
     def awaits_payment(self, payload: dict[str, Any]) -> bool:
         return awaits_payment(payload)
 
+    def updated_at_text(self, payload: dict[str, Any]) -> str:
+        return text(payload.get("date_modified_gmt")) or text(payload.get("date_modified"))
+
+    def order_name_of(self, payload: dict[str, Any], order_id: str) -> str:
+        return f"#{text(payload.get('number')) or order_id}"
+
+    def cancel_reason(self, payload: dict[str, Any]) -> str | None:
+        return CANCELLED_STATUSES.get(text(payload.get("status")).lower())
+
+    def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
+        status = text(payload.get("status")).lower()
+        if status in CANCELLED_STATUSES:
+            return CANCELLED_STATUSES[status]
+        if status in UNPAYABLE_STATUSES:
+            return f"order status is {status}"
+        return None if is_paid(payload) else "order is not paid"
+
+    def replay_headers(self) -> dict[str, str]:
+        return {"X-WC-Webhook-Topic": "order.updated"}
+
 
 def _other(topic: str | None, key: str, order_id: str | None, problem: str) -> ParsedDelivery:
     return ParsedDelivery(

@@ -20,7 +20,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from sync_engine.store.models import Job, JobStatus
-from sync_engine.store.repositories._common import check_columns, guarded_update
+from sync_engine.store.repositories import check_columns, guarded_update
 
 # Bind-parameter lists stay well below SQLite's and psycopg's limits.
 IN_CHUNK = 500

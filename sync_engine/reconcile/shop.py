@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain.keys import proforma_key
 from sync_engine.ingest import ingest
-from sync_engine.platforms._util import blocking_problems, id_text, text
+from sync_engine.platforms import blocking_problems, id_text, text
 from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.registry import get_platform
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, rules_for
 from sync_engine.platforms.clients import OrderLister, make_lister
-from sync_engine.platforms.woocommerce import UNPAYABLE_STATUSES
 from sync_engine.reconcile.findings import Action, Category, Finding, StoreReport
 from sync_engine.reconcile.progress import Progress
 from sync_engine.reconcile.repository import ReconcileJobs
@@ -38,16 +37,6 @@ from sync_engine.store.repositories import JobRepository
 
 # One bulk "which of these have a job" query per this many orders (a Shopify page).
 BATCH = 250
-# The stored event carries the platform's own update topic, so that ``events replay`` parses
-# its raw body exactly as it would parse that webhook.
-_TOPICS = {"shopify": ("X-Shopify-Topic", "orders/updated"), "woocommerce": ("X-WC-Webhook-Topic", "order.updated")}
-
-
-def _replay_headers(platform: str) -> dict[str, str]:
-    header = _TOPICS.get(platform)
-    return {header[0]: header[1]} if header else {}
-
-
 class ShopSideUnavailable(Exception):
     """The store cannot be listed (no shop API configured, or a platform without a lister)."""
 
@@ -78,51 +67,7 @@ def resource_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_number).encode("utf-8")
 
 
-def _updated_at(platform: str, payload: dict[str, Any]) -> str:
-    if platform == "woocommerce":
-        return text(payload.get("date_modified_gmt")) or text(payload.get("date_modified"))
-    return text(payload.get("updated_at"))
-
-
-def _order_name(platform: str, payload: dict[str, Any], order_id: str) -> str:
-    if platform == "woocommerce":
-        return f"#{text(payload.get('number')) or order_id}"
-    return text(payload.get("name")) or order_id
-
-
-def not_invoiceable_reason(adapter: PlatformAdapter, platform: str, payload: dict[str, Any]) -> str | None:
-    """Why this order needs no sale invoice now, by the same rules as its webhook (None: it
-    does)."""
-    if platform == "woocommerce":
-        status = text(payload.get("status")).lower()
-        if status in UNPAYABLE_STATUSES:
-            return f"order status is {status}"
-    elif payload.get("cancelled_at"):
-        return "order is cancelled"
-    elif text(payload.get("financial_status")).lower() == "refunded":
-        return "order is fully refunded"
-    if not adapter.is_paid(payload):
-        return "order is not paid"
-    return None
-
-
-def _cancel_reason(platform: str, payload: dict[str, Any]) -> str:
-    if platform == "woocommerce":
-        status = text(payload.get("status")).lower()
-        return {"trash": "order deleted at the shop", "refunded": "order fully refunded at the shop"}.get(
-            status, "order cancelled at the shop")
-    if payload.get("cancelled_at"):
-        return "order cancelled at the shop"
-    return "order fully refunded at the shop"
-
-
-def is_cancelled(platform: str, payload: dict[str, Any]) -> bool:
-    if platform == "woocommerce":
-        return text(payload.get("status")).lower() in ("cancelled", "trash", "refunded")
-    return bool(payload.get("cancelled_at")) or text(payload.get("financial_status")).lower() == "refunded"
-
-
-def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any], store_id: str,
+def delivery_for(adapter: PlatformAdapter, payload: dict[str, Any], store_id: str,
                  *, awaiting_payment: bool = False, rules: BuyerRules = DEFAULT_RULES) -> ParsedDelivery:
     """The ParsedDelivery a webhook of this (paid, not cancelled) order would have given; with
     ``awaiting_payment``, that of the unpaid order waiting for a transfer."""
@@ -135,10 +80,10 @@ def delivery_for(adapter: PlatformAdapter, platform: str, payload: dict[str, Any
         problem = "; ".join(blocking_problems(order)) or None
     return ParsedDelivery(
         kind=EventKind.ORDER,
-        event_key=f"reconcile:{order_id}:{_updated_at(platform, payload)}",
-        topic=_TOPICS[platform][1] if platform in _TOPICS else None,
+        event_key=f"reconcile:{order_id}:{adapter.updated_at_text(payload)}",
+        topic=next(iter(adapter.replay_headers().values()), None),
         order_id=order_id,
-        order_name=order.order_name if order is not None else _order_name(platform, payload, order_id),
+        order_name=order.order_name if order is not None else adapter.order_name_of(payload, order_id),
         invoiceable=not awaiting_payment,
         order=order,
         problem=problem,
@@ -178,21 +123,20 @@ class ShopSide:
             self.report.shop_calls = lister.calls
 
     def _list(self, lister: OrderLister) -> None:
-        platform = self.store.platform
-        adapter = get_platform(platform)
+        adapter = get_platform(self.store.platform)
         self.progress.start(self.store.id, "shop orders")
         try:
             orders = lister.iter_orders(self.window.shop_start, self.window.shop_end)
             for batch in _batches(orders, BATCH):
                 # After a restart the first pages come again: each order is handled once.
                 fresh = [o for o in batch if (id_text(o.get("id")) or "") not in self.seen]
-                self._batch(adapter, platform, fresh)
+                self._batch(adapter, fresh)
                 self.report.shop_calls = lister.calls
                 self.progress.advance(len(batch))
         finally:
             self.progress.finish()
 
-    def _batch(self, adapter: PlatformAdapter, platform: str, batch: list[dict[str, Any]]) -> None:
+    def _batch(self, adapter: PlatformAdapter, batch: list[dict[str, Any]]) -> None:
         if not batch:
             return
         stats = self.report.stats
@@ -209,20 +153,20 @@ class ShopSide:
             cancels = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids, kind="cancel")
             pending: list[int] = []
             for order_id, payload in zip(ids, batch, strict=True):
-                if order_id in known and order_id not in cancels and is_cancelled(platform, payload):
-                    self._missed_cancel(session, adapter, platform, order_id, payload)
+                if order_id in known and order_id not in cancels and adapter.cancel_reason(payload):
+                    self._missed_cancel(session, adapter, order_id, payload)
                     continue
                 if not order_id or order_id in known:
                     continue
-                reason = not_invoiceable_reason(adapter, platform, payload)
+                reason = adapter.not_invoiceable_reason(payload)
                 if reason is not None:
                     stats["shop_not_invoiceable"] += 1
-                    if order_id in proformas and is_cancelled(platform, payload):
+                    if order_id in proformas and adapter.cancel_reason(payload):
                         self._close_proforma(session, order_id, "order cancelled at the shop")
                     elif self.wants_proformas and order_id not in proformas and adapter.awaits_payment(payload):
-                        self._missing(session, adapter, platform, order_id, payload, pending, awaiting=True)
+                        self._missing(session, adapter, order_id, payload, pending, awaiting=True)
                     continue
-                self._missing(session, adapter, platform, order_id, payload, pending)
+                self._missing(session, adapter, order_id, payload, pending)
             if not self.dry_run:
                 session.commit()
         # After the commit: a worker woken earlier would not find the row.
@@ -243,25 +187,25 @@ class ShopSide:
         if not self.dry_run:
             JobRepository(session).close(job.id, self.clock(), reason)
 
-    def _missed_cancel(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
+    def _missed_cancel(self, session: Session, adapter: PlatformAdapter, order_id: str,
                        payload: dict[str, Any]) -> None:
         """An order invoiced (or being invoiced) here and cancelled at the shop, the cancel
         webhook lost: it goes through ingest as that webhook would have — the sale job is
         stopped before GİB where it still can be, else flagged for cancelling / returning."""
         parsed = dataclasses.replace(
-            delivery_for(adapter, platform, payload, self.store.id, rules=rules_for(self.store)),
-            event_key=f"reconcile-cancel:{order_id}:{_updated_at(platform, payload)}",
-            invoiceable=False, cancelled=True, problem=_cancel_reason(platform, payload),
+            delivery_for(adapter, payload, self.store.id, rules=rules_for(self.store)),
+            event_key=f"reconcile-cancel:{order_id}:{adapter.updated_at_text(payload)}",
+            invoiceable=False, cancelled=True, problem=adapter.cancel_reason(payload),
         )
         finding = Finding(Category.CANCEL_MISSED, Action.INGESTED, order_id=order_id,
-                          evidence={"order_name": parsed.order_name, "updated_at": _updated_at(platform, payload),
+                          evidence={"order_name": parsed.order_name, "updated_at": adapter.updated_at_text(payload),
                                     "reason": parsed.problem})
         self.report.add(finding)
         if self.dry_run:
             return
         result = ingest(
             session, store=self.store, adapter=adapter,
-            headers={**_replay_headers(platform), "X-Sync-Source": EventSource.RECONCILIATION.value},
+            headers={**adapter.replay_headers(), "X-Sync-Source": EventSource.RECONCILIATION.value},
             body=resource_body(payload), source=EventSource.RECONCILIATION.value, now=self.clock(),
             parsed=parsed,
         )
@@ -272,13 +216,13 @@ class ShopSide:
         if result.reason:
             finding.evidence["ingest_reason"] = result.reason
 
-    def _missing(self, session: Session, adapter: PlatformAdapter, platform: str, order_id: str,
+    def _missing(self, session: Session, adapter: PlatformAdapter, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:
-        parsed = delivery_for(adapter, platform, payload, self.store.id, awaiting_payment=awaiting,
+        parsed = delivery_for(adapter, payload, self.store.id, awaiting_payment=awaiting,
                               rules=rules_for(self.store))
         evidence: dict[str, Any] = {
             "order_name": parsed.order_name,
-            "updated_at": _updated_at(platform, payload),
+            "updated_at": adapter.updated_at_text(payload),
             "paid_total": str(parsed.order.paid_total) if parsed.order is not None else None,
             "problem": parsed.problem,
         }
@@ -289,7 +233,7 @@ class ShopSide:
             return
         result = ingest(
             session, store=self.store, adapter=adapter,
-            headers={**_replay_headers(platform), "X-Sync-Source": EventSource.RECONCILIATION.value},
+            headers={**adapter.replay_headers(), "X-Sync-Source": EventSource.RECONCILIATION.value},
             body=resource_body(payload), source=EventSource.RECONCILIATION.value, now=self.clock(),
             parsed=parsed,
         )

@@ -3,12 +3,14 @@ real Redis (db 15, keys under a random namespace only)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from pydantic import SecretStr
@@ -29,7 +31,11 @@ from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.turkcell import TurkcellEsirketProvider
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
+from sync_engine.providers.http import dumps
+from sync_engine.sandbox.contract import Refusal as ContractRefusal
+from sync_engine.sandbox.contract import refusals
 from sync_engine.sandbox.turkcell import TurkcellSimulator
+from sync_engine.sandbox.turkcell.contract import CONTRACTS, LIST_BODIES
 from tests.support.providers import TURKCELL_LINES as LINES
 from tests.support.providers import TURKCELL_SETTINGS as SETTINGS
 from tests.support.providers import assert_no_violations, sale_request
@@ -282,6 +288,17 @@ def test_create_invoice_twice_updates_the_same_ettn(provider: TurkcellEsirketPro
     assert_no_violations(sandbox)
 
 
+def test_the_providers_own_total_is_read_from_save_and_get(provider: TurkcellEsirketProvider, sim: TurkcellSimulator) -> None:
+    o = order()
+    req = request(o, provider.route(o))
+    provider.upsert_customer(o)
+    assert provider.create_invoice(req, None).total == Decimal("512.84")
+    assert provider.find_invoice(req).total == Decimal("512.84")  # type: ignore[union-attr]
+    # what the provider holds is what the pipeline compares: here it computed otherwise
+    sim.invoices.invoices[req.ettn].totals["payableAmount"] = Decimal("512.85")
+    assert provider.find_invoice(req).total == Decimal("512.85")  # type: ignore[union-attr]
+
+
 def test_find_invoice(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
     req = prepared(provider)
     found = provider.find_invoice(req)
@@ -348,15 +365,105 @@ def test_a_second_send_is_refused_and_gib_sees_one(provider: TurkcellEsirketProv
     assert sandbox.ledger.count(P, "gib_send", req.ettn) == 1
 
 
-@pytest.mark.parametrize(("code", "state"), [(40, SendState.FAILED), (80, SendState.FAILED), (30, SendState.IN_PROGRESS)])
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [(40, SendState.FAILED), (80, SendState.FAILED), (62, SendState.FAILED), (30, SendState.IN_PROGRESS),
+     (0, SendState.IN_PROGRESS), (70, SendState.SENT), (10, SendState.CANCELLED)],
+)
 def test_provider_statuses_map_to_send_states(provider: TurkcellEsirketProvider, sim: TurkcellSimulator, code: int, state: SendState) -> None:
     req = prepared(provider)
     ref = provider.find_invoice(req)
     assert ref is not None
     provider.send_e_document(req, ref)
-    sim.force_status(req.ettn, code)
+    sim.force_status(req.ettn, code, "GİB: şematron hatası" if state is SendState.FAILED else None)
     got = provider.e_document_state(req, ref)
     assert (got.state, got.raw_status) == (state, str(code))
+    # a failure carries GİB's own words for the operator
+    if state is SendState.FAILED:
+        assert got.message == "GİB: şematron hatası"
+    elif state is not SendState.CANCELLED:
+        assert got.message is None
+
+
+@pytest.mark.parametrize("code", [45, 999])
+def test_an_unknown_status_is_permanent_never_sent(provider: TurkcellEsirketProvider, sim: TurkcellSimulator, code: int) -> None:
+    req = prepared(provider)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    sim.force_status(req.ettn, code)
+    with pytest.raises(PermanentError, match=f"unknown e-Fatura status {code}"):
+        provider.e_document_state(req, ref)
+
+
+def test_a_returning_buyer_gets_the_cari_and_address_brought_up_to_date(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    first = provider.upsert_customer(order())
+    assert sandbox.ledger.count(P, "cari_updated") == 0
+    # the merchant's own entries on the cari survive our update
+    sim.caris.caris[int(first.customer_id)].extra.update(mersisNumber="0123456789012345", maturity=30)
+    same = provider.upsert_customer(order(order_id="5550002"))  # nothing changed: no writes
+    assert same.customer_id == first.customer_id
+    assert sandbox.ledger.count(P, "cari_updated") == 0 and sandbox.ledger.count(P, "address_updated") == 0
+    moved = person().model_copy(update={
+        "last_name": "Kaya", "email": "ayse.kaya@example.com", "phone": "0532 999 88 77",
+        "address": Address(line1="Bağdat Cd. 200", district="Maltepe", city="İstanbul"),
+    })
+    again = provider.upsert_customer(order(moved, order_id="5550003"))
+    assert again.customer_id == first.customer_id
+    cari = sim.caris.caris[int(first.customer_id)]
+    assert (cari.name, cari.surname) == ("Ayşe", "Kaya")
+    assert (cari.extra["mersisNumber"], cari.extra["maturity"]) == ("0123456789012345", 30)
+    [address] = cari.addresses
+    assert (address["streetName"], address["subDivisionName"], address["emailAddress"], address["phoneNumber"], address["isDefault"]) == (
+        "Bağdat Cd. 200", "Maltepe", "ayse.kaya@example.com", "05329998877", True)
+    assert sandbox.ledger.count(P, "cari_updated") == 1 and sandbox.ledger.count(P, "address_updated") == 1
+    # and the invoice that follows names the new address (the e-Fatura service takes it whole)
+    req = request(order(moved, order_id="5550003"), DocumentRoute(DocumentType.E_ARSIV))
+    provider.create_invoice(req, None)
+    provider.send_e_document(req, provider.find_invoice(req))  # type: ignore[arg-type]
+    sent = sim.invoices.invoices[req.ettn].sent_body
+    assert sent is not None and sent["addressBook"]["receiverStreet"] == "Bağdat Cd. 200"
+    assert sent["addressBook"]["receiverPersonSurName"] == "Kaya"
+    assert_no_violations(sandbox)
+
+
+def test_a_known_cari_is_read_by_id_and_brought_up_to_date(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    first = provider.upsert_customer(order())
+    lists = sim.hits["cari_list"]
+    moved = person().model_copy(update={"address": Address(line1="Bağdat Cd. 200", district="Maltepe", city="İstanbul")})
+    again = provider.upsert_customer(order(moved, order_id="5550002"), known=first)
+    assert again.customer_id == first.customer_id
+    assert sim.hits["cari_list"] == lists  # read by its id, not searched again
+    [address] = sim.caris.caris[int(first.customer_id)].addresses
+    assert (address["streetName"], address["subDivisionName"]) == ("Bağdat Cd. 200", "Maltepe")
+    assert sandbox.ledger.count(P, "address_updated") == 1 and sandbox.ledger.count(P, "cari_created") == 1
+    # a known cari the merchant deleted meanwhile: found or created anew
+    sim.caris.caris.clear()
+    fresh = provider.upsert_customer(order(moved, order_id="5550003"), known=first)
+    assert fresh.customer_id != first.customer_id and sandbox.ledger.count(P, "cari_created") == 2
+    assert_no_violations(sandbox)
+
+
+def test_a_cari_without_a_default_address_gets_one(provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    first = provider.upsert_customer(order())
+    sim.caris.caris[int(first.customer_id)].addresses.clear()
+    provider.upsert_customer(order(order_id="5550002"))
+    assert [a["isDefault"] for a in sim.caris.caris[int(first.customer_id)].addresses] == [True]
+    assert_no_violations(sandbox)
+
+
+def test_an_order_over_a_field_limit_stops_before_any_call(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    from sync_engine.providers.errors import OrderDataError
+
+    long = person().model_copy(update={"last_name": "Y" * 300})
+    with pytest.raises(OrderDataError) as info:
+        provider.upsert_customer(order(long))
+    assert info.value.field == "surname" and "300" in str(info.value)
+    assert sandbox.ledger.count(P, "cari_created") == 0
 
 
 def test_journal_twice_is_one_entry(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
@@ -397,7 +504,7 @@ def test_list_invoices_pages_without_per_invoice_reads(
     p = make_provider(sandbox_server, redis_client, redis_namespace, page_size=2)
     try:
         reqs = []
-        for i, day in enumerate((10, 12, 14, 16, 18)):
+        for i, day in enumerate((10, 12, 12, 12, 18)):
             o = order(order_id=f"55500{i}0")
             req = request(o, DocumentRoute(DocumentType.E_ARSIV), issue=date(2026, 1, day))
             p.upsert_customer(o)
@@ -410,7 +517,8 @@ def test_list_invoices_pages_without_per_invoice_reads(
 
         hits_before_list = sim.hits["invoice_get"]
         listed = list(p.list_invoices(date(2026, 1, 1), date(2026, 1, 31)))
-        assert sim.hits["invoice_list"] == 3  # 2 + 2 + 1
+        # one filter per day (31), and the 12th's three invoices take two pages of 2
+        assert sim.hits["invoice_list"] == 32
         assert sim.hits["invoice_get"] == hits_before_list
         assert [r.ettn for r in listed] == [r.ettn for r in reqs]
         # one list call per page and no detail GET per invoice: the ETTN identifies the order
@@ -419,7 +527,7 @@ def test_list_invoices_pages_without_per_invoice_reads(
         assert (first.sent, first.invoice_number, first.journaled) == (True, "DMS2026000000001", False)
         assert (second.sent, second.invoice_number, second.journaled) == (False, None, True)
         assert all(r.total == Decimal("512.84") for r in listed)
-        assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 14, 16, 18)]
+        assert [r.issue_date for r in listed] == [date(2026, 1, d) for d in (10, 12, 12, 12, 18)]
         assert_no_violations(sandbox)
     finally:
         p.close()
@@ -429,7 +537,10 @@ def test_list_invoices_asks_for_500_per_page(provider: TurkcellEsirketProvider, 
     assert list(provider.list_invoices(date(2026, 1, 1), date(2026, 1, 31))) == []
     query = sim.last_query["invoice_list"]
     assert (query["pageIndex"], query["pageSize"]) == ("0", "500")
-    assert "büyük eşittir" in query["filterQuery"]
+    # only documented operators: the last day, "ile başlayan"
+    assert json.loads(query["filterQuery"]) == [
+        {"category": "IssueDate", "operator": "ile başlayan", "value": "2026-01-31"}
+    ]
 
 
 # --- faults ------------------------------------------------------------------------------------
@@ -589,7 +700,6 @@ def test_happy_paths_leave_no_violations(provider: TurkcellEsirketProvider, sand
     assert_no_violations(sandbox)
 
 
-@pytest.mark.skipif(not hasattr(FaultMode, "REFUSE_422"), reason="fault mode not in this sandbox core")
 def test_injected_business_refusal_is_permanent_with_the_message(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
     o = order()
     req = request(o, provider.route(o))
@@ -605,3 +715,235 @@ def test_registry_finds_the_adapter() -> None:
     from sync_engine.providers.registry import provider_class
 
     assert provider_class("turkcell_esirket") is TurkcellEsirketProvider
+
+
+# --- the adapter's real requests against the documented contracts ---------------------------
+
+
+def test_every_real_request_is_accepted_by_its_contract(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    """Person, company (e-Fatura), anonymous, a returning buyer who moved: the whole flow,
+    then every request the simulator received re-checked against its contract."""
+    moved = person().model_copy(update={"address": Address(line1="Bağdat Cd. 200", district="Maltepe", city="İstanbul")})
+    for o in (order(), order(company(), order_id="5550002"), order(anonymous("x@example.com"), order_id="5550003"),
+              order(moved, order_id="5550004")):
+        req = prepared(provider, o)
+        ref = provider.find_invoice(req)
+        assert ref is not None
+        provider.e_document_state(req, ref)
+        provider.send_e_document(req, ref)
+        sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
+        provider.e_document_state(req, ref)
+        provider.journal(req, ref)
+    list(provider.list_invoices(date(2026, 1, 14), date(2026, 1, 16)))
+    seen = {ep: sim.received(ep) for ep in CONTRACTS}
+    for ep in ("token", "cari_list", "cari_create", "address_list", "address_update", "cari_account_list",
+               "cari_account_create", "account_list", "invoice_save", "invoice_get", "invoice_list",
+               "earchive_create", "outbox_create", "earchive_getinvoice", "outbox_getinvoice",
+               "earchive_status", "outbox_status",
+               "invoice_accounting", "gibuser_isuser", "gibuser_getuser"):
+        assert seen[ep], f"the flow never called {ep}"
+    for ep, bodies in seen.items():
+        for body in bodies:
+            items_ = body if ep in LIST_BODIES else [body]
+            for item in items_:
+                assert CONTRACTS[ep].violations(item) == [], (ep, item)
+    assert_no_violations(sandbox)
+
+
+# --- every documented mark and rule refused over HTTP, in Turkcell's error shape -------------
+
+VALID_LINE = {
+    "inventoryCard": "Tişört", "amount": Decimal(2), "unitCode": "C62", "unitPrice": Decimal("50.00"),
+    "lineAmount": Decimal("100.00"), "vatRate": Decimal(20), "vatAmount": Decimal("20.00"),
+    "discountAmount": Decimal("0.00"), "vatExemptionReasonCode": "351",
+}
+ARCHIVE = {
+    "isInternetSale": True, "websiteUrl": "https://demo-shop.example", "shipmentSendType": "ELEKTRONIK",
+    "shipmentSenderName": "Yurtiçi Kargo", "shipmentSenderTcknVkn": "1000000026", "shipmentDate": "2026-01-15T00:00:00Z",
+}
+PAYMENT = {"paymentMeansCode": "48", "paymentDueDate": "2026-01-15T09:31:00Z", "instructionNote": "iyzico"}
+ADDRESS = {
+    "isDefault": True, "addressName": "Fatura Adresi", "subDivisionName": "Kadıköy", "city": "İstanbul",
+    "country": "Türkiye", "streetName": "Moda Cd. 1", "emailAddress": "ayse@example.com", "phoneNumber": "5321112233",
+    "webSite": "https://ayse.example",
+}
+CARI = {"name": "Ayşe", "surname": "Yılmaz", "identifier": "10000000146", "code": "A1", "taxOffice": "Kadıköy"}
+GENERAL = {"ettn": "3f1d2c4b-5a69-4b7c-8d9e-0f1a2b3c4d5e", "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z",
+           "type": 1, "currencyCode": "TRY"}
+
+
+def _service(e_arsiv: bool) -> dict[str, Any]:
+    book: dict[str, Any] = {"identificationNumber": "10000000146", "name": "Ayşe", "receiverPersonSurName": "Yılmaz",
+                            "receiverStreet": "Moda Cd. 1", "receiverDistrict": "Kadıköy", "receiverCity": "İstanbul",
+                            "receiverCountry": "Türkiye", "receiverCountryId": 1, "receiverEmail": "ayse@example.com",
+                            "receiverTaxOffice": "Kadıköy"}
+    if not e_arsiv:
+        book["alias"] = EFATURA_ALIAS
+    body: dict[str, Any] = {
+        "status": 20, "recordType": 0 if e_arsiv else 1, "addressBook": book,
+        "generalInfoModel": {**GENERAL, "invoiceProfileType": 4 if e_arsiv else 0},
+        "invoiceLines": [dict(VALID_LINE)], "paymentMeansModel": dict(PAYMENT),
+    }
+    if e_arsiv:
+        body["archiveInfoModel"] = dict(ARCHIVE)
+    return body
+
+
+EXAMPLES: dict[str, Any] = {
+    "token": {"username": "demo", "password": "demo-password", "client_id": "serviceApi"},
+    "cari_list": {"pageIndex": "0", "pageSize": "10",
+                  "filterQuery": '[{"category":"Identifier","operator":"eşittir","value":"10000000146"}]'},
+    "cari_create": {**CARI, "currentAccountAddress": dict(ADDRESS)},
+    "cari_update": {"id": 1001, **CARI},
+    "address_list": {"currentAccountId": "1001"},
+    "address_create": {"currentAccountId": 1001, **ADDRESS},
+    "address_update": {"id": 5001, "currentAccountId": 1001, **ADDRESS},
+    "cari_account_list": {"currentAccountId": "1001", "pageIndex": "0", "pageSize": "10"},
+    "cari_account_create": {"currentAccountId": 1001, "accountId": 2, "name": "120.01 havuz"},
+    "account_list": {"pageIndex": "0", "pageSize": "10",
+                     "filterQuery": '[{"category":"Code","operator":"eşittir","value":"120.01"}]'},
+    "invoice_list": {"pageIndex": "0", "pageSize": "500",
+                     "filterQuery": '[{"category":"IssueDate","operator":"ile başlayan","value":"2026-01-15"}]'},
+    "invoice_get": {"isSend": "true"},
+    "invoice_save": {
+        "description": "Sipariş #1001 (shopify 5550001)", "currentAccountIdentifier": "10000000146", "isSend": True,
+        "recordType": 0, "notes": [{"note": "Sipariş"}],
+        "generalInfoModel": {**GENERAL, "invoiceProfileType": 0},
+        "invoiceLines": [{"inventoryServiceCode": "TS-1", "inventoryCard": "Tişört", "amount": Decimal(2),
+                          "unitCode": "C62", "unitPrice": Decimal("50.00"), "discountAmount": Decimal("0.00"),
+                          "lineExtensionAmount": Decimal("100.00"), "vatRate": Decimal(20), "vatAmount": Decimal("20.00"),
+                          "vatExemptionReasonCode": "351"}],
+        "paymentMeansModel": dict(PAYMENT), "archiveInfoModel": dict(ARCHIVE),
+    },
+    "invoice_accounting": {"ettn": GENERAL["ettn"], "isSend": True},
+    "earchive_create": _service(True),
+    "outbox_create": _service(False),
+    "earchive_getinvoice": {"guid": GENERAL["ettn"]},
+    "gibuser_isuser": {"identifier": EFATURA_VKN, "appType": "1"},
+    "gibuser_getuser": {"identifier": EFATURA_VKN},
+}
+EXAMPLES["invoice_update"] = EXAMPLES["invoice_save"]
+EXAMPLES["invoice_reverse"] = EXAMPLES["invoice_accounting"]
+EXAMPLES["outbox_getinvoice"] = EXAMPLES["earchive_getinvoice"]
+EXAMPLES["earchive_status"] = EXAMPLES["outbox_status"] = {}
+
+ROUTES: dict[str, tuple[str, str]] = {  # endpoint name → (method, path under /turkcell)
+    "token": ("POST", "/v1/token"),
+    "cari_list": ("GET", "/v1/currentaccounts"),
+    "cari_create": ("POST", "/v1/currentaccounts"),
+    "cari_update": ("PUT", "/v1/currentaccounts/1001"),
+    "address_list": ("GET", "/v1/currentaccountaddresses"),
+    "address_create": ("POST", "/v1/currentaccountaddresses"),
+    "address_update": ("PUT", "/v1/currentaccountaddresses"),
+    "cari_account_list": ("GET", "/v1/currentaccountaccounts"),
+    "cari_account_create": ("POST", "/v1/currentaccountaccounts"),
+    "account_list": ("GET", "/v1/accounts"),
+    "invoice_list": ("GET", "/v1/invoices/outgoing"),
+    "invoice_get": ("GET", f"/v1/invoices/{GENERAL['ettn']}"),
+    "invoice_save": ("POST", "/v1/invoices"),
+    "invoice_update": ("PUT", "/v1/invoices"),
+    "invoice_accounting": ("POST", "/v1/invoices/accounting"),
+    "invoice_reverse": ("POST", "/v1/invoices/reverse"),
+    "earchive_create": ("POST", "/efatura/v2/earchive/create"),
+    "outbox_create": ("POST", "/efatura/v1/outboxinvoice/create"),
+    "earchive_getinvoice": ("GET", "/efatura/v2/earchive/getinvoice"),
+    "outbox_getinvoice": ("GET", "/efatura/v1/outboxinvoice/getinvoice"),
+    "earchive_status": ("GET", "/efatura/v2/earchive/3f1d2c4b-5a69-4b7c-8d9e-0f1a2b3c4d5e/status"),
+    "outbox_status": ("GET", "/efatura/v2/outboxinvoice/3f1d2c4b-5a69-4b7c-8d9e-0f1a2b3c4d5e/status"),
+    "gibuser_isuser": ("GET", "/efatura/v1/gibuser/isuser"),
+    "gibuser_getuser": ("GET", "/efatura/v1/gibuser/getuser"),
+}
+
+
+def test_every_contract_has_an_example_and_a_route() -> None:
+    assert set(EXAMPLES) == set(CONTRACTS) == set(ROUTES)
+
+
+def _cases() -> list[tuple[str, ContractRefusal]]:
+    out = []
+    for ep, contract in CONTRACTS.items():
+        for case in refusals(contract, EXAMPLES[ep]):
+            # Query parameters and form fields are text on the wire: a wrong JSON kind cannot be sent.
+            if (ROUTES[ep][0] == "GET" or ep == "token") and case.what.startswith("kind "):
+                continue
+            out.append((ep, case))
+    return out
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize(("ep", "case"), CASES, ids=[f"{ep} | {c.what}" for ep, c in CASES])
+def test_the_simulator_refuses_what_the_contract_refuses(
+    sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator, ep: str, case: ContractRefusal
+) -> None:
+    method, path = ROUTES[ep]
+    base = f"{sandbox_server.url}/turkcell"
+    with httpx.Client(base_url=base, timeout=5) as client:
+        if ep == "token":
+            response = client.post(path, data=case.body)
+        else:
+            token = client.post("/v1/token", data=EXAMPLES["token"]).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            if method == "GET":
+                response = client.get(path, params=case.body, headers=headers)
+            else:
+                body = [case.body] if ep in LIST_BODIES else case.body
+                response = client.request(method, path, content=dumps(body),
+                                          headers={**headers, "Content-Type": "application/json"})
+    expected = "; ".join(v.message for v in CONTRACTS[ep].violations(case.body))
+    if ep == "token":
+        # OAuth-style answer of the token endpoint
+        assert response.status_code == 422, (case.what, response.text)
+        assert response.json()["error_description"] == expected
+    else:
+        assert response.status_code == 400, (case.what, response.text)
+        # Turkcell's own error shape, naming exactly what the contract found (so no stateful
+        # check answered in its place)
+        assert response.json() == {"Error": expected}, case.what
+    assert [v.status for v in sandbox.state.violations.list(P)] == [response.status_code]
+    assert sandbox.ledger.summary().get(P, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("answer", "seconds"),
+    [({"access_token": "t", "expires_in": "86400"}, 86400.0), ({"access_token": "t", "expires_in": 3600}, 3600.0)],
+)
+def test_the_token_answer_is_read_liberally(answer: dict, seconds: float) -> None:
+    from sync_engine.providers.turkcell.adapter import _token_from
+
+    response = httpx.Response(200, json=answer, request=httpx.Request("POST", "http://x/v1/token"))
+    assert _token_from(response).expires_in_s == seconds
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [({"expires_in": "86400"}, "access_token"), ({"access_token": "t"}, "expires_in"),
+     ({"access_token": "t", "expires_in": "bir gün"}, "expires_in"), (["t"], "access_token")],
+)
+def test_a_token_answer_without_its_fields_is_an_auth_error_naming_them(answer: object, field: str) -> None:
+    from sync_engine.providers.turkcell.adapter import _token_from
+
+    response = httpx.Response(200, json=answer, request=httpx.Request("POST", "http://x/v1/token"))
+    with pytest.raises(AuthError, match=field):
+        _token_from(response)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b'{"Error": "Fatura bulunamad\\u0131"}', "Fatura bulunamadı"),
+        (b'{"Error": {"title": "Validation", "detail": "prefix zorunlu"}}', "Validation: prefix zorunlu"),
+        ('{"message": "ETTN daha önce kullanılmış"}'.encode(), "ETTN daha önce kullanılmış"),
+        (b'{"errors": {"addressBook.name": ["zorunlu"]}}', "addressBook.name: zorunlu"),
+        (b'{"errors": ["a", "b"]}', "a; b"),
+        (b'{"error": "invalid_grant", "error_description": "hatal\\u0131"}', "hatalı"),
+        (b"<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+    ],
+)
+def test_message_of_reads_every_documented_error_shape(body: bytes, text: str) -> None:
+    from sync_engine.providers.turkcell.adapter import message_of
+
+    assert message_of(httpx.Response(400, content=body, request=httpx.Request("GET", "http://x"))) == text

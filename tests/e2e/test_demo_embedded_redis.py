@@ -56,7 +56,9 @@ def test_the_demo_runs_on_the_embedded_redis_when_none_answers_and_stops_it(tmp_
     for store, (_platform, provider, _sim) in DEMO_STORES.items():
         assert re.search(rf"✔ {store} \({provider}\): (\d+)/\1 orders completed, \1 invoices at the provider, none twice",
                          verdict), verdict
-    assert verdict.count("✔") == 2 * len(DEMO_STORES)
+    # Two lines per store (invoices, GİB sends or its no-GİB note), one for the bank transfer.
+    assert verdict.count("✔") == 2 * len(DEMO_STORES) + verdict.count("bank-transfer order")
+    assert "bank-transfer order(s): 1 proforma(s) at the provider, none twice; paid later → invoiced" in verdict
     # And the embedded server is gone: its process and its port.
     log = tmp_path / "var" / "demo" / "redis" / "redis.log"
     pid = int(log.read_text().split(":", 1)[0])

@@ -20,7 +20,8 @@ from sync_engine.domain import (
     PaymentMethod,
     Shipment,
 )
-from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings
+from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings, SendState
+from sync_engine.providers.errors import OrderDataError, PermanentError
 from sync_engine.providers.http import dumps
 from sync_engine.providers.turkcell import mapping
 from tests.support.providers import TURKCELL_LINES as MIXED_LINES
@@ -170,11 +171,30 @@ def test_e_fatura_payload_carries_the_alias_and_no_archive_info() -> None:
     assert mapping.e_document_payload(make_request(order, route)) == {
         "status": 20,
         "recordType": 1,
-        "generalInfoModel": {
-            "ettn": ETTN, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z", "invoiceProfileType": "TEMELFATURA",
+        "addressBook": {
+            "alias": "urn:mail:defaultpk@ornekteknoloji.com.tr",
+            "identificationNumber": "1234567890",
+            "name": "Örnek Teknoloji A.Ş.",
+            "receiverStreet": "Atatürk Cd. 5",
+            "receiverDistrict": "Ataşehir",
+            "receiverCity": "İstanbul",
+            "receiverCountry": "Türkiye",
+            "receiverCountryId": 1,
+            "receiverEmail": "muhasebe@ornekteknoloji.com.tr",
+            "receiverTaxOffice": "Kozyatağı",
         },
+        "generalInfoModel": {
+            "ettn": ETTN, "prefix": "DMS", "invoiceProfileType": 0, "issueDate": "2026-01-15T00:00:00Z",
+            "type": 1, "currencyCode": "TRY",
+        },
+        "invoiceLines": [
+            {
+                "inventoryCard": "Yazılım lisansı", "amount": Decimal(1), "unitCode": "C62",
+                "unitPrice": Decimal("1000.00"), "lineAmount": Decimal("1000.00"), "vatRate": Decimal(20),
+                "vatAmount": Decimal("200.00"), "discountAmount": Decimal("0.00"),
+            }
+        ],
         "paymentMeansModel": PAYMENT,
-        "targetAlias": "urn:mail:defaultpk@ornekteknoloji.com.tr",
     }
 
 
@@ -185,15 +205,46 @@ def test_e_fatura_route_without_alias_is_a_programming_error() -> None:
 
 
 def test_e_arsiv_send_payload_is_golden() -> None:
-    assert mapping.e_document_payload(make_request(make_order())) == {
-        "status": 20,
-        "recordType": 0,
-        "generalInfoModel": {
-            "ettn": ETTN, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z", "invoiceProfileType": "EARSIVFATURA",
-        },
-        "paymentMeansModel": PAYMENT,
-        "archiveInfoModel": E_ARSIV_INTERNET_SALE,
+    """The e-Fatura service takes the whole invoice (FACTS §4.2): the buyer, the lines, the
+    internet-sale block, an integer profile (4 EARSIVFATURA), the Muhasebe record's ETTN."""
+    order = make_order()
+    payload = mapping.e_document_payload(make_request(order))
+    muhasebe = mapping.invoice_payload(make_request(order))
+    assert payload["status"] == 20 and payload["recordType"] == 0
+    assert payload["addressBook"] == {
+        "identificationNumber": "10000000146",
+        "name": "Ayşe",
+        "receiverPersonSurName": "Yılmaz",
+        "receiverStreet": "Moda Cd. No:1, D:3",
+        "receiverDistrict": "Kadıköy",
+        "receiverCity": "İstanbul",
+        "receiverCountry": "Türkiye",
+        "receiverCountryId": 1,
+        "receiverEmail": "ayse@example.com",
     }
+    assert payload["generalInfoModel"] == {
+        "ettn": ETTN, "prefix": "DMS", "invoiceProfileType": 4, "issueDate": "2026-01-15T00:00:00Z",
+        "type": 1, "currencyCode": "TRY",
+    }
+    assert payload["generalInfoModel"]["ettn"] == muhasebe["generalInfoModel"]["ettn"]
+    # the same lines as the Muhasebe record, in the service's line model
+    assert [
+        {k: ln[k] for k in ("inventoryCard", "amount", "unitCode", "unitPrice", "vatRate", "vatAmount", "discountAmount")}
+        | {"lineAmount": ln["lineExtensionAmount"]}
+        for ln in muhasebe["invoiceLines"]
+    ] == payload["invoiceLines"]
+    assert sum((ln["lineAmount"] + ln["vatAmount"] for ln in payload["invoiceLines"]), Decimal(0)) == Decimal("512.84")
+    assert payload["paymentMeansModel"] == PAYMENT
+    assert payload["archiveInfoModel"] == E_ARSIV_INTERNET_SALE
+    assert set(payload) == {
+        "status", "recordType", "addressBook", "generalInfoModel", "invoiceLines", "paymentMeansModel", "archiveInfoModel",
+    }
+
+
+def test_a_foreign_buyer_has_no_turkiye_country_id() -> None:
+    buyer = PERSON.model_copy(update={"address": Address(line1="Rue 1", city="Paris", country="Fransa")})
+    book = mapping.e_document_payload(make_request(make_order(buyer)))["addressBook"]
+    assert book["receiverCountry"] == "Fransa" and "receiverCountryId" not in book
 
 
 def test_carrier_on_the_order_wins_and_shipment_date_is_used() -> None:
@@ -289,6 +340,46 @@ def test_long_street_spills_over_instead_of_being_cut() -> None:
     assert address["streetName"] + address["buildingName"] == street.strip()
 
 
+def test_a_street_longer_than_both_parts_is_refused_naming_the_field() -> None:
+    buyer = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="A", last_name="B",
+                  address=Address(line1="x" * 600, city="İzmir"))
+    with pytest.raises(OrderDataError) as info:
+        mapping.cari_address(buyer)
+    assert info.value.field == "currentAccountAddress.streetName" and "600" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("buyer", "field", "length"),
+    [
+        (Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe", last_name="Y" * 300), "surname", "300"),
+        (Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Ş" * 501, tax_office="Kozyatağı"), "name", "501"),
+        (Buyer(kind=BuyerKind.COMPANY, tax_id="1234567890", company_name="Örnek", tax_office="V" * 151), "taxOffice", "151"),
+        (Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="A", last_name="B",
+               address=Address(line1="Sk", district="D" * 101, city="İzmir")), "currentAccountAddress.subDivisionName", "101"),
+        (Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="A", last_name="B",
+               address=Address(line1="Sk", city="C" * 101)), "currentAccountAddress.city", "101"),
+    ],
+)
+def test_values_over_a_limit_are_refused_never_cut(buyer: Buyer, field: str, length: str) -> None:
+    with pytest.raises(OrderDataError) as info:
+        mapping.cari_payload(make_order(buyer))
+    assert info.value.field == field and length in str(info.value)
+
+
+def test_a_long_surname_is_refused_on_the_e_document_too() -> None:
+    buyer = Buyer(kind=BuyerKind.PERSON, tax_id="10000000146", first_name="Ayşe", last_name="Y" * 300)
+    with pytest.raises(OrderDataError) as info:
+        mapping.e_document_payload(make_request(make_order(buyer)))
+    assert info.value.field == "addressBook.receiverPersonSurName"
+
+
+def test_a_long_line_name_is_refused() -> None:
+    lines = (InvoiceLine(sku="S", name="N" * 501, quantity=Decimal(1), unit_price=Decimal("10.00"), vat_rate=Decimal(20)),)
+    with pytest.raises(OrderDataError) as info:
+        mapping.invoice_payload(make_request(make_order(PERSON, lines, "10.00")))
+    assert info.value.field == "invoiceLines[0].inventoryCard"
+
+
 def test_one_word_name_gets_a_placeholder_surname() -> None:
     buyer = Buyer(kind=BuyerKind.ANONYMOUS, tax_id="11111111111", first_name="Cem")
     assert mapping.cari_names(buyer) == ("Cem", "-")
@@ -340,13 +431,69 @@ def test_order_reference_round_trips_through_the_description() -> None:
     assert mapping.order_ref_from(None) is None
 
 
-def test_issue_window_filter_and_accounting_payload() -> None:
-    assert json.loads(mapping.issue_window_filter(date(2026, 1, 1), date(2026, 1, 31))) == [
-        {"category": "IssueDate", "operator": "büyük eşittir", "value": "2026-01-01"},
-        {"category": "IssueDate", "operator": "küçük eşittir", "value": "2026-01-31"},
+def test_issue_day_filter_and_accounting_payload() -> None:
+    assert json.loads(mapping.issue_day_filter(date(2026, 1, 5))) == [
+        {"category": "IssueDate", "operator": "ile başlayan", "value": "2026-01-05"},
     ]
     assert mapping.accounting_payload(ETTN) == [{"ettn": ETTN, "isSend": True}]
     assert mapping.timestamp(datetime(2026, 1, 15, 12, 0)) == "2026-01-15T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("codes", "state"),
+    [
+        ((0, 5, 20, 30, 81), SendState.IN_PROGRESS),
+        ((50, 60, 61, 65, 70), SendState.SENT),
+        ((40, 62, 80, 82), SendState.FAILED),
+        ((10, 100), SendState.CANCELLED),
+    ],
+)
+def test_status_table(codes: tuple[int, ...], state: SendState) -> None:
+    assert [mapping.send_state(c, "earchive.status") for c in codes] == [state] * len(codes)
+
+
+@pytest.mark.parametrize("code", [1, 45, 999, 101])
+def test_an_unknown_status_is_a_permanent_error_naming_it(code: int) -> None:
+    with pytest.raises(PermanentError, match=f"unknown e-Fatura status {code}"):
+        mapping.send_state(code, "earchive.status")
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [({"status": 60}, 60), ({"status": "50"}, 50)],
+)
+def test_status_code_is_read_liberally(answer: dict, code: int) -> None:
+    assert mapping.status_code(answer, "outboxinvoice.status") == code
+
+
+@pytest.mark.parametrize("answer", [{}, {"status": None}, {"status": "Onaylandı"}, {"status": True}, []])
+def test_a_missing_status_names_the_field(answer: object) -> None:
+    with pytest.raises(PermanentError, match="'status'"):
+        mapping.status_code(answer, "outboxinvoice.status")
+
+
+def test_status_message_prefers_the_message_then_the_envelope() -> None:
+    assert mapping.status_message({"message": "Şematron hatası", "envelopeMessage": "x"}) == "Şematron hatası"
+    assert mapping.status_message({"message": "", "envelopeMessage": "1163 duplicate fatura"}) == "1163 duplicate fatura"
+    assert mapping.status_message({"status": 40}) is None
+
+
+def test_returning_buyer_changes_are_detected() -> None:
+    order = make_order()
+    assert not mapping.cari_changes({"name": "Ayşe", "surname": "Yılmaz"}, order)
+    assert mapping.cari_changes({"name": "Ayşe", "surname": "Kaya"}, order)
+    wanted = mapping.cari_address(PERSON)
+    assert not mapping.address_differs({**wanted, "id": 5, "region": None}, wanted)
+    assert mapping.address_differs({**wanted, "phoneNumber": "5320000000"}, wanted)
+    assert mapping.address_differs({**wanted, "emailAddress": "eski@example.com"}, wanted)
+    assert mapping.default_address([{"id": 1, "isDefault": False}, {"id": 2, "isDefault": True}]) == {"id": 2, "isDefault": True}
+    assert mapping.default_address({"items": []}) is None
+    with pytest.raises(PermanentError, match="addresses"):
+        mapping.default_address("x")
+    assert mapping.cari_update_payload(7, order)["id"] == 7
+    assert "currentAccountAddress" not in mapping.cari_update_payload(7, order)
+    kept = mapping.cari_update_payload(7, order, {"id": 7, "maturity": 30, "mersisNumber": "M1", "taxOffice": None})
+    assert (kept["maturity"], kept["mersisNumber"]) == (30, "M1") and "taxOffice" not in kept
 
 
 prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)
@@ -368,3 +515,16 @@ def test_line_amounts_always_add_up_to_the_paid_total(specs: list[tuple[Decimal,
         # Within the simulator's (and GİB's) consistency tolerance of 2 kuruş.
         assert abs(ln["amount"] * ln["unitPrice"] - ln["discountAmount"] - ln["lineExtensionAmount"]) <= Decimal("0.02")
         assert abs(ln["lineExtensionAmount"] * ln["vatRate"] / 100 - ln["vatAmount"]) <= Decimal("0.02")
+
+
+def test_provider_totals_are_read_liberally_and_refused_when_unreadable() -> None:
+    saved = {"invoiceLines": [{"lineExtensionAmount": Decimal("100.00"), "vatAmount": Decimal("20.00")},
+                              {"lineExtensionAmount": "10.00", "vatAmount": 1}]}
+    assert mapping.saved_total(saved) == Decimal("131.00")
+    assert mapping.saved_total({"invoiceLines": []}) is None and mapping.saved_total([]) is None
+    assert mapping.detail_total({"invoiceTotalsModel": {"payableAmount": "512.84"}}) == Decimal("512.84")
+    assert mapping.detail_total({"invoiceTotalsModel": None}) is None
+    with pytest.raises(PermanentError, match="payableAmount"):
+        mapping.detail_total({"invoiceTotalsModel": {"payableAmount": "beş yüz"}})
+    with pytest.raises(PermanentError, match=r"invoiceLines\[0\].vatAmount"):
+        mapping.saved_total({"invoiceLines": [{"lineExtensionAmount": "1.00", "vatAmount": None}]})

@@ -128,18 +128,34 @@ def invoice(ettn: str | None = None, identifier: str = PERSON_TCKN, **over: Any)
     return {k: v for k, v in body.items() if v is not None}
 
 
-def send_body(ettn: str, *, e_fatura: bool = False, **over: Any) -> dict[str, Any]:
+def send_body(ettn: str, *, e_fatura: bool = False, identifier: str | None = None, **over: Any) -> dict[str, Any]:
+    """The e-Fatura service's whole create model (FACTS §4.2), for the invoice() above."""
+    book: dict[str, Any] = (
+        {"alias": EFATURA_ALIAS, "identificationNumber": EFATURA_VKN, "name": "Örnek Teknoloji A.Ş.",
+         "receiverTaxOffice": "Kozyatağı"}
+        if e_fatura else
+        {"identificationNumber": PERSON_TCKN, "name": "Ayşe", "receiverPersonSurName": "Yılmaz",
+         "receiverEmail": "ayse@example.com"}
+    )
+    if identifier is not None:
+        book["identificationNumber"] = identifier
+    book.update(receiverStreet="Moda Cd. No:1", receiverDistrict="Kadıköy", receiverCity="İstanbul",
+                receiverCountry="Türkiye", receiverCountryId=1)
     body: dict[str, Any] = {
         "status": 20,
         "recordType": 1 if e_fatura else 0,
+        "addressBook": book,
         "generalInfoModel": {
-            "ettn": ettn, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z",
-            "invoiceProfileType": "TEMELFATURA" if e_fatura else "EARSIVFATURA",
+            "ettn": ettn, "prefix": "DMS", "issueDate": "2026-01-15T00:00:00Z", "type": 1, "currencyCode": "TRY",
+            "invoiceProfileType": 0 if e_fatura else 4,
         },
+        "invoiceLines": [{
+            "inventoryCard": "Tişört", "amount": 2, "unitCode": "C62", "unitPrice": 50.00, "lineAmount": 100.00,
+            "vatRate": 20, "vatAmount": 20.00, "discountAmount": 0,
+        }],
+        "paymentMeansModel": {"paymentMeansCode": "48", "paymentDueDate": "2026-01-15T09:31:00Z"},
     }
-    if e_fatura:
-        body["targetAlias"] = EFATURA_ALIAS
-    else:
+    if not e_fatura:
         body["archiveInfoModel"] = dict(ARCHIVE)
     body.update(over)
     return {k: v for k, v in body.items() if v is not None}
@@ -160,7 +176,7 @@ def sent(api: Api, identifier: str = PERSON_TCKN) -> tuple[str, dict[str, Any]]:
     ettn = saved(api, identifier)
     e_fatura = identifier == EFATURA_VKN
     path = "/efatura/v1/outboxinvoice/create" if e_fatura else "/efatura/v2/earchive/create"
-    response = api.post(path, send_body(ettn, e_fatura=e_fatura))
+    response = api.post(path, send_body(ettn, e_fatura=e_fatura, identifier=identifier))
     assert response.status_code == 200, response.text
     return ettn, response.json()
 
@@ -259,9 +275,9 @@ def test_cari_create_get_and_find_by_identifier(sandbox: Sandbox, api: Api) -> N
         ({"name": None}, "name"),
         ({"name": "x" * 501}, "500"),
         ({"identifier": None}, "identifier"),
-        ({"identifier": "1000000014A"}, "rakam"),
-        ({"identifier": "123456789"}, "10 veya 11"),
-        ({"identifier": "123456789012"}, "10 veya 11"),
+        ({"identifier": "1000000014A"}, "identifier alanının biçimi"),
+        ({"identifier": "123456789"}, "identifier alanının biçimi"),
+        ({"identifier": "123456789012"}, "identifier alanının biçimi"),
         ({"surname": None}, "surname"),
         ({"surname": "y" * 251}, "250"),
         ({"code": "c" * 51}, "50"),
@@ -338,14 +354,14 @@ def test_cari_get_unknown_is_404_not_a_violation(sandbox: Sandbox, api: Api) -> 
 def test_cari_update(sandbox: Sandbox, api: Api) -> None:
     first = make_cari(api, PERSON_TCKN, match=False)
     make_cari(api, OTHER_TCKN, match=False)
-    response = api.put(f"/v1/currentaccounts/{first}", {"name": "Ayşe Nur", "surname": "Yılmaz", "identifier": PERSON_TCKN})
+    response = api.put(f"/v1/currentaccounts/{first}", {"id": first, "name": "Ayşe Nur", "surname": "Yılmaz", "identifier": PERSON_TCKN})
     assert response.status_code == 200 and response.json()["name"] == "Ayşe Nur"
     assert sandbox.ledger.count(P, "cari_updated", PERSON_TCKN) == 1
-    refused(api.put(f"/v1/currentaccounts/{first}", {"name": "X", "surname": "Y", "identifier": OTHER_TCKN}), 400, sandbox)
+    refused(api.put(f"/v1/currentaccounts/{first}", {"id": first, "name": "X", "surname": "Y", "identifier": OTHER_TCKN}), 400, sandbox)
     sandbox.state.violations.reset()
-    refused(api.put(f"/v1/currentaccounts/{first}", {"name": "X", "identifier": PERSON_TCKN}), 400, sandbox)
+    refused(api.put(f"/v1/currentaccounts/{first}", {"id": first, "name": "X", "identifier": PERSON_TCKN}), 400, sandbox)
     sandbox.state.violations.reset()
-    refused(api.put("/v1/currentaccounts/999999", {"name": "X", "surname": "Y", "identifier": PERSON_TCKN}), 404, sandbox, violation=False)
+    refused(api.put("/v1/currentaccounts/999999", {"id": 999999, "name": "X", "surname": "Y", "identifier": PERSON_TCKN}), 404, sandbox, violation=False)
 
 
 def test_addresses(sandbox: Sandbox, api: Api) -> None:
@@ -432,17 +448,17 @@ def _general(**over: Any) -> dict[str, Any]:
     [
         ({"description": None}, "description"),
         ({"isSend": False}, "isSend"),
-        ({"currentAccountIdentifier": "12345"}, "10 veya 11"),
+        ({"currentAccountIdentifier": "12345"}, "currentAccountIdentifier alanının biçimi"),
         ({"recordType": 2}, "recordType"),
         ({"generalInfoModel": _general(prefix=None)}, "prefix"),
         ({"generalInfoModel": _general(prefix="DM")}, "prefix"),
         ({"generalInfoModel": _general(prefix="dms")}, "prefix"),
         ({"generalInfoModel": _general(invoiceNumber="DMS2026000000001")}, "numara"),
-        ({"generalInfoModel": _general(ettn="not-a-guid")}, "GUID"),
+        ({"generalInfoModel": _general(ettn="not-a-guid")}, "UUID"),
         ({"generalInfoModel": _general(currencyCode="EUR")}, "exchangeRate"),
         ({"generalInfoModel": _general(issueDate="15.01.2026")}, "issueDate"),
-        ({"invoiceLines": [line(amount=0)]}, "amount"),
-        ({"invoiceLines": [line(amount="2")]}, "sayısal"),
+        ({"invoiceLines": [line(amount=0)]}, "miktar"),
+        ({"invoiceLines": [line(amount="2")]}, "amount alanı sayı"),
         ({"invoiceLines": [line(vatRate=18, vatAmount=18.00)]}, "vatRate"),
         ({"invoiceLines": [line(vatRate=0, vatAmount=0)]}, "vatExemptionReasonCode"),
         ({"invoiceLines": [line(lineExtensionAmount=90.00)]}, "lineExtensionAmount"),
@@ -605,10 +621,14 @@ def test_outgoing_list_paging_and_issue_date_window(sandbox: Sandbox, api: Api) 
     make_cari(api)
     for day in ("2026-01-10", "2026-01-15", "2026-01-20", "2026-02-01"):
         assert api.post("/v1/invoices", invoice(None, generalInfoModel=_general(issueDate=f"{day}T00:00:00Z"))).status_code == 200
-    window = '[{"category":"IssueDate","operator":"büyük eşittir","value":"2026-01-15"},{"category":"IssueDate","operator":"küçük eşittir","value":"2026-01-31"}]'
+    assert api.post("/v1/invoices", invoice(None, generalInfoModel=_general(issueDate="2026-01-15T09:00:00Z"))).status_code == 200
+    # one day: the documented "ile başlayan" on the ISO issue date
+    window = '[{"category":"IssueDate","operator":"ile başlayan","value":"2026-01-15"}]'
     page = api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=1, filterQuery=window).json()
     assert (page["totalCount"], page["totalPages"], page["hasNextPage"]) == (2, 2, True)
     assert page["items"][0]["issueDate"] == "2026-01-15T00:00:00Z"
+    month = '[{"category":"IssueDate","operator":"ile başlayan","value":"2026-01"}]'
+    assert api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=10, filterQuery=month).json()["totalCount"] == 4
     assert page["items"][0]["targetVknTckn"] == PERSON_TCKN and page["items"][0]["lineCount"] == 1
     assert_no_violations(sandbox)
     refused(api.get("/v1/invoices/outgoing", pageIndex=0), 400, sandbox)  # pageSize required
@@ -617,8 +637,10 @@ def test_outgoing_list_paging_and_issue_date_window(sandbox: Sandbox, api: Api) 
     sandbox.state.violations.reset()
     refused(api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=501), 400, sandbox)
     sandbox.state.violations.reset()
-    bad = '[{"category":"IssueDate","operator":"içeren","value":"2026"}]'
-    refused(api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=10, filterQuery=bad), 400, sandbox)
+    # a range operator is not among the documented ones
+    bad = '[{"category":"IssueDate","operator":"büyük eşittir","value":"2026-01-15"}]'
+    message = refused(api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=10, filterQuery=bad), 400, sandbox)
+    assert "operator" in message
 
 
 # --- e-Fatura service ---------------------------------------------------------------------------
@@ -626,8 +648,9 @@ def test_outgoing_list_paging_and_issue_date_window(sandbox: Sandbox, api: Api) 
 
 def test_e_arsiv_send_assigns_the_gib_number_once(sandbox: Sandbox, api: Api) -> None:
     ettn, answer = sent(api)
-    assert answer["ettn"] == ettn and answer["status"] == 20
+    assert set(answer) == {"id", "invoiceNumber"}  # FACTS §4.2: the create answers {id, invoiceNumber}
     assert answer["invoiceNumber"] == "DMS2026000000001"
+    assert api.get(f"/efatura/v2/earchive/{answer['id']}/status").json()["status"] == 20
     effects = sandbox.ledger.effects(P, "gib_send")
     assert len(effects) == 1 and effects[0].key == ettn
     assert effects[0].detail["document_type"] == "e_arsiv" and effects[0].detail["gib_uuid"] == ettn
@@ -656,8 +679,9 @@ def test_status_progresses_on_the_clock(sandbox: Sandbox, api: Api) -> None:
     listing = api.get("/v1/invoices/outgoing", pageIndex=0, pageSize=10).json()
     assert listing["items"][0]["invoiceStatus"] == 60
     sim: TurkcellSimulator = sandbox[P]
-    sim.force_status(ettn, 80)
+    sim.force_status(ettn, 80, "Alıcı faturayı reddetti")
     assert status() == 80
+    assert api.get(f"/efatura/v2/earchive/{answer['id']}/status").json()["message"] == "Alıcı faturayı reddetti"
 
 
 def test_e_fatura_send_to_a_registered_buyer(sandbox: Sandbox, api: Api) -> None:
@@ -667,7 +691,7 @@ def test_e_fatura_send_to_a_registered_buyer(sandbox: Sandbox, api: Api) -> None
     step = sandbox.state.status_step_s
     seen = []
     for _ in range(3):
-        seen.append(api.get(f"/efatura/v1/outboxinvoice/{answer['id']}/status").json()["status"])
+        seen.append(api.get(f"/efatura/v2/outboxinvoice/{answer['id']}/status").json()["status"])
         sandbox.state.clock.advance(step)
     assert seen == [20, 50, 60]
     refused(api.post("/efatura/v1/outboxinvoice/create", send_body(ettn, e_fatura=True)), 409, sandbox)
@@ -689,35 +713,51 @@ def test_e_document_send_rules(sandbox: Sandbox, api: Api) -> None:
     make_cari(api, EFATURA_VKN)
     ef = str(uuid.uuid4())
     assert api.post("/v1/invoices", invoice(ef, EFATURA_VKN)).status_code == 200
+
+    def general(**over: Any) -> dict[str, Any]:
+        return {**send_body(ettn)["generalInfoModel"], **over}
+
+    line = send_body(ettn)["invoiceLines"][0]
     cases = [
-        ("/efatura/v2/earchive/create", send_body(ettn, status=0), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, status=5), 400),  # neither draft nor send
         ("/efatura/v2/earchive/create", send_body(str(uuid.uuid4())), 404),
-        ("/efatura/v2/earchive/create", send_body(ettn, generalInfoModel={"ettn": ettn, "prefix": "ABC", "invoiceProfileType": "EARSIVFATURA"}), 400),
-        ("/efatura/v2/earchive/create", send_body(ettn, generalInfoModel={"ettn": ettn, "prefix": "DMS", "invoiceProfileType": "TEMELFATURA"}), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, generalInfoModel=general(prefix="ABC")), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, generalInfoModel=general(invoiceProfileType="EARSIVFATURA")), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, generalInfoModel=general(invoiceProfileType=0)), 400),
         ("/efatura/v2/earchive/create", send_body(ettn, recordType=1), 400),
-        ("/efatura/v2/earchive/create", send_body(ettn, archiveInfoModel={**ARCHIVE, "websiteUrl": None}), 400),
-        ("/efatura/v1/outboxinvoice/create", send_body(ettn, e_fatura=True), 400),  # an e-Arşiv record
-        ("/efatura/v2/earchive/create", send_body(ef), 400),  # an e-Fatura record
-        ("/efatura/v1/outboxinvoice/create", send_body(ef, e_fatura=True, targetAlias="urn:mail:x@y.com"), 400),
-        ("/efatura/v1/outboxinvoice/create", send_body(ef, e_fatura=True, targetAlias=None), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, archiveInfoModel={k: v for k, v in ARCHIVE.items() if k != "websiteUrl"}), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, archiveInfoModel=None), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, invoiceLines=[]), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, invoiceLines=[{**line, "unitPrice": 60.00, "lineAmount": 120.00, "vatAmount": 24.00}]), 400),  # total ≠ the record's
+        ("/efatura/v2/earchive/create", send_body(ettn, addressBook={**send_body(ettn)["addressBook"], "receiverPersonSurName": None}), 400),
+        ("/efatura/v2/earchive/create", send_body(ettn, identifier=OTHER_TCKN), 400),  # not the record's buyer
+        ("/efatura/v2/earchive/create", send_body(ettn, targetAlias=EFATURA_ALIAS), 400),  # no such field
+        ("/efatura/v1/outboxinvoice/create", send_body(ettn, e_fatura=True, identifier=PERSON_TCKN), 400),  # an e-Arşiv record
+        ("/efatura/v2/earchive/create", send_body(ef, identifier=EFATURA_VKN), 400),  # an e-Fatura record
+        ("/efatura/v1/outboxinvoice/create", send_body(ef, e_fatura=True, archiveInfoModel=dict(ARCHIVE)), 400),
     ]
     for path, body, status in cases:
-        if isinstance(body.get("archiveInfoModel"), dict):
-            body["archiveInfoModel"] = {k: v for k, v in body["archiveInfoModel"].items() if v is not None}
+        if isinstance(body.get("addressBook"), dict):
+            body["addressBook"] = {k: v for k, v in body["addressBook"].items() if v is not None}
         sandbox.state.violations.reset()
         refused(api.post(path, body), status, sandbox)
+    for alias in ("urn:mail:x@y.com", None):
+        body = send_body(ef, e_fatura=True)
+        body["addressBook"] = {k: v for k, v in {**body["addressBook"], "alias": alias}.items() if v is not None}
+        sandbox.state.violations.reset()
+        refused(api.post("/efatura/v1/outboxinvoice/create", body), 400, sandbox)
     assert sandbox.ledger.count(P, "gib_send") == 0
 
-    # no archive info anywhere; no lines
-    sandbox.state.violations.reset()
-    bare = saved(api, "10000000214", archiveInfoModel=None)
-    body = send_body(bare)
-    del body["archiveInfoModel"]
-    refused(api.post("/efatura/v2/earchive/create", body), 400, sandbox)
-    sandbox.state.violations.reset()
-    empty = saved(api, "10000000382", invoiceLines=[])
-    refused(api.post("/efatura/v2/earchive/create", send_body(empty)), 400, sandbox)
+
+def test_a_draft_is_kept_until_it_is_sent(sandbox: Sandbox, api: Api) -> None:
+    ettn = saved(api)
+    draft = api.post("/efatura/v2/earchive/create", send_body(ettn, status=0))
+    assert draft.status_code == 200 and draft.json()["invoiceNumber"] is None
+    assert api.get(f"/efatura/v2/earchive/{draft.json()['id']}/status").json()["status"] == 0
     assert sandbox.ledger.count(P, "gib_send") == 0
+    sent_now = api.post("/efatura/v2/earchive/create", send_body(ettn))
+    assert sent_now.status_code == 200 and sent_now.json()["invoiceNumber"] == "DMS2026000000001"
+    assert sandbox.ledger.count(P, "gib_send", ettn) == 1
 
 
 def test_e_arsiv_cancel_only_from_approved(sandbox: Sandbox, api: Api) -> None:
@@ -749,6 +789,12 @@ def test_gib_user_lookups(sandbox: Sandbox, api: Api) -> None:
     sandbox.state.gib.register(PLAIN_VKN, "urn:mail:pk@plain.com.tr")
     assert api.get("/efatura/v1/gibuser/isuser", identifier=PLAIN_VKN, appType=1).status_code == 200
     refused(api.get("/efatura/v1/gibuser/isuser", identifier="12", appType=1), 400, sandbox)
+    sandbox.state.violations.reset()
+    # e-İrsaliye (appType 3) is a documented question; nobody is one in the sandbox
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN, appType=3), 404, sandbox, violation=False)
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN, appType=2), 400, sandbox)
+    sandbox.state.violations.reset()
+    refused(api.get("/efatura/v1/gibuser/isuser", identifier=EFATURA_VKN), 400, sandbox)  # appType required
 
 
 # --- faults -----------------------------------------------------------------------------------------
@@ -821,3 +867,16 @@ def test_refuse_422_fault_answers_in_the_error_shape(sandbox: Sandbox, api: Api)
     response = api.post("/v1/currentaccounts", cari())
     assert response.status_code == 422 and response.json()["Error"]
     assert sandbox.ledger.count(P, "cari_created") == 0
+
+
+def test_the_efatura_service_also_takes_the_portal_api_key(sandbox_server: SandboxServer, sandbox: Sandbox, sim: TurkcellSimulator) -> None:
+    with httpx.Client(base_url=f"{sandbox_server.url}/turkcell", timeout=5) as client:
+        ok = client.get("/efatura/v1/gibuser/isuser", params={"identifier": EFATURA_VKN, "appType": 1},
+                        headers={"x-api-key": "demo-api-key"})
+        assert ok.status_code == 200
+        wrong = client.get("/efatura/v1/gibuser/isuser", params={"identifier": EFATURA_VKN, "appType": 1},
+                           headers={"x-api-key": "not-the-key"})
+        assert wrong.status_code == 401
+        # Muhasebe takes the bearer token only
+        muhasebe = client.get("/v1/currentaccounts", headers={"x-api-key": "demo-api-key"})
+        assert muhasebe.status_code == 401

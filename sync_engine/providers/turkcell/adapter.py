@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -34,7 +34,7 @@ from sync_engine.providers.base import (
     RemoteInvoice,
     SendState,
 )
-from sync_engine.providers.errors import PermanentError
+from sync_engine.providers.errors import AuthError, PermanentError, ProviderError
 from sync_engine.providers.http import ProviderHttp, RateBudget, make_client
 from sync_engine.providers.ratelimit import RedisTokenBucket
 from sync_engine.providers.turkcell import mapping, paths
@@ -43,41 +43,63 @@ from sync_engine.providers.turkcell.directory import GibUserDirectory
 if TYPE_CHECKING:
     from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 
+PROVIDER_NAME = "turkcell_esirket"
 CLIENT_ID = "serviceApi"
-# e-Fatura service status → our send state (anymail's explicit table; unknown → IN_PROGRESS,
-# the safe side: a state we cannot read must never permit a second send).
-SEND_STATES: dict[int, SendState] = {
-    0: SendState.NOT_SENT,  # draft in the service: not sent
-    20: SendState.IN_PROGRESS,  # queued
-    30: SendState.IN_PROGRESS,  # awaiting send
-    40: SendState.FAILED,  # error
-    50: SendState.SENT,  # delivered to GİB
-    60: SendState.SENT,  # approved
-    80: SendState.FAILED,  # rejected
-    100: SendState.CANCELLED,  # e-Arşiv cancelled
-}
-SENT_STATUSES = frozenset({20, 30, 50, 60, 80, 100})
+# The e-Fatura service status table lives in mapping (SEND_STATES): one place, pure, tested.
+SEND_STATES = mapping.SEND_STATES
 JOURNALED = 1  # Muhasebe recordStatus
 
 
 def message_of(response: httpx.Response) -> str:
-    """The provider's own error text: Muhasebe's ``{"Error": "…"}``; the token endpoint's
-    OAuth-style ``error_description`` as a fallback."""
+    """The provider's own error text, read liberally: Muhasebe's ``{"Error": "…"}`` (C seed
+    004); on the e-Fatura service ``Error{title, detail}``, ``message`` or ``errors`` (a list,
+    or ``{field: [msg…]}``) as its clients parse them (I FACTS §4.3); the token endpoint's
+    ``error_description``. Anything else: the body's first 200 characters."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
     if isinstance(body, dict):
-        for key in ("Error", "error_description", "error", "message"):
+        error = body.get("Error")
+        if isinstance(error, dict):
+            parts = [error.get(k) for k in ("title", "detail")]
+            text = ": ".join(p for p in parts if isinstance(p, str) and p)
+            if text:
+                return text
+        for key in ("Error", "message", "Message", "error_description", "error"):
             if isinstance(body.get(key), str) and body[key]:
                 return body[key]
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            found = [f"{k}: {m}" for k, v in errors.items() for m in (v if isinstance(v, list) else [v]) if isinstance(m, str)]
+            if found:
+                return "; ".join(found)
+        if isinstance(errors, list) and all(isinstance(m, str) for m in errors) and errors:
+            return "; ".join(errors)
     return response.text[:200]
 
 
 def _token_from(response: httpx.Response) -> Token:
-    body = response.json()
-    # Documented quirk: expires_in arrives as a string ("86400").
-    return Token(value=str(body["access_token"]), expires_in_s=float(body.get("expires_in") or 3600))
+    """The token answer (FACTS §4.1, shape I): ``access_token``, and ``expires_in`` as a
+    string ("86400") or a number. Anything else is an AuthError naming the field."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    value = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise AuthError("token answer has no 'access_token'", provider=PROVIDER_NAME, endpoint="token")
+    raw = body.get("expires_in")
+    try:
+        expires = float(raw) if not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        expires = None
+    if expires is None or expires < 0:
+        raise AuthError(
+            f"token answer has no usable 'expires_in' (got {raw!r}; expected seconds, e.g. \"86400\")",
+            provider=PROVIDER_NAME, endpoint="token",
+        )
+    return Token(value=value, expires_in_s=expires)
 
 
 def _is_not_found(exc: PermanentError) -> bool:
@@ -204,34 +226,95 @@ class TurkcellEsirketProvider(BaseProvider):
 
     # --- customer (cari) ----------------------------------------------------------------
 
-    def _find_cari(self, order: Order) -> int | None:
+    def _find_cari_item(self, order: Order) -> dict[str, Any] | None:
         page = self._get(
             self._muhasebe(paths.CURRENT_ACCOUNTS), "currentaccounts.list",
             pageIndex=0, pageSize=10, filterQuery=mapping.cari_filter(order.buyer),
         )
         items = page.get("items") or []
-        return int(items[0]["id"]) if items else None
+        return items[0] if items else None
 
-    def upsert_customer(self, order: Order) -> CustomerRef:
-        cari_id = self._find_cari(order)
-        if cari_id is None:
+    def upsert_customer(self, order: Order, known: CustomerRef | None = None) -> CustomerRef:
+        """Find or create the buyer's cari, kept current. With ``known`` (the cari the pipeline
+        mapped earlier, whose buyer details changed since), that cari is read and brought up
+        to date; one the merchant deleted meanwhile is found or created anew."""
+        if known is not None:
+            current = self._cari(int(known.customer_id))
+            if current is not None:
+                cari_id = int(known.customer_id)
+                self._keep_current(cari_id, current, order, current=current)
+                self._ensure_matched(cari_id)
+                return self._customer_ref(cari_id, order)
+        listed = self._find_cari_item(order)
+        if listed is None:
+            # Mapped before any call: a value that does not fit stops here, naming the field.
+            body = mapping.cari_payload(order)
             try:
                 created = self.http.request(
                     "POST", self._muhasebe(paths.CURRENT_ACCOUNTS), operation="currentaccounts.create",
-                    json=mapping.cari_payload(order),
+                    json=body,
                 ).json()
                 cari_id = int(created["id"])
             except PermanentError:
                 # One cari per VKN/TCKN: a refusal may mean a concurrent or earlier
                 # (unknown-outcome) create won. Use that cari; otherwise the refusal stands.
-                cari_id = self._find_cari(order)
-                if cari_id is None:
+                listed = self._find_cari_item(order)
+                if listed is None:
                     raise
+                cari_id = int(listed["id"])
+                self._keep_current(cari_id, listed, order)
+        else:
+            cari_id = int(listed["id"])
+            self._keep_current(cari_id, listed, order)
         self._ensure_matched(cari_id)
+        return self._customer_ref(cari_id, order)
+
+    @staticmethod
+    def _customer_ref(cari_id: int, order: Order) -> CustomerRef:
         return CustomerRef(
             customer_id=str(cari_id),
             extra={"identifier": order.buyer.tax_id, "code": order.buyer.distinguishing_code},
         )
+
+    def _cari(self, cari_id: int) -> dict[str, Any] | None:
+        try:
+            found = self._get(self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id)), "currentaccounts.get")
+        except PermanentError as exc:
+            if _is_not_found(exc):
+                return None
+            raise
+        if not isinstance(found, dict):
+            raise PermanentError("currentaccounts.get answer is not an object", provider=self.name,
+                                 endpoint="currentaccounts.get")
+        return found
+
+    def _keep_current(self, cari_id: int, listed: dict[str, Any], order: Order,
+                      current: dict[str, Any] | None = None) -> None:
+        """A returning buyer's changed name goes to the cari (PUT), a changed address, e-mail
+        or phone to its default address (PUT; POST when it has none), before the invoice."""
+        wanted = mapping.cari_address(order.buyer)
+        if mapping.cari_changes(listed, order):
+            url = self._muhasebe(paths.CURRENT_ACCOUNT.format(id=cari_id))
+            current = current if current is not None else self._get(url, "currentaccounts.get")
+            self.http.request(
+                "PUT", url, operation="currentaccounts.update",
+                json=mapping.cari_update_payload(cari_id, order, current),
+            )
+        addresses = self._get(
+            self._muhasebe(paths.CURRENT_ACCOUNT_ADDRESSES), "currentaccountaddresses.list",
+            currentAccountId=cari_id,
+        )
+        current = mapping.default_address(addresses)
+        if current is None:
+            self.http.request(
+                "POST", self._muhasebe(paths.CURRENT_ACCOUNT_ADDRESSES), operation="currentaccountaddresses.create",
+                json=mapping.address_create_payload(cari_id, order.buyer),
+            )
+        elif mapping.address_differs(current, wanted):
+            self.http.request(
+                "PUT", self._muhasebe(paths.CURRENT_ACCOUNT_ADDRESSES), operation="currentaccountaddresses.update",
+                json=mapping.address_update_payload(int(current["id"]), cari_id, order.buyer),
+            )
 
     def _pool_account(self) -> int:
         with self._lock:
@@ -273,9 +356,10 @@ class TurkcellEsirketProvider(BaseProvider):
         # Idempotent by our ETTN: a second save updates the same invoice.
         saved = self.http.request(
             "POST", self._muhasebe(paths.INVOICES), operation="invoices.save", json=mapping.invoice_payload(req)
-        ).json()
+        ).json(parse_float=Decimal)
         number = (saved.get("generalInfoModel") or {}).get("invoiceNumber") if isinstance(saved, dict) else None
-        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None)
+        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
+                          total=mapping.saved_total(saved))
 
     def _invoice(self, ettn: str) -> dict[str, Any] | None:
         try:
@@ -290,7 +374,8 @@ class TurkcellEsirketProvider(BaseProvider):
         if found is None:
             return None
         number = (found.get("generalInfoModel") or {}).get("invoiceNumber")
-        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None)
+        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
+                          total=mapping.detail_total(found))
 
     # --- GİB send -----------------------------------------------------------------------
 
@@ -303,16 +388,40 @@ class TurkcellEsirketProvider(BaseProvider):
     def send_e_document(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         """Irreversible. A second send of an ETTN is refused by the service (PermanentError
         with its message); the pipeline probes ``e_document_state`` before any retry."""
-        create, _, _, kind = self._service_paths(req)
-        sent = self.http.request(
-            "POST", self._service(create), operation=f"{kind}.create", json=mapping.e_document_payload(req)
-        ).json()
-        status = sent.get("status")
+        create, _, status_path, kind = self._service_paths(req)
+        body = mapping.e_document_payload(req)  # mapped before the call: no half-sent data
+        endpoint = f"{kind}.create"
+        sent = self.http.request("POST", self._service(create), operation=endpoint, json=body).json()
+        if not isinstance(sent, dict):
+            raise PermanentError(f"{endpoint} answer is not an object", provider=self.name, endpoint=endpoint)
+        if sent.get("status") is not None:
+            return self._state(req, mapping.status_code(sent, endpoint), sent, endpoint, sent.get("invoiceNumber"))
+        # FACTS §4.2: the create answers {id, invoiceNumber}; the status is read once now so
+        # the job records the service's own code. The document is sent either way: a failed
+        # read is "in progress" (the pipeline follows it), never an error that could resend.
+        queued = EDocumentState(SendState.IN_PROGRESS, gib_uuid=req.ettn,
+                                invoice_number=sent.get("invoiceNumber") or None)
+        if sent.get("id") in (None, ""):
+            return queued
+        try:
+            status = self._get(self._service(status_path.format(id=sent["id"])), f"{kind}.status")
+            code = mapping.status_code(status, f"{kind}.status")
+            state = self._state(req, code, status, f"{kind}.status", status.get("invoiceNumber") or sent.get("invoiceNumber"))
+        except ProviderError:
+            return queued
+        # A code we cannot read stays in the table's hands at the next poll, not here.
+        return state
+
+    def _state(self, req: InvoiceRequest, code: int, answer: dict[str, Any], endpoint: str,
+               number: Any) -> EDocumentState:
+        state = mapping.send_state(code, endpoint)
         return EDocumentState(
-            state=SEND_STATES.get(status, SendState.IN_PROGRESS) if isinstance(status, int) else SendState.IN_PROGRESS,
+            state=state,
             gib_uuid=req.ettn,
-            invoice_number=sent.get("invoiceNumber"),
-            raw_status=str(status) if status is not None else None,
+            invoice_number=number or None,
+            raw_status=str(code),
+            # GİB's own words where an operator must act (an error, a rejection, a cancel).
+            message=mapping.status_message(answer) if state in (SendState.FAILED, SendState.CANCELLED) else None,
         )
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
@@ -323,15 +432,14 @@ class TurkcellEsirketProvider(BaseProvider):
             if _is_not_found(exc):
                 return EDocumentState(SendState.NOT_SENT)
             raise
-        status = self._get(self._service(status_path.format(id=found["id"])), f"{kind}.status")
-        code = status.get("status")
-        state = SEND_STATES.get(code, SendState.IN_PROGRESS) if isinstance(code, int) else SendState.IN_PROGRESS
-        return EDocumentState(
-            state=state,
-            gib_uuid=req.ettn,
-            invoice_number=status.get("invoiceNumber") or found.get("invoiceNumber"),
-            raw_status=str(code),
-        )
+        if not isinstance(found, dict) or found.get("id") in (None, ""):
+            raise PermanentError(
+                f"{kind}.getinvoice answer has no 'id'", provider=self.name, endpoint=f"{kind}.getinvoice"
+            )
+        endpoint = f"{kind}.status"
+        status = self._get(self._service(status_path.format(id=found["id"])), endpoint)
+        code = mapping.status_code(status, endpoint)
+        return self._state(req, code, status, endpoint, status.get("invoiceNumber") or found.get("invoiceNumber"))
 
     # --- journal and cancel ---------------------------------------------------------------
 
@@ -389,29 +497,34 @@ class TurkcellEsirketProvider(BaseProvider):
     # --- reconciliation -------------------------------------------------------------------
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
-        """Outgoing invoices issued in [start, end], 500 per page, one list call per page.
+        """Outgoing invoices issued in [start, end]: one filter per day
+        (``IssueDate ile başlayan YYYY-MM-DD``, a documented operator), 500 per page, pages
+        read until ``hasNextPage`` is false.
 
         The list answer has no description, so ``order_ref`` stays None: reconciliation needs
         none, because our ETTN is a UUIDv5 of the job's idempotency key (``ettn_for``) and
         identifies the order by itself. No per-invoice GET (calls grow with N / 500)."""
-        index = 0
-        window = mapping.issue_window_filter(start, end)
-        while True:
-            page = self._get(
-                self._muhasebe(paths.INVOICES_OUTGOING), "invoices.outgoing",
-                pageIndex=index, pageSize=self.page_size, filterQuery=window,
-            )
-            for item in page.get("items") or []:
-                yield self._remote(item)
-            if not page.get("hasNextPage"):
-                return
-            index += 1
+        day = start
+        while day <= end:
+            index = 0
+            while True:
+                page = self._get(
+                    self._muhasebe(paths.INVOICES_OUTGOING), "invoices.outgoing",
+                    pageIndex=index, pageSize=self.page_size, filterQuery=mapping.issue_day_filter(day),
+                )
+                for item in page.get("items") or []:
+                    yield self._remote(item)
+                if not page.get("hasNextPage"):
+                    break
+                index += 1
+            day += timedelta(days=1)
 
     def _remote(self, item: dict[str, Any]) -> RemoteInvoice:
         ettn = str(item["ettn"])
         status = item.get("invoiceStatus")
         payable = item.get("payableAmount")
         issued = item.get("issueDate")
+        known = isinstance(status, int) and status in mapping.SEND_STATES
         return RemoteInvoice(
             invoice_id=ettn,
             ettn=ettn,
@@ -419,7 +532,7 @@ class TurkcellEsirketProvider(BaseProvider):
             order_ref=None,
             issue_date=datetime.fromisoformat(issued).date() if issued else None,
             total=to_decimal(payable) if payable is not None else None,
-            sent=status in SENT_STATUSES if isinstance(status, int) else None,
+            sent=(status not in mapping.NOT_SENT_STATUSES) if known else None,
             journaled=item.get("recordStatus") == JOURNALED if item.get("recordStatus") is not None else None,
         )
 

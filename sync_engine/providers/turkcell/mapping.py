@@ -1,8 +1,12 @@
 """Pure mappings from our Order / InvoiceRequest to Turkcell e-Şirket payloads (no I/O).
 
-Field names and limits are the Muhasebe API's (provider doc 004). The e-Fatura service body
-is not published: ``e_document_payload`` follows the body the simulator documents (see
-``sync_engine/sandbox/turkcell/efatura.py``), referencing the Muhasebe invoice by ETTN.
+Field names and limits of the Muhasebe bodies are provider doc 004's (seed 004). The e-Fatura
+service is a separate system: ``e_document_payload`` is its whole create model (FACTS §4.2:
+``addressBook``, ``generalInfoModel``, ``invoiceLines``, ``archiveInfoModel``,
+``paymentMeansModel``), carrying the same ETTN as the Muhasebe record.
+
+No value is ever cut to fit: a value longer than its documented limit raises
+``OrderDataError`` naming the field and both lengths (``require_fits``).
 """
 
 from __future__ import annotations
@@ -14,17 +18,93 @@ from decimal import Decimal
 from typing import Any
 
 from sync_engine.domain import Buyer, BuyerKind, ComputedLine, LineKind, Order, PaymentMethod
-from sync_engine.providers.base import DocumentType, InvoiceRequest
+from sync_engine.providers.base import DocumentType, InvoiceRequest, SendState
+from sync_engine.providers.errors import OrderDataError, PermanentError, require_fits
 
+NAME = "turkcell_esirket"
+
+# filterQuery operators: only those seed 004 lists (C). A day is selected with "ile başlayan"
+# on the ISO issue date ("2026-01-15…"); there is no documented range operator.
 EQUALS = "eşittir"
-# ASSUMPTION: range operators on the IssueDate category (the document lists only text
-# operators; a reconciliation window needs a range). Both ends are inclusive.
-ON_OR_AFTER, ON_OR_BEFORE = "büyük eşittir", "küçük eşittir"
+STARTS_WITH = "ile başlayan"
 
-E_ARSIV_RECORD, E_FATURA_RECORD = 0, 1
-PROFILE_TEMEL = 0  # generalInfoModel.invoiceProfileType "Temel : 0" (the document's own e-Arşiv example uses it)
+E_ARSIV_RECORD, E_FATURA_RECORD = 0, 1  # recordType (C FACTS §4.2)
+PROFILE_TEMEL = 0  # Muhasebe generalInfoModel.invoiceProfileType "Temel : 0" (seed 004 example)
+# e-Fatura service InvoiceProfileType (C FACTS §4.2, [T-smp-profile]): an integer.
+SERVICE_PROFILE_TEMELFATURA, SERVICE_PROFILE_EARSIVFATURA = 0, 4
 TYPE_SATIS = 1  # generalInfoModel.type "Satış : 1"
-SAVE_AND_SEND = 20  # e-Fatura service status: save and send
+SAVE_AND_SEND = 20  # e-Fatura service status: "Kaydet ve Gönder" (C FACTS §4.2)
+TURKIYE_COUNTRY_ID = 1  # addressBook.receiverCountryId 1 = Türkiye (I FACTS §4.2)
+_TURKIYE = {"türkiye", "turkiye", "turkey", "tr", "tür"}
+
+# e-Fatura service InvoiceStatus (C FACTS §4.2, ePlatform InvoiceStatus.cs) → our send state.
+# One explicit table; a code not in it is a PermanentError naming it, never "sent".
+SEND_STATES: dict[int, SendState] = {
+    0: SendState.IN_PROGRESS,  # Taslak: the create (status 20) has not been picked up yet
+    5: SendState.IN_PROGRESS,  # Test
+    20: SendState.IN_PROGRESS,  # Kuyrukta
+    30: SendState.IN_PROGRESS,  # Gönderim Bekliyor
+    81: SendState.IN_PROGRESS,  # Reddediliyor: GİB's final answer is still to come
+    50: SendState.SENT,  # GİB'e İletildi
+    60: SendState.SENT,  # Onaylandı
+    61: SendState.SENT,  # Onaylanıyor
+    65: SendState.SENT,  # Otomatik Onaylandı
+    70: SendState.SENT,  # Onay Bekliyor (TICARIFATURA: the buyer's KABUL/RED window)
+    # (I) İade states follow a document GİB already holds: it was sent; the return is a
+    # separate document.
+    90: SendState.SENT,  # İade
+    91: SendState.SENT,  # İade ediliyor
+    92: SendState.SENT,  # İade Hatası
+    40: SendState.FAILED,  # Hata
+    62: SendState.FAILED,  # Onaylama Hatası
+    80: SendState.FAILED,  # Reddedildi
+    82: SendState.FAILED,  # Reddetme Hatası
+    10: SendState.CANCELLED,  # İptal
+    100: SendState.CANCELLED,  # e-Arşiv İptal
+}
+# Reconciliation's "sent" (a send happened, so never send again): every known status but
+# the draft (0) and test (5) ones. An unknown code in a list answer reads as "does not say".
+NOT_SENT_STATUSES = frozenset({0, 5})
+
+
+def status_code(answer: Any, endpoint: str) -> int:
+    """The integer ``status`` of an e-Fatura service answer (a digit string is read too).
+    A missing or non-integer status is a PermanentError naming the field."""
+    raw = answer.get("status") if isinstance(answer, dict) else None
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise PermanentError(
+            f"{endpoint} answer has no integer 'status' (got {raw!r})", provider=NAME, endpoint=endpoint
+        )
+    return raw
+
+
+def send_state(code: int, endpoint: str) -> SendState:
+    """The send state of an e-Fatura service status code, from the one table above."""
+    if code not in SEND_STATES:
+        raise PermanentError(
+            f"{endpoint} answered an unknown e-Fatura status {code}; it is not read as sent "
+            "(FACTS §4.2 InvoiceStatus)",
+            provider=NAME, endpoint=endpoint,
+        )
+    return SEND_STATES[code]
+
+
+def status_message(answer: Any) -> str | None:
+    """GİB's / the service's own words: ``message``, else the envelope's (FACTS §4.2)."""
+    if not isinstance(answer, dict):
+        return None
+    for key in ("message", "envelopeMessage", "Message"):
+        value = answer.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+# Documented Muhasebe field limits (C seed 004).
+NAME_MAX, SURNAME_MAX, TAX_OFFICE_MAX, CODE_MAX = 500, 250, 150, 50
+ADDRESS_PART_MAX, ADDRESS_NAME_MAX, EMAIL_MAX = 100, 250, 250
+LINE_CODE_MAX, LINE_NAME_MAX, NOTE_MAX, CARRIER_NAME_MAX = 100, 500, 500, 250
 
 # UN/ECE 4461 payment means codes. The document labels "1" as "Ödeme Aracısı" (payment
 # intermediary); 48 bank card, 42 payment to bank account, 10 cash (on delivery), ZZZ other.
@@ -70,8 +150,12 @@ def _whole(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def _cut(value: str, limit: int) -> str:
-    return value.strip()[:limit]
+def fits(field: str, value: str, limit: int) -> str:
+    """The stripped value when it fits its documented limit, else OrderDataError naming the
+    field and both lengths (never cut)."""
+    text = value.strip()
+    require_fits(NAME, field, text, limit)
+    return text
 
 
 def filter_query(*conditions: tuple[str, str, str]) -> str:
@@ -128,27 +212,36 @@ def _phone(raw: str) -> str | None:
 
 
 def cari_address(buyer: Buyer) -> dict[str, Any]:
+    """The cari's default address (seed 004 address model). The street fills streetName
+    (100) and carries on into buildingName (100) rather than being cut; a street longer than
+    both is refused, naming streetName."""
     a = buyer.address
-    city = _cut(a.city, 100) or UNKNOWN_PLACE
+    where = "currentAccountAddress."
+    city = fits(f"{where}city", a.city, ADDRESS_PART_MAX) or UNKNOWN_PLACE
     street = a.street.strip()
     address: dict[str, Any] = {
         # Documented: the first address should be the default, else the invoice warns.
         "isDefault": True,
         "addressName": "Fatura Adresi",
-        "subDivisionName": _cut(a.district, 100) or city,
+        "subDivisionName": fits(f"{where}subDivisionName", a.district, ADDRESS_PART_MAX) or city,
         "city": city,
-        "country": _cut(a.country, 100) or "Türkiye",
+        "country": fits(f"{where}country", a.country, ADDRESS_PART_MAX) or "Türkiye",
     }
     if street:
-        address["streetName"] = street[:100]
-        if len(street) > 100:
-            # streetName holds 100 characters; the rest goes on rather than being lost
-            # from a legal document.
-            address["buildingName"] = street[100:200]
+        if len(street) > 2 * ADDRESS_PART_MAX:
+            raise OrderDataError(
+                NAME, f"{where}streetName",
+                f"{len(street)} characters, the provider's limit is {ADDRESS_PART_MAX} "
+                f"(+{ADDRESS_PART_MAX} carried on in buildingName)",
+            )
+        address["streetName"] = street[:ADDRESS_PART_MAX]
+        if len(street) > ADDRESS_PART_MAX:
+            # The rest goes on in the next documented address part, not lost.
+            address["buildingName"] = street[ADDRESS_PART_MAX:]
     if a.postal_code.strip():
-        address["postalZone"] = _cut(a.postal_code, 100)
-    email = buyer.email.strip()
-    if email and len(email) <= 250 and _EMAIL.match(email):
+        address["postalZone"] = fits(f"{where}postalZone", a.postal_code, ADDRESS_PART_MAX)
+    email = buyer_email(buyer, f"{where}emailAddress")
+    if email:
         address["emailAddress"] = email
     phone = _phone(buyer.phone)
     if phone:
@@ -156,19 +249,85 @@ def cari_address(buyer: Buyer) -> dict[str, Any]:
     return address
 
 
-def cari_payload(order: Order) -> dict[str, Any]:
+def buyer_email(buyer: Buyer, field: str) -> str | None:
+    """The buyer's e-mail when it is one (<email> format, seed 004); too long is refused."""
+    email = buyer.email.strip()
+    if not email or not _EMAIL.match(email):
+        # Not an address the provider can take; the buyer simply has none on the invoice.
+        return None
+    return fits(field, email, EMAIL_MAX)
+
+
+def cari_payload(order: Order, *, with_address: bool = True) -> dict[str, Any]:
     buyer = order.buyer
     name, surname = cari_names(buyer)
-    payload: dict[str, Any] = {"name": name[:500], "identifier": buyer.tax_id}
+    payload: dict[str, Any] = {"name": fits("name", name, NAME_MAX), "identifier": buyer.tax_id}
     if surname:
-        payload["surname"] = surname[:250]
+        payload["surname"] = fits("surname", surname, SURNAME_MAX)
     code = buyer.distinguishing_code
     if code is not None:
-        payload["code"] = code
+        payload["code"] = fits("code", code, CODE_MAX)
     if buyer.kind is BuyerKind.COMPANY and buyer.tax_office.strip():
-        payload["taxOffice"] = _cut(buyer.tax_office, 150)
-    payload["currentAccountAddress"] = cari_address(buyer)
+        payload["taxOffice"] = fits("taxOffice", buyer.tax_office, TAX_OFFICE_MAX)
+    if with_address:
+        payload["currentAccountAddress"] = cari_address(buyer)
     return payload
+
+
+# Documented cari fields the shop never gives (seed 004): an update carries the cari's current
+# values, so the merchant's own entries (vade, MERSİS, sicil, oda) are never erased.
+KEPT_CARI_FIELDS = (
+    "taxOffice", "maturity", "mersisNumber", "registrationNumber", "professionalChamber", "chamberRegistrationNumber",
+)
+
+
+def cari_update_payload(cari_id: int, order: Order, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``PUT /v1/currentaccounts/{id}``: the documented update model, id included ("Update
+    işleminin id alanı da doldurulmak zorundadır", seed 004). ``current`` is the cari as
+    ``GET /v1/currentaccounts/{id}`` answers it: its values stand where the order has none."""
+    payload: dict[str, Any] = {"id": cari_id, **cari_payload(order, with_address=False)}
+    for key in KEPT_CARI_FIELDS:
+        if key not in payload and isinstance(current, dict) and current.get(key) not in (None, ""):
+            payload[key] = current[key]
+    return payload
+
+
+# The address fields we write and compare (a returning buyer's changed address is updated).
+ADDRESS_KEYS = (
+    "addressName", "subDivisionName", "city", "country", "streetName", "buildingName",
+    "postalZone", "emailAddress", "phoneNumber",
+)
+
+
+def cari_changes(listed: dict[str, Any], order: Order) -> bool:
+    """Whether the cari's name / surname (as the list shows them) differ from the order's."""
+    name, surname = cari_names(order.buyer)
+    return (listed.get("name") or "") != name.strip() or (listed.get("surname") or "") != (surname or "")
+
+
+def default_address(addresses: Any) -> dict[str, Any] | None:
+    """The default one of a cari's addresses (``isDefault``), read liberally: a list of
+    address objects, or an object with an ``items`` list (a page)."""
+    items = addresses.get("items") if isinstance(addresses, dict) else addresses
+    if not isinstance(items, list):
+        raise PermanentError(
+            "currentaccountaddresses answer is not a list of addresses",
+            provider=NAME, endpoint="currentaccountaddresses.list",
+        )
+    return next((a for a in items if isinstance(a, dict) and a.get("isDefault")), None)
+
+
+def address_differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return any((current.get(k) or None) != (wanted.get(k) or None) for k in ADDRESS_KEYS)
+
+
+def address_update_payload(address_id: int, cari_id: int, buyer: Buyer) -> dict[str, Any]:
+    """``PUT /v1/currentaccountaddresses``: the documented update model with its id."""
+    return {"id": address_id, "currentAccountId": cari_id, **cari_address(buyer)}
+
+
+def address_create_payload(cari_id: int, buyer: Buyer) -> dict[str, Any]:
+    return {"currentAccountId": cari_id, **cari_address(buyer)}
 
 
 def match_payload(cari_id: int, account_id: int, account_code: str) -> dict[str, Any]:
@@ -195,20 +354,21 @@ def order_ref_from(description: str | None) -> str | None:
     return match.group("ref") if match else None
 
 
-def _line_code(cl: ComputedLine, index: int) -> str:
+def _line_code(cl: ComputedLine, index: int, where: str) -> str:
     if cl.line.sku.strip():
-        return _cut(cl.line.sku, 100)
+        return fits(f"{where}inventoryServiceCode", cl.line.sku, LINE_CODE_MAX)
     return "KARGO" if cl.line.kind is LineKind.SHIPPING else f"SATIR{index + 1}"
 
 
 def invoice_line(cl: ComputedLine, index: int) -> dict[str, Any]:
-    """Explicit amounts (DESIGN §7): the provider adds up what we send, so the invoice total
-    is the paid total to the kuruş."""
+    """A Muhasebe invoice line. Explicit amounts (DESIGN §7): the provider adds up what we
+    send, so the invoice total is the paid total to the kuruş."""
+    where = f"invoiceLines[{index}]."
     line: dict[str, Any] = {
-        "inventoryServiceCode": _line_code(cl, index),
+        "inventoryServiceCode": _line_code(cl, index, where),
         # ASSUMPTION: the printed line name travels in "inventoryCard" (the name field of
         # the documented GET answer); the stock/service card API is not published.
-        "inventoryCard": _cut(cl.line.name, 500),
+        "inventoryCard": fits(f"{where}inventoryCard", cl.line.name, LINE_NAME_MAX),
         "amount": _whole(cl.quantity),
         "unitCode": cl.line.unit_code,
         "unitPrice": _price(cl.unit_price_net),
@@ -216,6 +376,25 @@ def invoice_line(cl: ComputedLine, index: int) -> dict[str, Any]:
         "lineExtensionAmount": cl.net_amount,
         "vatRate": _whole(cl.vat_rate),
         "vatAmount": cl.vat_amount,
+    }
+    if cl.line.vat_exemption_code:
+        line["vatExemptionReasonCode"] = cl.line.vat_exemption_code
+    return line
+
+
+def service_line(cl: ComputedLine, index: int) -> dict[str, Any]:
+    """An e-Fatura service line: the FACTS §4.2 line model (``lineAmount`` is the net after
+    discount, as Muhasebe's ``lineExtensionAmount``)."""
+    where = f"invoiceLines[{index}]."
+    line: dict[str, Any] = {
+        "inventoryCard": fits(f"{where}inventoryCard", cl.line.name, LINE_NAME_MAX),
+        "amount": _whole(cl.quantity),
+        "unitCode": cl.line.unit_code,
+        "unitPrice": _price(cl.unit_price_net),
+        "lineAmount": cl.net_amount,
+        "vatRate": _whole(cl.vat_rate),
+        "vatAmount": cl.vat_amount,
+        "discountAmount": cl.discount_net,
     }
     if cl.line.vat_exemption_code:
         line["vatExemptionReasonCode"] = cl.line.vat_exemption_code
@@ -239,7 +418,7 @@ def archive_info(req: InvoiceRequest) -> dict[str, Any]:
         "isInternetSale": True,
         "websiteUrl": _website(req.settings.website),
         "shipmentSendType": "ELEKTRONIK",
-        "shipmentSenderName": _cut(carrier_name, 250),
+        "shipmentSenderName": fits("archiveInfoModel.shipmentSenderName", carrier_name, CARRIER_NAME_MAX),
         "shipmentSenderTcknVkn": carrier_vkn,
         "shipmentDate": timestamp(shipment.date or req.issue_date),
     }
@@ -254,7 +433,7 @@ def payment_means(order: Order) -> dict[str, Any]:
     if payment.platform.strip():
         # ASSUMPTION: the payment intermediary's name (iyzico, PayTR, …), which GİB wants
         # on internet sales, goes in the free-text instruction note.
-        means["instructionNote"] = _cut(payment.platform, 500)
+        means["instructionNote"] = fits("paymentMeansModel.instructionNote", payment.platform, NOTE_MAX)
     return means
 
 
@@ -299,27 +478,107 @@ def invoice_payload(req: InvoiceRequest) -> dict[str, Any]:
     return payload
 
 
+def address_book(req: InvoiceRequest) -> dict[str, Any]:
+    """The buyer as the e-Fatura service takes it (FACTS §4.2 ``addressBook``, I). Limits are
+    the Muhasebe cari's (seed 004), the same person in the same platform (I)."""
+    buyer = req.order.buyer
+    a = buyer.address
+    name, surname = cari_names(buyer)
+    where = "addressBook."
+    city = a.city.strip() or UNKNOWN_PLACE
+    country = a.country.strip() or "Türkiye"
+    book: dict[str, Any] = {}
+    if req.route.type is DocumentType.E_FATURA:
+        book["alias"] = _alias(req)
+    book.update(
+        {
+            "identificationNumber": buyer.tax_id,
+            "name": fits(f"{where}name", name, NAME_MAX),
+        }
+    )
+    if surname:
+        book["receiverPersonSurName"] = fits(f"{where}receiverPersonSurName", surname, SURNAME_MAX)
+    # (I) no length is known for the receiver address parts: they travel whole.
+    if a.street.strip():
+        book["receiverStreet"] = a.street.strip()
+    if a.district.strip():
+        book["receiverDistrict"] = a.district.strip()
+    # receiverCity / receiverCountry: GİB's address needs them (I); a consumer who gave
+    # none gets the same documented placeholder as the Muhasebe cari (UNKNOWN_PLACE).
+    book["receiverCity"] = city
+    book["receiverCountry"] = country
+    if country.casefold() in _TURKIYE:
+        book["receiverCountryId"] = TURKIYE_COUNTRY_ID
+    email = buyer_email(buyer, f"{where}receiverEmail")
+    if email:
+        book["receiverEmail"] = email
+    if buyer.kind is BuyerKind.COMPANY and buyer.tax_office.strip():
+        book["receiverTaxOffice"] = fits(f"{where}receiverTaxOffice", buyer.tax_office, TAX_OFFICE_MAX)
+    return book
+
+
 def e_document_payload(req: InvoiceRequest) -> dict[str, Any]:
-    """The e-Fatura service's save-and-send body (status 20) for the Muhasebe invoice with
-    the same ETTN. ASSUMPTION: this body is ours (the service's is unpublished); see the
-    simulator's efatura module for the contract it is checked against."""
+    """The e-Fatura service's create body, ``status: 20`` (save and send): the whole invoice
+    model (FACTS §4.2), not a pointer to Muhasebe; the same ETTN as the Muhasebe record.
+    e-Arşiv (``/v2/earchive/create``): recordType 0, profile 4 EARSIVFATURA, the internet-sale
+    block; e-Fatura (``/v1/outboxinvoice/create``): recordType 1, profile 0 TEMELFATURA, the
+    buyer's posta kutusu alias in ``addressBook.alias``."""
     e_fatura = req.route.type is DocumentType.E_FATURA
     payload: dict[str, Any] = {
         "status": SAVE_AND_SEND,
         "recordType": E_FATURA_RECORD if e_fatura else E_ARSIV_RECORD,
+        "addressBook": address_book(req),
         "generalInfoModel": {
             "ettn": req.ettn,
             "prefix": req.settings.prefix,
+            "invoiceProfileType": SERVICE_PROFILE_TEMELFATURA if e_fatura else SERVICE_PROFILE_EARSIVFATURA,
             "issueDate": timestamp(req.issue_date),
-            "invoiceProfileType": "TEMELFATURA" if e_fatura else "EARSIVFATURA",
+            "type": TYPE_SATIS,
+            "currencyCode": req.order.currency,
         },
+        "invoiceLines": [service_line(cl, i) for i, cl in enumerate(req.invoice.lines)],
         "paymentMeansModel": payment_means(req.order),
     }
-    if e_fatura:
-        payload["targetAlias"] = _alias(req)
-    else:
+    if not e_fatura:
         payload["archiveInfoModel"] = archive_info(req)
     return payload
+
+
+def _amount(value: Any, field: str, endpoint: str) -> Decimal:
+    """An amount the provider answered: a JSON number or, as the GET answer documents its
+    totals, a numeric string; anything else is a PermanentError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise PermanentError(f"{endpoint} answer: {field} is not an amount ({value!r})", provider=NAME, endpoint=endpoint)
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        raise PermanentError(f"{endpoint} answer: {field} is not an amount ({value!r})", provider=NAME, endpoint=endpoint) from None
+
+
+def saved_total(saved: Any) -> Decimal | None:
+    """The payable total the save answer implies: the sum of its own lines' net and VAT
+    (seed 004: the save answer echoes ``invoiceLines`` and has no totals model). None when
+    the answer carries no lines."""
+    lines = saved.get("invoiceLines") if isinstance(saved, dict) else None
+    if not isinstance(lines, list) or not lines:
+        return None
+    total = Decimal("0.00")
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise PermanentError(f"invoices.save answer: invoiceLines[{i}] is not an object", provider=NAME,
+                                 endpoint="invoices.save")
+        for key in ("lineExtensionAmount", "vatAmount"):
+            total += _amount(line.get(key), f"invoiceLines[{i}].{key}", "invoices.save")
+    return total
+
+
+def detail_total(found: Any) -> Decimal | None:
+    """``invoiceTotalsModel.payableAmount`` of the GET answer (seed 004: a string); None when
+    the answer has no totals model."""
+    totals = found.get("invoiceTotalsModel") if isinstance(found, dict) else None
+    if not isinstance(totals, dict) or totals.get("payableAmount") in (None, ""):
+        return None
+    return _amount(totals["payableAmount"], "invoiceTotalsModel.payableAmount", "invoices.get")
 
 
 def accounting_payload(ettn: str) -> list[dict[str, Any]]:
@@ -327,7 +586,7 @@ def accounting_payload(ettn: str) -> list[dict[str, Any]]:
     return [{"ettn": ettn, "isSend": True}]
 
 
-def issue_window_filter(start: date, end: date) -> str:
-    return filter_query(
-        ("IssueDate", ON_OR_AFTER, start.isoformat()), ("IssueDate", ON_OR_BEFORE, end.isoformat())
-    )
+def issue_day_filter(day: date) -> str:
+    """The outgoing invoices issued on one day: ``IssueDate ile başlayan YYYY-MM-DD`` (only
+    documented operators; the ISO issue date starts with its day)."""
+    return filter_query(("IssueDate", STARTS_WITH, day.isoformat()))

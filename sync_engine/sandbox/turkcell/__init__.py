@@ -19,6 +19,7 @@ Endpoints and their names for fault rules (``turkcell:<name>:<mode>``):
 | PUT | /v1/currentaccounts/{id} | cari_update |
 | GET | /v1/currentaccountaddresses?currentAccountId= | address_list |
 | POST | /v1/currentaccountaddresses | address_create |
+| PUT | /v1/currentaccountaddresses | address_update |
 | GET | /v1/currentaccountaccounts?currentAccountId= | cari_account_list |
 | POST | /v1/currentaccountaccounts | cari_account_create |
 | GET | /v1/accounts | account_list |
@@ -32,14 +33,17 @@ Endpoints and their names for fault rules (``turkcell:<name>:<mode>``):
 | POST | /efatura/v2/earchive/create | earchive_create |
 | POST | /efatura/v1/outboxinvoice/create | outbox_create |
 | GET | /efatura/v2/earchive/{id}/status | earchive_status |
-| GET | /efatura/v1/outboxinvoice/{id}/status | outbox_status |
+| GET | /efatura/v2/outboxinvoice/{id}/status | outbox_status |
 | GET | /efatura/v2/earchive/getinvoice?guid= | earchive_getinvoice |
 | GET | /efatura/v1/outboxinvoice/getinvoice?guid= | outbox_getinvoice |
 | PUT | /efatura/v1/earchive/cancelinvoice | earchive_cancel |
 | GET | /efatura/v1/gibuser/isuser?identifier=&appType=1 | gibuser_isuser |
 | GET | /efatura/v1/gibuser/getuser?identifier= | gibuser_getuser |
 
-Ledger kinds: cari_created, cari_updated, address_created, cari_matched, invoice_created,
+Every request is first checked against its endpoint's declarative contract (``contract.py``);
+the handlers keep only the stateful checks.
+
+Ledger kinds: cari_created, cari_updated, address_created, address_updated, cari_matched, invoice_created,
 invoice_updated, invoice_deleted, gib_send, journal, journal_reversed, cancel.
 
 Assumptions where the documents are silent are written next to the code that makes them;
@@ -63,6 +67,8 @@ from fastapi.responses import Response
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs
+from sync_engine.sandbox.contract import Contract
+from sync_engine.sandbox.turkcell import contract as contracts
 from sync_engine.sandbox.turkcell.cari import CariBook
 from sync_engine.sandbox.turkcell.common import NAME, Refusal, error_response, json_response, parse_json
 from sync_engine.sandbox.turkcell.efatura import EARCHIVE, OUTBOX, EFaturaService
@@ -70,6 +76,7 @@ from sync_engine.sandbox.turkcell.invoices import InvoiceBook
 
 CLIENT_ID = "serviceApi"
 TOKEN_TTL_S = 86400
+EFATURA_ENDPOINTS = ("earchive_", "outbox_", "gibuser_")
 
 Handler = Callable[[Any], Any]
 
@@ -83,6 +90,7 @@ class TurkcellSimulator:
         # Credentials are configuration, not data: reset() keeps them.
         self.username = "demo"
         self.password = "demo-password"
+        self.api_key = "demo-api-key"  # the portal API key of the e-Fatura service
         self.token_ttl_s: float = TOKEN_TTL_S
         self.lock = threading.RLock()
         self.caris = CariBook(state)
@@ -90,6 +98,7 @@ class TurkcellSimulator:
         self.hits: Counter[str] = Counter()  # requests per endpoint name, for tests
         self.last_query: dict[str, dict[str, str]] = {}
         self.tokens: dict[str, datetime] = {}
+        self._received: list[tuple[str, Any]] = []
         self.reset()
 
     @property
@@ -103,13 +112,40 @@ class TurkcellSimulator:
             self.tokens.clear()
             self.hits.clear()
             self.last_query.clear()
+            self._received.clear()
+
+    def received(self, endpoint: str | None = None) -> list[Any]:
+        """Every request body (the query for GET) as parsed, per simulator endpoint name,
+        oldest first: what the contract tests check against ``contract.CONTRACTS``."""
+        with self.lock:
+            return [body for ep, body in self._received if endpoint is None or ep == endpoint]
+
+    def _check_contract(self, endpoint: str, body: Any) -> None:
+        """Refuse a request that breaks its endpoint's declarative contract (``contract.py``),
+        every violation named in the one ``{"Error": …}`` message."""
+        contract: Contract | None = contracts.CONTRACTS.get(endpoint)
+        with self.lock:
+            self._received.append((endpoint, body))
+        if contract is None:
+            return
+        if endpoint in contracts.LIST_BODIES:
+            if not isinstance(body, list) or not body:
+                raise Refusal(400, "İstek gövdesi [{ettn, isSend}] listesi olmalıdır.")
+            found = [v for i, item in enumerate(body) for v in contract.violations(item)]
+        else:
+            found = contract.violations(body)
+        if found:
+            status = next((v.status for v in found if v.status is not None), 400)
+            raise Refusal(status, "; ".join(v.message for v in found))
 
     # --- test helpers -----------------------------------------------------------------
 
-    def force_status(self, ettn: str, status: int) -> None:
-        """Make GİB answer ``status`` (e.g. 40 error, 80 rejected) for a sent invoice."""
+    def force_status(self, ettn: str, status: int, message: str | None = None) -> None:
+        """Make GİB answer ``status`` (e.g. 40 error, 80 rejected), with its ``message``, for a
+        sent invoice."""
         with self.lock:
-            self.invoices.invoices[ettn].forced_status = status
+            inv = self.invoices.invoices[ettn]
+            inv.forced_status, inv.forced_message = status, message
 
     # --- auth ------------------------------------------------------------------------
 
@@ -131,6 +167,12 @@ class TurkcellSimulator:
     def _token_error(self, code: str, message: str) -> Response:
         self.state.violations.add(NAME, "token", 422, message)
         return json_response({"error": code, "error_description": message}, 422)
+
+    def _portal_api_key(self, request: Request, endpoint: str) -> bool:
+        """FACTS §4.1: the newer e-Fatura service also takes the portal API key, sent as
+        ``x-api-key`` (I); Muhasebe takes the bearer token only."""
+        key = request.headers.get("x-api-key")
+        return bool(key) and endpoint.startswith(EFATURA_ENDPOINTS) and secrets.compare_digest(key, self.api_key)
 
     def _check_bearer(self, request: Request, endpoint: str) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -155,21 +197,31 @@ class TurkcellSimulator:
         returns data (→ 200 JSON) or a Response; a ``Refusal`` becomes ``{"Error": …}``."""
         self.hits[endpoint] += 1
         self.last_query[endpoint] = dict(request.query_params)
-        if auth:
+        if auth and not self._portal_api_key(request, endpoint):
             denied = self._check_bearer(request, endpoint)
             if denied is not None:
                 return denied
         ctype = content_type(request)
         raw: Any = await form_pairs(request) if body == "form" else await request.body()
 
+        query = dict(request.query_params)
+
         def effect() -> Response:
             try:
                 with self.lock:
                     if body == "form":
+                        if endpoint == "token" and ctype == "application/x-www-form-urlencoded":
+                            problems = contracts.TOKEN.violations(dict(raw))
+                            self._received.append((endpoint, dict(raw)))
+                            if problems:
+                                return self._token_error("invalid_request", "; ".join(v.message for v in problems))
                         result = handler((raw, ctype))
                     elif body == "json":
-                        result = handler(parse_json(raw, ctype))
+                        parsed = parse_json(raw, ctype)
+                        self._check_contract(endpoint, parsed)
+                        result = handler(parsed)
                     else:
+                        self._check_contract(endpoint, query)
                         result = handler(None)
             except Refusal as refusal:
                 if refusal.violation:
@@ -209,8 +261,8 @@ class TurkcellSimulator:
         async def cari_create(request: Request) -> Response:
             return await self._handle(request, "cari_create", caris.create_cari, body="json")
 
-        # ASSUMPTION: the cari id of an update travels in the path (the documented update
-        # body has no id, yet "id" is required).
+        # ASSUMPTION: the cari id of an update travels in the path as well as in the body
+        # (seed 004: "Update işleminin id alanı da doldurulmak zorundadır").
         @r.put("/v1/currentaccounts/{cari_id}")
         async def cari_update(request: Request, cari_id: str) -> Response:
             return await self._handle(request, "cari_update", lambda b: caris.update_cari(int_id(cari_id), b), body="json")
@@ -222,6 +274,12 @@ class TurkcellSimulator:
         @r.post("/v1/currentaccountaddresses")
         async def address_create(request: Request) -> Response:
             return await self._handle(request, "address_create", caris.create_address, body="json")
+
+        # ASSUMPTION: the address update is a PUT on the address collection, its id in the
+        # body (seed 004: "Güncelleme işlemi sırasında Id bilgisi zorunlu"; the path is unpublished).
+        @r.put("/v1/currentaccountaddresses")
+        async def address_update(request: Request) -> Response:
+            return await self._handle(request, "address_update", caris.update_address, body="json")
 
         @r.get("/v1/currentaccountaccounts")
         async def cari_account_list(request: Request) -> Response:
@@ -287,7 +345,7 @@ class TurkcellSimulator:
         async def earchive_status(request: Request, service_id: str) -> Response:
             return await self._handle(request, "earchive_status", lambda _: self.efatura.status(EARCHIVE, service_id))
 
-        @r.get("/efatura/v1/outboxinvoice/{service_id}/status")
+        @r.get("/efatura/v2/outboxinvoice/{service_id}/status")
         async def outbox_status(request: Request, service_id: str) -> Response:
             return await self._handle(request, "outbox_status", lambda _: self.efatura.status(OUTBOX, service_id))
 

@@ -185,6 +185,8 @@ class CariBook:
 
     def update_cari(self, cari_id: int, body: Any) -> dict[str, Any]:
         body = require_object(body)
+        if body.get("id") != cari_id:
+            raise Refusal(400, f"id ({body.get('id')!r}) adresteki cari id ({cari_id}) ile aynı olmalıdır.")
         cari = self.get(cari_id)
         fields = _check_cari(body)
         self._check_unique(fields["identifier"], fields["code"], exclude=cari.id)
@@ -241,6 +243,27 @@ class CariBook:
         if cari is None:
             raise Refusal(404, f"Cari bulunamadı: {cari_id}")
         return self._add_address(cari, address, via="address")
+
+    def update_address(self, body: Any) -> dict[str, Any]:
+        body = require_object(body)
+        address_id = integer(body, "id", required=True)
+        address = check_address(body)
+        for cari in self.caris.values():
+            for record in cari.addresses:
+                if record["id"] == address_id:
+                    if body.get("currentAccountId") not in (None, cari.id):
+                        raise Refusal(400, f"Adres {address_id} bu cariye ait değil: {body['currentAccountId']}")
+                    was_default = record["isDefault"]
+                    record.update(address)
+                    if record["isDefault"]:
+                        for other in cari.addresses:
+                            if other is not record:
+                                other["isDefault"] = False
+                    elif was_default and "isDefault" not in body:
+                        record["isDefault"] = True  # omitted: the default stays the default
+                    self.state.ledger.record(NAME, "address_updated", str(cari.id), address_id=address_id)
+                    return dict(record)
+        raise Refusal(404, f"Adres bulunamadı: {address_id}")
 
     def default_address(self, cari: Cari) -> dict[str, Any] | None:
         return next((a for a in cari.addresses if a["isDefault"]), None)

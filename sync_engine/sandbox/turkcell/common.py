@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -216,11 +216,10 @@ def query_bool(query: Mapping[str, str], name: str) -> bool | None:
 
 Accessor = Callable[[Any], Any]
 
-# The documented operators. "büyük eşittir" / "küçük eşittir" (and the strict forms) are an
-# ASSUMPTION: the published text lists only the text operators, yet a date window over the
-# outgoing invoice list needs a range; we accept them on date categories only.
+# The documented operators (C seed 004), on every category. A date category is compared as
+# its ISO text ("2026-01-15T00:00:00Z"), so "ile başlayan 2026-01-15" selects one day; there is
+# no documented range operator, and an undocumented one is refused.
 TEXT_OPERATORS = ("eşittir", "eşittir değildir", "içeren", "içermeyen", "ile başlayan", "ile başlamayan")
-DATE_OPERATORS = ("eşittir", "büyük eşittir", "küçük eşittir", "büyüktür", "küçüktür")
 
 
 @dataclass(frozen=True)
@@ -232,17 +231,10 @@ class Condition:
 
     def test(self, item: Any) -> bool:
         actual = self.accessor(item)
-        if self.is_date:
-            day = actual.date() if isinstance(actual, datetime) else actual
-            wanted = date.fromisoformat(self.value[:10])
-            return {
-                "eşittir": day == wanted,
-                "büyük eşittir": day >= wanted,
-                "küçük eşittir": day <= wanted,
-                "büyüktür": day > wanted,
-                "küçüktür": day < wanted,
-            }[self.operator]
-        have = "" if actual is None else str(actual)
+        if self.is_date and isinstance(actual, datetime):
+            have = iso(actual) or ""
+        else:
+            have = "" if actual is None else str(actual)
         want = self.value
         low_have, low_want = have.casefold(), want.casefold()
         return {
@@ -278,16 +270,9 @@ def parse_filter(
         name = by_lower.get(item["category"].lower())
         if name is None:
             raise Refusal(400, f"filterQuery category desteklenmiyor: {item['category']}")
-        is_date = name in date_categories
-        allowed = DATE_OPERATORS if is_date else TEXT_OPERATORS
-        if item["operator"] not in allowed:
-            raise Refusal(400, f"filterQuery operator geçersiz: {item['operator']} ({name} için: {', '.join(allowed)})")
-        if is_date:
-            try:
-                date.fromisoformat(item["value"][:10])
-            except ValueError:
-                raise Refusal(400, f"filterQuery {name} değeri bir tarih olmalıdır (YYYY-MM-DD).") from None
-        out.append(Condition(categories[name], item["operator"], item["value"], is_date))
+        if item["operator"] not in TEXT_OPERATORS:
+            raise Refusal(400, f"filterQuery operator geçersiz: {item['operator']} ({', '.join(TEXT_OPERATORS)})")
+        out.append(Condition(categories[name], item["operator"], item["value"], name in date_categories))
     return out
 
 

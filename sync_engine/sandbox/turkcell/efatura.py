@@ -1,44 +1,44 @@
-"""The e-Fatura service: sends a Muhasebe invoice (found by its ETTN) to GİB as an e-Arşiv
-(``/v2/earchive/create``) or e-Fatura (``/v1/outboxinvoice/create``), reports its status on the
-sandbox clock, cancels e-Arşiv invoices, and answers GİB registered-user lookups.
+"""The e-Fatura service: takes the whole invoice model (FACTS §4.2) and sends it to GİB as an
+e-Arşiv (``/v2/earchive/create``) or e-Fatura (``/v1/outboxinvoice/create``), reports its
+status on the sandbox clock (``/v2/{earchive|outboxinvoice}/{id}/status``), cancels e-Arşiv
+invoices (only from 60), and answers GİB registered-user lookups.
 
-ASSUMPTION (the published text is silent on this service's bodies). The create body is:
-
-    {"status": 20,                              # 20 = save and send; nothing else is simulated
-     "recordType": 0 | 1,                       # optional; must agree with the endpoint
-     "generalInfoModel": {"ettn", "prefix", "issueDate",
-                          "invoiceProfileType": "EARSIVFATURA" | "TEMELFATURA" | "TICARIFATURA"},
-     "targetAlias": "urn:mail:…",               # e-Fatura: the buyer's posta kutusu
-     "archiveInfoModel": {…},                   # e-Arşiv: as in Muhasebe (internet sale fields)
-     "paymentMeansModel": {…}}                  # as in Muhasebe
-
-The lines, buyer and amounts are those saved in Muhasebe under the same ETTN. The answer is
-``{"id", "ettn", "invoiceNumber", "status"}``; ``id`` is the service's own id used by the
-status query. ``getinvoice?guid=<ETTN>`` answers ``{"id", "ettn", "invoiceNumber",
-"issueDate", "recordType"}`` or 404 when the ETTN was never sent through that service;
-``{id}/status`` answers ``{"id", "ettn", "invoiceNumber", "status", "statusDescription"}``.
+The request shape is ``contract.EARCHIVE_CREATE`` / ``OUTBOX_CREATE`` (checked before these
+handlers run). The stateful checks here:
+* ASSUMPTION (I): the platform holds one document per ETTN across its modules, so the
+  service's document is linked to the Muhasebe record of the same ETTN (the invoice list and
+  muhasebeleştir see its GİB status); a send without that record is refused 404, and a body
+  whose buyer or payable total disagrees with it is refused 400 (two copies of one ETTN that
+  differ are an integration error that must fail loud).
+* GİB's routing: a registered e-Fatura user gets an e-Fatura at one of their aliases,
+  everyone else an e-Arşiv (FACTS §5.1); a second send of one ETTN is refused 409.
+* ``status`` 0 (Taslak) keeps a draft; 20 (Kaydet ve Gönder) numbers and sends it.
+``{id}/status`` answers ``{id, invoiceNumber, status, message}`` (+ the envelope fields on the
+e-Fatura side), as FACTS §4.2 gives it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from sync_engine.sandbox.core import SandboxState
-from sync_engine.sandbox.turkcell.common import NAME, Refusal, ettn as check_ettn, integer, iso, require_object, text, timestamp
-from sync_engine.sandbox.turkcell.invoice_checks import PREFIX, check_archive_info, check_payment_means
-from sync_engine.sandbox.turkcell.invoices import APPROVED, CANCELLED, E_ARSIV, E_FATURA, Invoice, InvoiceBook
+from sync_engine.sandbox.turkcell.common import NAME, Refusal, ettn as check_ettn, iso, timestamp
+from sync_engine.sandbox.turkcell.invoices import APPROVED, CANCELLED, DRAFT, E_ARSIV, E_FATURA, Invoice, InvoiceBook
 
 SEND = 20
 EARCHIVE, OUTBOX = "earchive", "outbox"
-PROFILES = {EARCHIVE: ("EARSIVFATURA",), OUTBOX: ("TEMELFATURA", "TICARIFATURA")}
 RECORD_TYPE = {EARCHIVE: E_ARSIV, OUTBOX: E_FATURA}
 STATUS_TEXT = {
-    0: "Taslak", 20: "Kuyruğa alındı", 30: "Gönderim bekliyor", 40: "Hata", 50: "GİB'e iletildi",
-    60: "Onaylandı", 80: "Reddedildi", 100: "İptal edildi",
+    0: "Taslak", 20: "Kuyrukta", 30: "Gönderim Bekliyor", 40: "Hata", 50: "GİB'e İletildi",
+    60: "Onaylandı", 80: "Reddedildi", 100: "e-Arşiv İptal",
 }
+# GİB envelope codes (I FACTS §4.2) shown beside an e-Fatura's status.
+ENVELOPE = {20: (1000, "kuyruğa eklendi"), 50: (1200, "zarf başarıyla işlendi"), 60: (1300, "başarıyla tamamlandı")}
 EFATURA_APP_TYPE = "1"
+TOTAL_TOLERANCE = Decimal("0.00")
 
 
 class EFaturaService:
@@ -48,64 +48,50 @@ class EFaturaService:
         self.account = account  # numbering sequence owner (the simulated user)
 
     def create(self, kind: str, body: Any) -> dict[str, Any]:
-        body = require_object(body)
-        status = integer(body, "status", required=True)
-        if status != SEND:
-            raise Refusal(400, f"status {status} desteklenmiyor; kaydet ve gönder için status 20 gönderin.")
-        general = require_object(body.get("generalInfoModel"), "generalInfoModel")
-        where = "generalInfoModel."
-        key = check_ettn(general.get("ettn"), f"{where}ettn")
+        general, book = body["generalInfoModel"], body["addressBook"]
+        key = check_ettn(general["ettn"], "generalInfoModel.ettn")
         inv = self.invoices.invoices.get(key)
         if inv is None:
-            raise Refusal(404, f"Bu ETTN ile kaydedilmiş giden fatura bulunamadı: {key}")
-        if inv.service_id is not None:
+            raise Refusal(404, f"Bu ETTN ile kaydedilmiş fatura bulunamadı: {key}")
+        if inv.service_id is not None and inv.send_status == SEND:
             # GİB accepts a document once: a second send of the same ETTN is always refused.
             raise Refusal(409, f"Bu ETTN ile fatura daha önce gönderilmiş ({inv.invoice_number}); bir fatura iki kez gönderilemez.")
-        prefix = text(general, "prefix", where=where) or inv.prefix
-        if not PREFIX.match(prefix) or prefix != inv.prefix:
-            raise Refusal(400, f"{where}prefix Muhasebe kaydındaki ön ek ({inv.prefix}) ile aynı olmalıdır: {prefix!r}")
-        issue = timestamp(general, "issueDate", where=where) or inv.issue_date
-        profile = text(general, "invoiceProfileType", required=True, where=where)
-        if profile not in PROFILES[kind]:
-            raise Refusal(400, f"{where}invoiceProfileType bu servis için geçersiz: {profile!r} ({', '.join(PROFILES[kind])}).")
-        record_type = integer(body, "recordType", allowed=(E_ARSIV, E_FATURA))
-        if record_type is not None and record_type != RECORD_TYPE[kind]:
-            raise Refusal(400, f"recordType {record_type} bu servis ile gönderilemez.")
+        if general["prefix"] != inv.prefix:
+            raise Refusal(400, f"generalInfoModel.prefix Muhasebe kaydındaki ön ek ({inv.prefix}) ile aynı olmalıdır: {general['prefix']!r}")
+        ident = book["identificationNumber"]
+        if ident != inv.cari.identifier:
+            raise Refusal(400, f"addressBook.identificationNumber ({ident}) bu ETTN'nin kaydındaki alıcı ({inv.cari.identifier}) ile aynı olmalıdır.")
         if inv.record_type != RECORD_TYPE[kind]:
             raise Refusal(400, f"Muhasebe kaydı {'e-Fatura' if inv.record_type == E_FATURA else 'e-Arşiv'}; bu servis ile gönderilemez.")
-        if not inv.content["invoiceLines"]:
-            raise Refusal(400, "Kalemi bulunmayan fatura GİB'e gönderilemez.")
-        ident = inv.cari.identifier
         registered = self.state.gib.is_registered(ident)
         alias = None
-        archive = inv.content["archiveInfoModel"]
         if kind == OUTBOX:
             if not registered:
                 raise Refusal(400, f"Alıcı ({ident}) e-Fatura mükellefi değil; e-Arşiv gönderilmelidir.")
-            alias = text(body, "targetAlias", required=True, max_len=250)
+            alias = book["alias"]
             if alias not in self.state.gib.aliases(ident):
-                raise Refusal(400, f"targetAlias alıcının posta kutularından biri değil: {alias}")
-        else:
-            if registered:
-                raise Refusal(400, f"Alıcı ({ident}) e-Fatura mükellefi; e-Arşiv gönderilemez.")
-            if body.get("archiveInfoModel") is not None:
-                archive = check_archive_info(body["archiveInfoModel"])
-            if archive is None:
-                raise Refusal(400, "e-Arşiv gönderiminde archiveInfoModel zorunludur.")
-        means = inv.content["paymentMeansModel"]
-        if body.get("paymentMeansModel") is not None:
-            means = check_payment_means(body["paymentMeansModel"])
+                raise Refusal(400, f"addressBook.alias alıcının posta kutularından biri değil: {alias}")
+        elif registered:
+            raise Refusal(400, f"Alıcı ({ident}) e-Fatura mükellefi; e-Arşiv gönderilemez.")
+        lines = body["invoiceLines"]
+        payable = sum((Decimal(ln["lineAmount"]) + Decimal(ln["vatAmount"]) for ln in lines), Decimal("0.00"))
+        if abs(payable - inv.totals["payableAmount"]) > TOTAL_TOLERANCE:
+            raise Refusal(400, f"Gönderilen faturanın ödenecek tutarı ({payable}) bu ETTN'nin kaydındaki tutar ({inv.totals['payableAmount']}) ile aynı olmalıdır.")
 
-        inv.content["archiveInfoModel"], inv.content["paymentMeansModel"] = archive, means
-        # GİB number year: the invoice's issue date (DESIGN §7).
-        inv.invoice_number = self.state.numbering.next(self.account, prefix, issue.year)
-        inv.service_id, inv.service_kind, inv.target_alias = str(uuid.uuid4()), kind, alias
-        inv.sent_at = self.state.clock.now()
-        self.state.ledger.record(
-            NAME, "gib_send", inv.ettn, gib_uuid=inv.ettn, document_type="e_fatura" if kind == OUTBOX else "e_arsiv",
-            invoice_number=inv.invoice_number, service_id=inv.service_id,
-        )
-        return {"id": inv.service_id, "ettn": inv.ettn, "invoiceNumber": inv.invoice_number, "status": self.invoices.status(inv)}
+        issue = timestamp(general, "issueDate", where="generalInfoModel.") or inv.issue_date
+        inv.sent_body, inv.send_status = body, body["status"]
+        inv.service_id = inv.service_id or str(uuid.uuid4())
+        inv.service_kind, inv.target_alias = kind, alias
+        if body["status"] == SEND:
+            # GİB number year: the invoice's issue date (DESIGN §7).
+            inv.invoice_number = self.state.numbering.next(self.account, inv.prefix, issue.year)
+            inv.sent_at = self.state.clock.now()
+            self.state.ledger.record(
+                NAME, "gib_send", inv.ettn, gib_uuid=inv.ettn, document_type="e_fatura" if kind == OUTBOX else "e_arsiv",
+                invoice_number=inv.invoice_number, service_id=inv.service_id, payable=str(payable),
+            )
+        # FACTS §4.2: the create answers {id, invoiceNumber}.
+        return {"id": inv.service_id, "invoiceNumber": inv.invoice_number}
 
     def _sent(self, kind: str, predicate: Any) -> Invoice | None:
         return next((i for i in self.invoices.invoices.values() if i.service_kind == kind and predicate(i)), None)
@@ -128,10 +114,16 @@ class EFaturaService:
         if inv is None:
             raise Refusal(404, f"Fatura bulunamadı: {service_id}", violation=False)
         code = self.invoices.status(inv)
-        return {
-            "id": inv.service_id, "ettn": inv.ettn, "invoiceNumber": inv.invoice_number,
-            "status": code, "statusDescription": STATUS_TEXT.get(code, ""),
-        }
+        message = inv.forced_message if inv.forced_status is not None and inv.forced_message else STATUS_TEXT.get(code, "")
+        answer: dict[str, Any] = {"id": inv.service_id, "invoiceNumber": inv.invoice_number, "status": code, "message": message}
+        if kind == OUTBOX:
+            envelope = ENVELOPE.get(code)
+            answer.update(
+                envelopeId=inv.service_id if code != DRAFT else None,
+                envelopeStatus=envelope[0] if envelope else None,
+                envelopeMessage=envelope[1] if envelope else None,
+            )
+        return answer
 
     def cancel_earchive(self, body: Any) -> list[dict[str, Any]]:
         if not isinstance(body, list) or not body or not all(isinstance(x, str) for x in body):
@@ -158,7 +150,9 @@ class EFaturaService:
         if not ident.isdigit() or len(ident) not in (10, 11):
             raise Refusal(400, "identifier 10 veya 11 haneli olmalıdır.")
         if query.get("appType", EFATURA_APP_TYPE) != EFATURA_APP_TYPE:
-            raise Refusal(400, "appType sadece 1 (e-Fatura) desteklenir.")
+            # appType 3 (e-İrsaliye): the sandbox's GİB list holds e-Fatura users only, so
+            # nobody is an e-İrsaliye user here (an ordinary "no", not a refusal).
+            raise Refusal(404, f"e-İrsaliye kullanıcısı değil: {ident}", violation=False)
         if not self.state.gib.is_registered(ident):
             raise Refusal(404, f"e-Fatura kullanıcısı değil: {ident}", violation=False)
         return {"identifier": ident, "appType": 1, "isUser": True}

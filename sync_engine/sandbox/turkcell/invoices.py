@@ -63,6 +63,9 @@ class Invoice:
     target_alias: str | None = None
     sent_at: datetime | None = None
     forced_status: int | None = None  # tests: make GİB reject (80) or error (40)
+    forced_message: str | None = None  # GİB's words with a forced status
+    sent_body: dict[str, Any] | None = None  # the e-Fatura service's own copy of the document
+    send_status: int | None = None  # the create's status: 0 keeps a draft, 20 sends
     cancelled: bool = False
 
 
@@ -78,7 +81,7 @@ class InvoiceBook:
     # --- status on the clock ------------------------------------------------------------
 
     def status(self, inv: Invoice) -> int:
-        if inv.service_id is None or inv.sent_at is None:
+        if inv.service_id is None or inv.sent_at is None or inv.send_status == DRAFT:
             return DRAFT
         if inv.cancelled:
             return CANCELLED

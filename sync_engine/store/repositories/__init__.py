@@ -5,6 +5,8 @@ operations that must be visible to other workers at once: `JobRepository.take_le
 `renew_lease` and `MappingRepository.claim` / `complete` / `release` commit themselves.
 """
 
+# The compare-and-set primitives, for repositories outside this package (reconciliation's).
+from sync_engine.store.repositories._common import check_columns, guarded_update
 from sync_engine.store.repositories.attempts import MESSAGE_LIMIT, AttemptRepository
 from sync_engine.store.repositories.events import EventRepository
 from sync_engine.store.repositories.jobs import JobRepository
@@ -20,4 +22,6 @@ __all__ = [
     "JobRepository",
     "MappingRepository",
     "ReconcileRepository",
+    "check_columns",
+    "guarded_update",
 ]
