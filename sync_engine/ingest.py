@@ -237,6 +237,21 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
             "stopping": f"{why}: sale job {sale.id} is stopped before its GİB send",
             "already": f"{why}: sale job {sale.id} was already closed",
         }.get(outcome, "")
+        if outcome == "sent" and _cancels_e_archive(store, sale):
+            # The provider cancels e-Arşiv at GİB: the cancel job does it (and asks for the
+            # journal reversal where the sale was journaled), on the sale's own document.
+            jobs.set_fields(
+                cancel.id, now, status=JobStatus.QUEUED.value, next_attempt_at=now,
+                order_json=cancel.order_json or sale.order_json, document_type=sale.document_type,
+                document_alias=sale.document_alias, customer_id=sale.customer_id, invoice_id=sale.invoice_id,
+                ettn=sale.ettn, invoice_number=sale.invoice_number, gib_uuid=sale.gib_uuid,
+                journal_ref=sale.journal_ref, step_customer="skipped", step_invoice="skipped",
+                last_error_message=f"{why}: e-Arşiv {sale.invoice_number or sale.invoice_id} to be cancelled at GİB",
+            )
+            log.info("order cancelled", store=store.id, sale_job=sale.id, outcome="e_archive_cancel")
+            events.set_status(event.id, EventStatus.ACCEPTED, f"{why}: cancelling its e-Arşiv", cancel.id)
+            return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id,
+                                reason=f"{why}: cancelling its e-Arşiv at GİB", enqueue=True)
         if outcome == "sent":
             status, category = JobStatus.NEEDS_ATTENTION, AttentionCategory.CANCELLED_AFTER_SEND
             message = f"{why} after its invoice was sent: " + _after_send_instruction(sale)
@@ -248,6 +263,23 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
     )
     events.set_status(event.id, EventStatus.NEEDS_ATTENTION if category else EventStatus.ACCEPTED, message, cancel.id)
     return IngestResult(202, "needs_attention" if category else "accepted", job_id=cancel.id, event_id=event.id, reason=message)
+
+
+def _cancels_e_archive(store: Any, sale: Any) -> bool:
+    """Whether the cancel job can cancel this sale's document at GİB itself: an e-Arşiv whose
+    send was made (or is being made), at a provider that cancels e-Arşiv. Where the provider
+    chose the type at send time (KolayBi) the job does not know it: the cancel is tried, and a
+    provider that finds an e-Fatura refuses it (the job then says so, in its words)."""
+    from sync_engine.providers.base import Capability
+    from sync_engine.providers.registry import provider_class
+
+    e_archive = sale.document_type == DocumentType.E_ARSIV.value or (
+        sale.document_type is None and sale.route_source == "provider")
+    return (
+        e_archive
+        and sale.step_e_document in ("in_progress", "done")
+        and Capability.CANCEL_E_ARCHIVE in provider_class(store.provider.name).capabilities
+    )
 
 
 def _after_send_instruction(sale: Any) -> str:

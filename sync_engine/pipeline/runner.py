@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import Order
+from sync_engine.domain.keys import sale_key
 from sync_engine.logging import bind_job_context, get_logger
 from sync_engine.pipeline.context import ProviderResolver, StoreRuntime, build_request
 from sync_engine.pipeline.retry import RetryPolicy
@@ -265,7 +266,7 @@ class _Run:
             update=lambda **f: self._update(job_id, **f),
             claim=lambda **f: self._claim(job_id, **f),
             request_factory=lambda document_type, alias: build_request(
-                str(job["idempotency_key"]), order, runtime.settings, document_type, alias
+                _document_key(job), order, runtime.settings, document_type, alias
             ),
             poll_delay=self.policy.poll_delay,
             gib_answer_wait_s=self.gib_answer_wait_s,
@@ -412,10 +413,18 @@ class _Run:
         return RunResult(job_id, ran=True, status=JobStatus.RETRYING.value, retry_in=delay)
 
 
+def _document_key(job: dict[str, object]) -> str:
+    """The idempotency key of the document a job works on: its own, except a cancel job's,
+    which works on its order's sale invoice (same ETTN, same request)."""
+    if str(job.get("kind") or "") == JobKind.CANCEL:
+        return sale_key(str(job["store_id"]), str(job["order_id"]))
+    return str(job["idempotency_key"])
+
+
 _SNAPSHOT_COLUMNS = (
     "id", "idempotency_key", "kind", "store_id", "order_id", "order_json", "status",
     "step_customer", "step_invoice", "step_e_document", "step_journal",
     "customer_id", "invoice_id", "ettn", "invoice_number", "gib_uuid", "journal_ref",
     "document_type", "document_alias", "e_document_status", "attempt_count",
-    "route_source", "route_checked_at", "provider_total", "e_document_sent_at",
+    "route_source", "route_checked_at", "provider_total", "e_document_sent_at", "created_at",
 )

@@ -24,6 +24,10 @@ def step_capability(kind: str, step: Step) -> Capability | None:
     if kind == JobKind.PROFORMA:
         # A proforma is no legal invoice: it never goes to GİB and is never journaled.
         return {Step.CUSTOMER: Capability.CUSTOMER, Step.INVOICE: Capability.PROFORMA}.get(step)
+    if kind == JobKind.CANCEL:
+        # The sale's cari and invoice stay; its e-Arşiv is cancelled at GİB, and its journal
+        # entry (where the provider journals) is to be reversed.
+        return {Step.E_DOCUMENT: Capability.CANCEL_E_ARCHIVE, Step.JOURNAL: Capability.JOURNAL}.get(step)
     return Capability(step.value)
 
 

@@ -166,6 +166,8 @@ def buyer_fingerprint(buyer: Buyer) -> str:
 def run_step(step: Step, ctx: StepContext, state: StepState, kind: str = JobKind.SALE) -> StepOutcome:
     if kind == JobKind.PROFORMA and step is Step.INVOICE:
         return _proforma(ctx, state)
+    if kind == JobKind.CANCEL:
+        return {Step.E_DOCUMENT: _cancel_e_archive, Step.JOURNAL: _journal_reversal}[step](ctx, state)
     return _STEPS[step](ctx, state)
 
 
@@ -398,6 +400,57 @@ def _journal(ctx: StepContext, state: StepState) -> StepOutcome:
     ref = ctx.provider.journal(req, invoice)
     ctx.save(journal_ref=ref.reference, step_journal=StepState.DONE.value)
     return DONE
+
+
+def _cancel_e_archive(ctx: StepContext, state: StepState) -> StepOutcome:
+    """The sale's e-Arşiv cancelled at GİB, exactly once: the provider is asked first (a lost
+    answer to an earlier cancel shows as CANCELLED, never as a reason to cancel again), the
+    intent is committed before the call, and the outcome is read back. A document not yet in
+    a cancellable state (Turkcell: only status 60) is waited for, within the GİB-answer wait."""
+    req = ctx.request()
+    invoice = ctx.invoice_ref()
+    probe = ctx.provider.e_document_state(req, invoice)
+    if probe.state is SendState.CANCELLED:
+        ctx.save(step_e_document=StepState.DONE.value, e_document_status="cancelled")
+        return DONE
+    if probe.state in (SendState.FAILED, SendState.NOT_SENT):
+        return StepOutcome(
+            attention=AttentionCategory.CANCELLED_AFTER_SEND,
+            message=f"the invoice is {probe.state.value} at GİB (status {probe.raw_status}): there is no "
+            "e-Arşiv to cancel; check the provider panel",
+        )
+    if not ctx.provider.can_cancel(probe):
+        started = ctx.job.get("created_at")
+        waited = (ctx.clock() - started).total_seconds() if isinstance(started, datetime) else 0.0
+        if waited > ctx.gib_answer_wait_s:
+            return StepOutcome(
+                attention=AttentionCategory.CANCELLED_AFTER_SEND,
+                message=f"the e-Arşiv did not become cancellable in {ctx.gib_answer_wait_s / 3600:g} h "
+                f"(status {probe.raw_status}); cancel it at the provider",
+            )
+        return StepOutcome(retry_in=ctx.poll_delay(waited), wait_kind="AwaitingCancellable",
+                           message=f"waiting for the e-Arşiv to become cancellable (status {probe.raw_status})")
+    ctx.save(step_e_document=StepState.IN_PROGRESS.value, e_document_status="cancelling")
+    ctx.provider.cancel_e_archive(req, invoice)
+    after = ctx.provider.e_document_state(req, invoice)
+    if after.state is SendState.CANCELLED:
+        ctx.save(step_e_document=StepState.DONE.value, e_document_status="cancelled")
+        return DONE
+    return StepOutcome(retry_in=ctx.poll_delay(0.0), wait_kind="AwaitingCancel",
+                       message=f"cancel sent; GİB shows status {after.raw_status} so far")
+
+
+def _journal_reversal(ctx: StepContext, state: StepState) -> StepOutcome:
+    """The journal entry of a cancelled e-Arşiv must be reversed (ters kayıt). No provider
+    documents a reversal call, so the operator is told exactly what to reverse."""
+    ref = ctx.job.get("journal_ref")
+    if not ref:
+        return DONE  # never journaled: nothing to reverse
+    return StepOutcome(
+        attention=AttentionCategory.CANCELLED_AFTER_SEND,
+        message=f"e-Arşiv {ctx.job.get('invoice_number') or ctx.job.get('invoice_id')} is cancelled at GİB; "
+        f"reverse its journal entry {ref} (ters kayıt) in the provider's accounting by hand",
+    )
 
 
 _STEPS: dict[Step, Callable[[StepContext, StepState], StepOutcome]] = {

@@ -30,8 +30,10 @@ class Capability(StrEnum):
     LIST_INVOICES = "list_invoices"  # a date window, for reconciliation
     GIB_DIRECTORY = "gib_directory"  # asks GİB's registered-user list for routing
     PROFORMA = "proforma"  # a proforma for an order awaiting payment (havale / EFT)
-    # Declared only where a flow of the product calls it (the matrix must tell the truth):
-    # the lifecycle flows (cancel, return, reversal) add theirs when they exist.
+    # An e-Arşiv cancelled at GİB after its send, when the order is cancelled at the shop
+    # (the cancel job's step). Declared only where a flow of the product calls it (the matrix
+    # must tell the truth): returns and journal reversals add theirs when they exist.
+    CANCEL_E_ARCHIVE = "cancel_e_archive"
 
 
 class Routing(StrEnum):
@@ -183,6 +185,8 @@ class Provider(Protocol):
     def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef: ...
     def find_proforma(self, req: InvoiceRequest) -> ProformaRef | None: ...
     def rounding_difference(self, req: InvoiceRequest) -> Decimal: ...
+    def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
+    def can_cancel(self, state: EDocumentState) -> bool: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
 
@@ -247,6 +251,16 @@ class BaseProvider:
         """After an unknown journal outcome: the existing journal entry, or None when the
         provider says there is none (or cannot say)."""
         return None
+
+    def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """Cancel a sent e-Arşiv at GİB (e-Arşiv iptal). The cancel step asks
+        ``e_document_state`` before and after: a lost answer is never a second cancel."""
+        raise self._unsupported(Capability.CANCEL_E_ARCHIVE)
+
+    def can_cancel(self, state: EDocumentState) -> bool:
+        """Whether the document, in this state, can be cancelled now (False: not yet — the
+        cancel step waits for it)."""
+        return state.state is SendState.SENT
 
     def rounding_difference(self, req: InvoiceRequest) -> Decimal:
         """What the provider's own arithmetic leaves between its total and the paid total."""

@@ -23,6 +23,7 @@ _ROWS: tuple[tuple[Capability, str], ...] = (
     (Capability.LIST_INVOICES, "list invoices in a window (reconciliation)"),
     (Capability.GIB_DIRECTORY, "GİB registered-user lookup (e-Fatura routing)"),
     (Capability.PROFORMA, "proforma for an order awaiting payment"),
+    (Capability.CANCEL_E_ARCHIVE, "e-Arşiv cancel at GİB (order cancelled at the shop)"),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sync_engine.sandbox.orders import generate_tckn
 from sync_engine.domain import Address, Buyer, BuyerKind
 from tests.support.leaks import scan
 from tests.support.orders import order
-from tests.support.stack import STORES, live_stack
+from tests.support.stack import SETTLED, STORES, live_stack
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +80,92 @@ def test_every_order_is_invoiced_exactly_once_under_chaos(db_url: str, tmp_path:
         identities = {b.tax_id for b in buyers} | {b.email for b in buyers} | {b.phone.lstrip("+")[-10:] for b in buyers}
         leaks = scan(logs, identities)
         assert not leaks, "\n".join(map(str, leaks[:20]))
+
+
+CANCELS_PER_STORE = 6
+
+
+def test_cancels_under_chaos_never_reach_gib_after_the_stop_and_never_cancel_twice(db_url: str, tmp_path: Path) -> None:
+    """#12 under faults: orders cancelled at the shop at random moments — before the job ran,
+    while a worker held it, after its GİB send — with the same fault plan, a worker SIGKILLed
+    and Redis flushed. A cancel that found the send not yet claimed means no GİB send ever; a
+    cancel after the send cancels the e-Arşiv at most once; nothing is invoiced twice."""
+    from sync_engine.config import load_stores
+    from sync_engine.ingest import ingest
+    from sync_engine.platforms.base import EventKind, ParsedDelivery
+    from sync_engine.platforms.registry import get_platform
+
+    rng = random.Random(20261204)
+    shorten = lambda text: text.replace("timeout_s = 10", "timeout_s = 1").replace("timeout_s = 15", "timeout_s = 1")  # noqa: E731
+    with live_stack(db_url, tmp_path, transform=shorten, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
+        faults = stack.sandbox.state.faults
+        faults.seed(11)
+        for sim in ("turkcell", "kolaybi", "faturaentegrator", "sinapp"):
+            faults.add(FaultRule(sim, "*", FaultMode.BEFORE_500, probability=0.06))
+            faults.add(FaultRule(sim, "*", FaultMode.AFTER_504, probability=0.05))
+            faults.add(FaultRule(sim, "*", FaultMode.LATENCY, probability=0.2, latency_ms=150))
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        orders = {}
+        for store in STORES:
+            for n in range(CANCELS_PER_STORE):
+                o = order(order_id=f"undo-{store}-{n}", store_id=store, buyer=_buyer(rng, n).model_copy(update={"phone": "+905550000000"}))
+                orders[(store, o.order_id)] = (o, stack.create_job(store, o))
+        outcomes: dict[tuple[str, str], str] = {}
+
+        def cancel(key: tuple[str, str]) -> None:
+            store_id, order_id = key
+            o, _ = orders[key]
+            parsed = ParsedDelivery(kind=EventKind.ORDER, event_key=f"cancel:{order_id}", topic="orders/cancelled",
+                                    order_id=order_id, order_name=o.order_name, invoiceable=False, order=o,
+                                    problem="order cancelled at the shop", cancelled=True)
+            with stack.sessions() as session:
+                result = ingest(session, store=stores[store_id], adapter=get_platform(stores[store_id].platform),
+                                headers={}, body=b"{}", source="webhook", now=datetime.now(UTC), parsed=parsed)
+                session.commit()
+            outcomes[key] = result.reason or ""
+            if result.enqueue and result.job_id is not None:
+                stack.enqueue(result.job_id)
+
+        keys = list(orders)
+        rng.shuffle(keys)
+        early, mid, late = keys[:6], keys[6:12], keys[12:18]  # 6 orders are never cancelled
+        for key in early:
+            cancel(key)  # before any worker saw the job
+        for _, job_id in orders.values():
+            stack.enqueue(job_id)
+        time.sleep(1.5)
+        for key in mid:
+            cancel(key)  # while workers hold jobs, mid-step
+        stack.dev.kill("worker")
+        stack.redis.flushdb()
+        stack.dev.start_worker("worker2")
+        sales = [job_id for _, job_id in orders.values()]
+        settled = lambda j: j.status in SETTLED  # noqa: E731
+        stack.wait(sales, timeout_s=200, sweep_every_s=3, until=settled)
+        for key in late:
+            cancel(key)  # after the send
+        cancel_jobs = [j.id for j in stack.all_jobs() if j.kind == "cancel"]
+        stack.wait(cancel_jobs, timeout_s=200, sweep_every_s=3, until=settled)
+
+        stopped = [k for k, reason in outcomes.items() if "stopped before" in reason or "no invoice had been made" in reason
+                   or "is stopped before" in reason]
+        assert stopped, outcomes  # some cancels did stop jobs before GİB
+        for sim in ("turkcell", "kolaybi", "faturaentegrator", "sinapp"):
+            for kind in ("invoice_created", "gib_send", "cancel"):
+                assert set(stack.sandbox.ledger.per_key(sim, kind).values()) <= {1}, (sim, kind)
+        sales_of = {store: [stack.job(job_id) for (s_id, _), (_, job_id) in orders.items() if s_id == store]
+                    for store in STORES}
+        for store, provider in STORES.items():
+            if "gib_send" not in KINDS[provider]:
+                continue
+            # The simulator's own ledger agrees with the jobs: a GİB send for exactly the
+            # orders whose job records one.
+            sends = stack.sandbox.ledger.per_key(SIM[provider], "gib_send")
+            assert len(sends) == sum(1 for j in sales_of[store] if j.step_e_document == "done"), store
+        for key in stopped:
+            job = stack.job(orders[key][1])
+            assert job.step_e_document not in ("in_progress", "done"), (key, outcomes[key], job.status)
+            assert job.status in ("cancelled", "needs_attention"), (key, job.status)
+        for key in keys[18:]:
+            assert stack.job(orders[key][1]).status == "completed"
+

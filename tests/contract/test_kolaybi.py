@@ -126,7 +126,7 @@ def test_e_arsiv_from_cari_to_cancel(provider: KolayBiProvider, sandbox: Sandbox
     assert [(r.invoice_id, r.order_ref, r.total, r.sent, r.invoice_number) for r in listed] == [
         (ref.invoice_id, req.reference, Decimal("564.72"), True, "DMS2024000000001")]
 
-    provider.cancel_invoice(req, ref)
+    provider.cancel_e_archive(req, ref)
     assert provider.e_document_state(req, ref).state is SendState.CANCELLED
     assert sandbox.ledger.summary()["kolaybi"] == {
         "cari_created": 1, "product_created": 4, "invoice_created": 1, "gib_send": 1, "cancel": 1,
@@ -144,7 +144,7 @@ def test_registered_company_gets_an_e_fatura_which_cannot_be_cancelled(
     assert sandbox.ledger.effects("kolaybi", "gib_send")[0].detail["document_type"] == "e_fatura"
     assert_no_violations(sandbox)
     with pytest.raises(PermanentError, match="iade faturası"):
-        provider.cancel_invoice(req, ref)
+        provider.cancel_e_archive(req, ref)
 
 
 def test_anonymous_buyers_get_one_cari_each(provider: KolayBiProvider, sandbox: Sandbox) -> None:
@@ -256,7 +256,7 @@ def test_an_unfixable_buyer_is_a_permanent_error(provider: KolayBiProvider) -> N
 def test_capabilities(provider: KolayBiProvider) -> None:
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
-        Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.PROFORMA,
+        Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.PROFORMA, Capability.CANCEL_E_ARCHIVE,
     }
     methods = {Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
                Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
@@ -577,7 +577,7 @@ def test_every_real_request_is_accepted_by_its_contract(
         provider.create_proforma(make_request(buyer, f"50131{n}"), customer)
     moved = PERSON.model_copy(update={"address": Address(line1="Bağdat Cad. 5", district="", city="Ankara")})
     provider.upsert_customer(make_request(moved, "501399").order, known=customer)
-    provider.cancel_invoice(req, ref)
+    provider.cancel_e_archive(req, ref)
     list(provider.list_invoices(date(2024, 5, 1), date(2024, 5, 31)))
     assert all(c.ok for c in provider.check())
     seen: dict[str, int] = {}

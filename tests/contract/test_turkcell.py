@@ -134,7 +134,7 @@ def test_capabilities_are_declared_and_implemented() -> None:
         Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
         Capability.JOURNAL: "journal", Capability.FIND_INVOICE: "find_invoice",
         Capability.LIST_INVOICES: "list_invoices",
-        Capability.GIB_DIRECTORY: "route",
+        Capability.GIB_DIRECTORY: "route", Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
     }
     for capability in TurkcellEsirketProvider.capabilities:
         name = methods[capability]
@@ -324,7 +324,7 @@ def test_e_arsiv_flow_send_state_journal_cancel(provider: TurkcellEsirketProvide
     assert provider.journal(req, ref).reference == req.ettn
     sandbox.state.clock.advance(sandbox.state.status_step_s)
     assert provider.e_document_state(req, ref).raw_status == "60"
-    provider.cancel_invoice(req, ref)
+    provider.cancel_e_archive(req, ref)
     assert provider.e_document_state(req, ref).state is SendState.CANCELLED
     effects = sandbox.ledger.summary()[P]
     assert (effects["gib_send"], effects["journal"], effects["cancel"]) == (1, 1, 1)
@@ -346,7 +346,7 @@ def test_e_fatura_flow(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> N
     assert provider.e_document_state(req, ref).raw_status == "60"
     provider.journal(req, ref)
     with pytest.raises(PermanentError, match="İADE"):
-        provider.cancel_invoice(req, ref)
+        provider.cancel_e_archive(req, ref)
     gib = sandbox.ledger.effects(P, "gib_send")[0]
     assert gib.detail["document_type"] == "e_fatura"
     assert sandbox[P].invoices.invoices[req.ettn].target_alias == EFATURA_ALIAS
@@ -482,7 +482,7 @@ def test_journal_refusal_keeps_the_providers_message(provider: TurkcellEsirketPr
     assert ref is not None
     provider.send_e_document(req, ref)
     sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
-    provider.cancel_invoice(req, ref)
+    provider.cancel_e_archive(req, ref)
     with pytest.raises(PermanentError, match="İptal edilmiş fatura"):
         provider.journal(req, ref)
     assert sandbox.ledger.count(P, "journal") == 0
@@ -494,7 +494,7 @@ def test_cancel_before_approval_is_refused(provider: TurkcellEsirketProvider, sa
     assert ref is not None
     provider.send_e_document(req, ref)
     with pytest.raises(PermanentError, match="60"):
-        provider.cancel_invoice(req, ref)
+        provider.cancel_e_archive(req, ref)
 
 
 def test_list_invoices_pages_without_per_invoice_reads(

@@ -215,22 +215,41 @@ def test_cancel_of_a_queued_sale_job_cancels_it_before_anything_is_made(web: Web
     assert sale.status == "cancelled" and sale.closed_at is not None
 
 
-def test_cancel_after_the_gib_send_asks_for_an_e_arsiv_cancel_or_a_return(web: WebHarness) -> None:
-    payload = paid_shopify(15)
+def _sent(web: WebHarness, n: int, document_type: str) -> tuple[dict[str, Any], int]:
+    payload = paid_shopify(n)
     sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
-    with web.sessions() as session:  # as the pipeline leaves a sent e-Arşiv invoice
+    with web.sessions() as session:  # as the pipeline leaves a sent, journaled invoice
         JobRepository(session).set_fields(
             sale_id, datetime.now(UTC), status="completed", step_customer="done", step_invoice="done",
-            step_e_document="done", step_journal="done", invoice_number="DMS2025000000015", document_type="e_arsiv")
+            step_e_document="done", step_journal="done", invoice_number=f"DMS20250000000{n}",
+            document_type=document_type, journal_ref="J-1")
         session.commit()
-    cancelled = {**deepcopy(payload), "cancelled_at": "2025-03-05T09:00:00+03:00",
-                 "updated_at": "2025-03-05T09:00:00+03:00"}
-    answer = body_of(web.shopify(cancelled, topic="orders/cancelled"))
+    return payload, sale_id
+
+
+def _cancelled(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**deepcopy(payload), "cancelled_at": "2025-03-05T09:00:00+03:00", "updated_at": "2025-03-05T09:00:00+03:00"}
+
+
+def test_cancel_after_an_e_arsiv_send_queues_its_cancel_at_gib(web: WebHarness) -> None:
+    payload, sale_id = _sent(web, 15, "e_arsiv")
+    answer = body_of(web.shopify(_cancelled(payload), topic="orders/cancelled"))
+    assert answer["status"] == "accepted" and "cancelling its e-Arşiv" in answer["reason"]
+    cancel = web.job(answer["job_id"])
+    assert (cancel.kind, cancel.status) == ("cancel", "queued")
+    # It works on the sale's own document.
+    assert (cancel.invoice_number, cancel.document_type, cancel.journal_ref) == ("DMS2025000000015", "e_arsiv", "J-1")
+    assert web.enqueue.calls[-1] == (cancel.id, True)  # woken after its commit
+    assert web.job(sale_id).status == "completed"  # the sent invoice stays what it is
+
+
+def test_cancel_after_an_e_fatura_send_asks_for_the_buyers_return(web: WebHarness) -> None:
+    payload, _ = _sent(web, 16, "e_fatura")
+    answer = body_of(web.shopify(_cancelled(payload), topic="orders/cancelled"))
     assert answer["status"] == "needs_attention"
-    assert "cancel e-Arşiv invoice DMS2025000000015" in answer["reason"]
+    assert "e-Fatura DMS2025000000016 cannot be cancelled" in answer["reason"] and "return (İADE)" in answer["reason"]
     cancel = web.job(answer["job_id"])
     assert (cancel.kind, cancel.status, cancel.attention_category) == ("cancel", "needs_attention", "cancelled_after_send")
-    assert web.job(sale_id).status == "completed"  # the sent invoice stays what it is
 
 
 def test_shopify_unpaid_order_is_stored_and_ignored(web: WebHarness) -> None:

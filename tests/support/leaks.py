@@ -23,7 +23,9 @@ from urllib.parse import unquote, unquote_plus
 from stdnum.tr import tckimlik, vkn
 
 ANONYMOUS = "11111111111"
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{10,11}(?![0-9])")
+# A run of its own: not inside a longer token (a memory address 0x7f1329546050 carries a
+# checksum-valid 10-digit run by chance; it is no one's VKN).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{10,11}(?![0-9A-Za-z])")
 # A local part of at least two plain characters: a masked address ("a***@x.com") has none.
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _TRACEBACK = "Traceback (most recent call last)"

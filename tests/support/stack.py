@@ -74,6 +74,12 @@ class LiveStack:
     def sweep(self) -> None:
         self.celery.send_task("sync_engine.sweep")
 
+    def all_jobs(self) -> list[object]:
+        from sync_engine.store.models import Job
+
+        with self.sessions() as session:
+            return list(session.query(Job).order_by(Job.id))
+
     def job(self, job_id: int):  # noqa: ANN201
         with self.sessions() as session:
             return JobRepository(session).get(job_id)

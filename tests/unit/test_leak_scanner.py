@@ -24,6 +24,7 @@ def test_masked_values_and_the_anonymous_consumer_are_not_leaks() -> None:
     assert kinds(f"tax_id=*******0146 email=a***@example.com anon={'1' * 11}") == set()
     assert kinds("order 5601234567890 at 2026-12-04T10:00:00Z") == set()  # 13 digits: an order id
     assert kinds("invalid 12345678901") == set()  # fails the TCKN checksum: not an identity
+    assert kinds("app: sync_engine:0x7f1329546050") == set()  # a memory address, not a VKN
 
 
 def test_a_traceback_is_reported() -> None:

@@ -18,6 +18,7 @@ METHODS = {
     Capability.JOURNAL: "journal",
     Capability.FIND_INVOICE: "find_invoice",
     Capability.LIST_INVOICES: "list_invoices",
+    Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
 }
 
 

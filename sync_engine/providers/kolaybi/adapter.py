@@ -101,6 +101,7 @@ class KolayBiProvider(BaseProvider):
         Capability.FIND_INVOICE,
         Capability.LIST_INVOICES,
         Capability.PROFORMA,
+        Capability.CANCEL_E_ARCHIVE,
     })
     list_page_size: ClassVar[int] = 100  # assumed per_page cap of KolayBi lists
     routing: ClassVar[Routing] = Routing.PROVIDER
@@ -440,7 +441,7 @@ class KolayBiProvider(BaseProvider):
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         return self._state(invoice)
 
-    def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+    def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
         """e-Arşiv cancel at GİB. KolayBi refuses it for an e-Fatura (422 → PermanentError):
         an accepted e-Fatura is answered with a return invoice instead."""
         self._post(

@@ -118,6 +118,7 @@ class TurkcellEsirketProvider(BaseProvider):
             Capability.FIND_INVOICE,
             Capability.LIST_INVOICES,
             Capability.GIB_DIRECTORY,
+            Capability.CANCEL_E_ARCHIVE,
         }
     )
     list_page_size: ClassVar[int] = 500  # documented maximum
@@ -457,7 +458,11 @@ class TurkcellEsirketProvider(BaseProvider):
                 raise
         return JournalRef(reference=req.ettn)
 
-    def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+    def can_cancel(self, state: EDocumentState) -> bool:
+        # FACTS §5.5: Turkcell cancels an e-Arşiv only in status 60 (approved by GİB).
+        return state.state is SendState.SENT and str(state.raw_status) == "60"
+
+    def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
         if req.route.type is DocumentType.E_FATURA:
             # GİB: an e-Fatura is never cancelled, only answered with a return invoice.
             raise PermanentError(

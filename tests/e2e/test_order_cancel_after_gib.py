@@ -1,0 +1,90 @@
+"""#12 on the live stack: an order cancelled at the shop after its e-Arşiv went to GİB.
+Real worker processes, the simulators over HTTP: KolayBi's e-Arşiv is cancelled at GİB once
+and the cancel job completes; Turkcell's is cancelled once it reaches status 60, then the job
+asks for its journal entry to be reversed (no reversal call is documented). A second cancel
+delivery cancels nothing again."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync_engine.config import load_stores
+from sync_engine.ingest import ingest
+from sync_engine.platforms.registry import get_platform
+from sync_engine.sandbox.credentials import SHOP_SECRETS
+from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
+from tests.support.stack import live_stack
+from tests.support.web import paid_shopify, paid_woocommerce
+
+pytestmark = pytest.mark.slow
+
+SECRETS = {"demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET"}
+
+
+def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str, Any], topic: str) -> Any:
+    store = stores[store_id]
+    secret = SHOP_SECRETS[SECRETS[store_id]]
+    if store.platform == "shopify":
+        headers, body = build_shopify(payload, secret=secret, topic=topic, shop_domain=f"{store_id}.myshopify.com")
+    else:
+        headers, body = build_woocommerce(payload, secret=secret, topic=topic)
+    adapter = get_platform(store.platform)
+    adapter.verify(headers, body, [secret])
+    with stack.sessions() as session:
+        result = ingest(session, store=store, adapter=adapter, headers=headers, body=body,
+                        source="webhook", now=datetime.now(UTC))
+        session.commit()
+    if result.enqueue and result.job_id is not None:
+        stack.enqueue(result.job_id)
+    return result
+
+
+def cancelled(store_id: str, payload: dict[str, Any], stamp: str) -> tuple[dict[str, Any], str]:
+    undone = copy.deepcopy(payload)
+    if store_id == "demo-shop":
+        undone.update(cancelled_at=stamp, updated_at=stamp, financial_status="refunded", cancel_reason="customer")
+        return undone, "orders/cancelled"
+    undone.update(status="cancelled", date_modified_gmt=stamp[:19])
+    return undone, "order.updated"
+
+
+def test_a_cancel_after_the_gib_send_cancels_the_e_arsiv_once(db_url: str, tmp_path: Path) -> None:
+    with live_stack(db_url, tmp_path) as stack:
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        orders = {"demo-shop": paid_shopify(61), "kolay-shop": paid_woocommerce(62)}
+        sales = {s: deliver(stack, stores, s, p, "orders/paid" if s == "demo-shop" else "order.updated").job_id
+                 for s, p in orders.items()}
+        done = stack.wait(list(sales.values()), timeout_s=120)
+        # Turkcell's type came from GİB's directory; KolayBi chose it at send time.
+        assert [(j.status, j.document_type) for j in done] == [("completed", "e_arsiv"), ("completed", None)], \
+            [(j.status, j.last_error_message) for j in done]
+
+        cancels = {}
+        for store_id, payload in orders.items():
+            undone, topic = cancelled(store_id, payload, "2030-01-01T10:00:00+03:00")
+            result = deliver(stack, stores, store_id, undone, topic)
+            assert result.status == "accepted" and "cancelling its e-Arşiv" in (result.reason or ""), result
+            cancels[store_id] = result.job_id
+        kolay, turkcell = stack.wait([cancels["kolay-shop"], cancels["demo-shop"]], timeout_s=120)
+
+        assert (kolay.kind, kolay.status, kolay.e_document_status) == ("cancel", "completed", "cancelled")
+        assert (turkcell.status, turkcell.attention_category, turkcell.e_document_status) == (
+            "needs_attention", "cancelled_after_send", "cancelled")
+        assert "reverse its journal entry" in (turkcell.last_error_message or "")
+        for sim in ("kolaybi", "turkcell"):
+            per_key = stack.sandbox.ledger.per_key(sim, "cancel")
+            assert len(per_key) == 1 and set(per_key.values()) == {1}, (sim, per_key)
+
+        # The shop sends the cancel again (a later update of the cancelled order): recorded
+        # once, cancelled once.
+        for store_id, payload in orders.items():
+            undone, topic = cancelled(store_id, payload, "2030-01-01T11:00:00+03:00")
+            again = deliver(stack, stores, store_id, undone, topic)
+            assert again.job_id == cancels[store_id] and "already recorded" in (again.reason or "")
+        for sim in ("kolaybi", "turkcell"):
+            assert sum(stack.sandbox.ledger.per_key(sim, "cancel").values()) == 1
