@@ -63,8 +63,9 @@ celery = app
 
 @cache
 def _db() -> Engine:
-    # The engine's pool settings (sync_engine.store.db), so both sides pay the same per checkout.
-    return create_engine(_env("BARE_DATABASE_URL"), pool_pre_ping=True, pool_size=20, max_overflow=30)
+    # The engine's pool settings (sync_engine.store.db.make_engine: SQLAlchemy's default pool,
+    # pre-ping on), so both sides pay the same per checkout.
+    return create_engine(_env("BARE_DATABASE_URL"), pool_pre_ping=True)
 
 
 @cache

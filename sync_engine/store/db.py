@@ -49,12 +49,6 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-# (I) 20 kept + 30 on demand = 50, the largest -c the README recommends for one process;
-# well under PostgreSQL's default max_connections (100) for one worker and one web process.
-POOL_SIZE = 20
-POOL_OVERFLOW = 30
-
-
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for `url`; extra keyword arguments go to `create_engine` (e.g. pool_size).
 
@@ -76,12 +70,6 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    # A worker runs up to -c jobs at once (50 threads in the benchmark): with SQLAlchemy's
-    # default pool (5 kept, overflow closed on return) most checkouts opened a new
-    # PostgreSQL backend — a fork and authentication each (issue #17). Keep enough
-    # connections for a thread pool of one process; the pool opens them lazily.
-    kwargs.setdefault("pool_size", POOL_SIZE)
-    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_engine(parsed, **kwargs)
 
 
