@@ -39,6 +39,7 @@ test-fast: $(VENV)/.installed-dev
 
 services:
 	@bash scripts/ensure-services.sh
+	@bash scripts/ensure-chromium.sh
 
 ## make bench: the engine vs a bare Celery/FastAPI stack on a provider stub, side by side
 ## (issue #17), then the sandbox pools; ends with one line BENCH {json}.

@@ -7,6 +7,7 @@ from celery.schedules import crontab
 from sync_engine.config import get_settings
 
 SWEEP_INTERVAL_S = get_settings().sweep_interval_s
+ALERT_INTERVAL_S = 60.0  # how late an alert may be; a provider outage needs minutes to count
 
 BEAT_SCHEDULE = {
     # Re-enqueue jobs whose next attempt is due and whose lease has expired: a lost message,
@@ -15,6 +16,13 @@ BEAT_SCHEDULE = {
         "task": "sync_engine.sweep",
         "schedule": SWEEP_INTERVAL_S,
         "options": {"expires": SWEEP_INTERVAL_S},
+    },
+    # Alerts (#15): needs_attention, GİB rejections, reconciliation differences, a provider
+    # failing; one digest per change, state in the database.
+    "alerts": {
+        "task": "sync_engine.evaluate_alerts",
+        "schedule": ALERT_INTERVAL_S,
+        "options": {"expires": ALERT_INTERVAL_S},
     },
     # Nightly reconciliation of every store for the previous day (Europe/Istanbul; the app's
     # timezone is set so crontab hours are Istanbul hours).

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sync_engine.logging import redact_text
 from sync_engine.reconcile.cli import reconcile_command
 from sync_engine.store.cli import db_app
 
@@ -22,7 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
 app.command("reconcile")(reconcile_command)
-jobs_app = typer.Typer(help="Inspect and retry jobs.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Inspect, explain, retry, cancel and resolve jobs.", no_args_is_help=True)
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 events_app = typer.Typer(help="Inbound webhook events.", no_args_is_help=True)
@@ -66,7 +67,7 @@ def web(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
 ) -> None:
-    """Serve webhooks, the ops API, /healthz and /metrics."""
+    """Serve webhooks, the ops API, the operator console (/ui/), /healthz and /metrics."""
     _refuse_embedded_redis("web")
     import uvicorn
 
@@ -257,24 +258,133 @@ def jobs_show(
     console.print(table)
 
 
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in a bare container
+        return "cli"
+
+
 @jobs_app.command("retry")
 def jobs_retry(
-    job_id: Annotated[int, typer.Argument(help="Job id.")],
+    job_id: Annotated[Optional[int], typer.Argument(help="Job id (or use --filter).")] = None,
+    filter_: Annotated[Optional[str], typer.Option("--filter", help="Retry every needs_attention job matching "
+                       "key=value[,key=value…]: status, store, provider, document_type, kind, "
+                       "attention_category, date_from, date_to, q.")] = None,
     force: Annotated[bool, typer.Option(help="Retry a job that is not in needs_attention.")] = False,
 ) -> None:
-    """Re-queue a needs_attention job after its cause is fixed."""
+    """Re-queue a needs_attention job (or every one matching --filter) after its cause is fixed."""
     from sync_engine.pipeline.ops import OpsError, retry_job
+    from sync_engine.web.ui import actions
+    from sync_engine.web.ui.queries import FilterError, JobFilter
     from sync_engine.queue import enqueue
+
+    if (job_id is None) == (filter_ is None):
+        console.print("[red]give a job id or --filter, not both[/red]")
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    with _sessions()() as session:
+        try:
+            if filter_ is not None:
+                ids = actions.retry_matching(session, JobFilter.parse(filter_), _actor(), now)
+            else:
+                assert job_id is not None
+                retry_job(session, job_id, now, force=force)
+                actions.audit(session, _actor(), "retry", now, job_id=job_id, detail={"force": force} if force else None)
+                ids = [job_id]
+            session.commit()
+        except (OpsError, FilterError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    queued = [enqueue(i) for i in ids]
+    for i, ok in zip(ids, queued, strict=True):
+        console.print(f"job {i} queued" + ("" if ok else " (broker down: the sweeper will pick it up)"))
+    if filter_ is not None:
+        console.print(f"{len(ids)} job(s) queued")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_id: Annotated[int, typer.Argument(help="Job id.")],
+    note: Annotated[str, typer.Option(help="Why (kept on the job's history).")] = "",
+) -> None:
+    """Cancel a job before anything reached GİB (refused after a GİB send)."""
+    from sync_engine.pipeline.ops import OpsError
+    from sync_engine.web.ui import actions
 
     with _sessions()() as session:
         try:
-            retry_job(session, job_id, datetime.now(UTC), force=force)
+            actions.cancel(session, job_id, _actor(), datetime.now(UTC), note)
             session.commit()
         except OpsError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
-    queued = enqueue(job_id)
-    console.print(f"job {job_id} queued" + ("" if queued else " (broker down: the sweeper will pick it up)"))
+    console.print(f"job {job_id} cancelled")
+
+
+@jobs_app.command("resolve")
+def jobs_resolve(
+    job_id: Annotated[int, typer.Argument(help="Job id.")],
+    note: Annotated[str, typer.Option(help="What was done (required; kept on the job's history).")],
+) -> None:
+    """Close a needs_attention job settled by hand, with a note."""
+    from sync_engine.pipeline.ops import OpsError
+    from sync_engine.web.ui import actions
+
+    with _sessions()() as session:
+        try:
+            job = actions.resolve(session, job_id, _actor(), datetime.now(UTC), note)
+            session.commit()
+        except OpsError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        console.print(f"job {job_id} resolved ({job.status})")
+
+
+@jobs_app.command("explain")
+def jobs_explain(
+    order: Annotated[str, typer.Argument(help="Order name (#1001) or number (its id at the shop).")],
+    store: Annotated[Optional[str], typer.Option(help="Store id, when several shops have the order.")] = None,
+    lang: Annotated[str, typer.Option(help="tr or en.")] = "en",
+) -> None:
+    """An order's document chain, each step's attempts, and what happens next."""
+    from sync_engine.web.ui import queries, texts
+
+    now = datetime.now(UTC)
+    with _sessions()() as session:
+        found = queries.find_orders(session, order, store)
+        if not found:
+            console.print(f"[red]no order {order!r}{f' in {store}' if store else ''}[/red]")
+            raise typer.Exit(1)
+        if len(found) > 1:
+            console.print(f"[red]{order!r} names {len(found)} orders: "
+                          f"{', '.join(f'{s}/{o}' for s, o in found)}; add --store[/red]")
+            raise typer.Exit(1)
+        store_id, order_id = found[0]
+        chain = queries.order_jobs(session, store_id, order_id)
+        attempts = queries.attempts_of(session, [j.id for j in chain])
+        history = queries.audit_of(session, [j.id for j in chain])
+        console.print(f"[bold]{store_id} order {chain[0].order_name or order_id}[/bold] ({order_id})")
+        for job in chain:
+            kind = texts.label(texts.KIND_LABEL.get(job.kind, job.kind), lang)
+            console.print(f"\n[bold]{kind}[/bold] job {job.id} — {job.status}"
+                          + (f" ({job.attention_category})" if job.attention_category else ""))
+            for step in ("customer", "invoice", "e_document", "journal"):
+                console.print(f"  {texts.label(step, lang):<36} {getattr(job, 'step_' + step)}")
+            console.print(f"  {job.document_type or '-'}  number {job.invoice_number or '-'}  ETTN {job.ettn or '-'}"
+                          f"  GİB {job.e_document_status or '-'}")
+            for a in attempts[job.id]:
+                console.print(f"    {a.started_at:%Y-%m-%d %H:%M:%S} {a.step:<10} {a.operation:<28} "
+                              f"{a.duration_ms:>6} ms  {a.http_status or '':<4} {a.error_class or 'ok'} "
+                              f"{redact_text(a.message or '')[:80]}")
+            if job.closed_reason:
+                console.print(f"  closed: {redact_text(job.closed_reason)}")
+            console.print(f"  [cyan]next:[/cyan] {texts.next_action(job, now, lang)}")
+        for h in history:
+            console.print(f"  history: {h.at:%Y-%m-%d %H:%M} {h.actor} {h.action} job {h.job_id} "
+                          f"{(h.detail or {}).get('note') or ''}")
 
 
 @events_app.command("list")
@@ -327,6 +437,7 @@ def events_replay(
             results.append((event.id, result.status, result.reason or ""))
             if result.enqueue and result.job_id is not None:
                 to_enqueue.append(result.job_id)
+            to_enqueue.extend(result.wake)
     for job_id in to_enqueue:
         enqueue(job_id)
     table = Table("event", "result", "reason")

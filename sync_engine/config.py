@@ -380,9 +380,11 @@ def parse_stores(
     """Validate a parsed stores document; raise one ``ConfigError`` listing every problem."""
     env = os.environ if environ is None else environ
     errors = [
-        f"{key}: unknown top-level key (expected only [[stores]] tables)"
+        f"{key}: unknown top-level key (expected [[stores]] tables, [alerts] and [console])"
         for key in data
-        if key != "stores"
+        # [alerts] and [console] have models of their own (sync_engine.alerts.config,
+        # sync_engine.web.ui.config), read from the same file.
+        if key not in ("stores", "alerts", "console")
     ]
     tables = data.get("stores", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):

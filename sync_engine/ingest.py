@@ -48,6 +48,7 @@ class IngestResult:
     event_id: int | None = None
     reason: str | None = None
     enqueue: bool = False  # the caller enqueues job_id after its commit
+    wake: tuple[int, ...] = ()  # other jobs the caller enqueues after its commit
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}
@@ -225,16 +226,22 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
         return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id, reason=reason)
     sale = jobs.get_by_key(sale_key(store.id, parsed.order_id))
     status, category = JobStatus.COMPLETED, None
+    wake: tuple[int, ...] = ()
     if sale is None:
         message = f"{why}: no invoice had been made"
     else:
         draft = (f"{why} before the GİB send: nothing was sent to GİB; the draft invoice "
                  f"{sale.invoice_number or sale.invoice_id or '(if one was made)'} at {sale.provider} is to be deleted there")
-        outcome = jobs.cancel_sale(sale.id, now, why, draft)
+        withdraw = _withdraws_drafts(store)
+        outcome = jobs.cancel_sale(sale.id, now, why, draft, withdraw=withdraw)
+        wake = (sale.id,) if (outcome == "draft" and withdraw) or outcome == "probing" else ()
         message = {
             "cancelled": f"{why}: sale job {sale.id} stopped before anything was made at the provider",
-            "draft": f"{why}: sale job {sale.id} stopped before the GİB send; it waits for its draft to be deleted",
+            "draft": (f"{why}: sale job {sale.id} stopped before the GİB send; its draft is withdrawn at the provider"
+                      if withdraw else f"{why}: sale job {sale.id} stopped before the GİB send; it waits for its draft to be deleted"),
             "stopping": f"{why}: sale job {sale.id} is stopped before its GİB send",
+            "probing": (f"{why}: sale job {sale.id}'s GİB send is in doubt; its probe decides — never sent: "
+                        "stopped and its draft handled; sent: the job says so"),
             "already": f"{why}: sale job {sale.id} was already closed",
         }.get(outcome, "")
         if outcome == "sent" and _cancels_e_archive(store, sale):
@@ -262,7 +269,16 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
         completed_at=now if status is JobStatus.COMPLETED else None,
     )
     events.set_status(event.id, EventStatus.NEEDS_ATTENTION if category else EventStatus.ACCEPTED, message, cancel.id)
-    return IngestResult(202, "needs_attention" if category else "accepted", job_id=cancel.id, event_id=event.id, reason=message)
+    return IngestResult(202, "needs_attention" if category else "accepted", job_id=cancel.id, event_id=event.id,
+                        reason=message, wake=wake if sale is not None else ())
+
+
+def _withdraws_drafts(store: Any) -> bool:
+    from sync_engine.providers.base import Capability
+    from sync_engine.providers.registry import provider_class
+
+    capabilities = provider_class(store.provider.name).capabilities
+    return Capability.WITHDRAW_DRAFT in capabilities and Capability.FIND_INVOICE in capabilities
 
 
 def _cancels_e_archive(store: Any, sale: Any) -> bool:

@@ -47,3 +47,17 @@ def reconcile_all() -> None:
     reconcile_all_stores(get_runtime(), enqueue)
 
 
+@app.task(name="sync_engine.evaluate_alerts", acks_late=False)
+def evaluate_alerts() -> int:
+    """One alert evaluation (#15): state in the database, so a lost or doubled beat tick is
+    harmless — an unchanged condition sends nothing."""
+    from sync_engine.alerts.config import load_alerts
+    from sync_engine.alerts.engine import AlertEngine
+    from sync_engine.alerts.sinks import build_sinks
+
+    runtime = get_runtime()
+    config = load_alerts(runtime.settings.stores_file)
+    if not config.has_sinks:
+        return 0
+    outcome = AlertEngine(runtime.sessions, config, build_sinks(config)).evaluate()
+    return len(outcome.firing) + len(outcome.updated) + len(outcome.resolved)

@@ -142,6 +142,16 @@ def _cancelled_before(ctx: StepContext, what: str, draft_possible: bool) -> Step
     it at the provider — nothing reached GİB either way."""
     if not draft_possible:
         return StepOutcome(cancelled=True, message=f"order cancelled at the shop before the {what}; nothing was made at the provider")
+    provider = ctx.provider
+    if provider.supports(Capability.WITHDRAW_DRAFT) and provider.supports(Capability.FIND_INVOICE):
+        # Looked up first: a draft an earlier run already withdrew is not deleted twice.
+        draft = provider.find_invoice(ctx.request())
+        if draft is not None:
+            provider.withdraw_draft(ctx.request(), draft)
+        shown = (draft.invoice_number or draft.invoice_id) if draft is not None else "none was left"
+        return StepOutcome(cancelled=True, message=(
+            f"order cancelled at the shop before the {what}: nothing was sent to GİB; the draft invoice "
+            f"at {provider.name} was withdrawn ({shown})"))
     ref = ctx.job.get("invoice_number") or ctx.job.get("invoice_id") or "(an earlier attempt's, if it was made)"
     return StepOutcome(
         attention=AttentionCategory.CANCELLED_BEFORE_SEND,

@@ -34,6 +34,9 @@ class Capability(StrEnum):
     # (the cancel job's step). Declared only where a flow of the product calls it (the matrix
     # must tell the truth): returns and journal reversals add theirs when they exist.
     CANCEL_E_ARCHIVE = "cancel_e_archive"
+    # A draft invoice (saved, never sent to GİB) deleted at the provider when the order is
+    # cancelled before the send.
+    WITHDRAW_DRAFT = "withdraw_draft"
 
 
 class Routing(StrEnum):
@@ -186,6 +189,7 @@ class Provider(Protocol):
     def find_proforma(self, req: InvoiceRequest) -> ProformaRef | None: ...
     def rounding_difference(self, req: InvoiceRequest) -> Decimal: ...
     def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
     def can_cancel(self, state: EDocumentState) -> bool: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
@@ -256,6 +260,11 @@ class BaseProvider:
         """Cancel a sent e-Arşiv at GİB (e-Arşiv iptal). The cancel step asks
         ``e_document_state`` before and after: a lost answer is never a second cancel."""
         raise self._unsupported(Capability.CANCEL_E_ARCHIVE)
+
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """Delete a draft invoice that never went to GİB (its order was cancelled first). The
+        step looks the draft up before (``find_invoice``): one already gone is not deleted again."""
+        raise self._unsupported(Capability.WITHDRAW_DRAFT)
 
     def can_cancel(self, state: EDocumentState) -> bool:
         """Whether the document, in this state, can be cancelled now (False: not yet — the

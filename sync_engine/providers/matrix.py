@@ -24,6 +24,7 @@ _ROWS: tuple[tuple[Capability, str], ...] = (
     (Capability.GIB_DIRECTORY, "GİB registered-user lookup (e-Fatura routing)"),
     (Capability.PROFORMA, "proforma for an order awaiting payment"),
     (Capability.CANCEL_E_ARCHIVE, "e-Arşiv cancel at GİB (order cancelled at the shop)"),
+    (Capability.WITHDRAW_DRAFT, "draft withdrawn (order cancelled before the GİB send)"),
 )
 
 

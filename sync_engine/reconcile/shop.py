@@ -154,7 +154,7 @@ class ShopSide:
             pending: list[int] = []
             for order_id, payload in zip(ids, batch, strict=True):
                 if order_id in known and order_id not in cancels and adapter.cancel_reason(payload):
-                    self._missed_cancel(session, adapter, order_id, payload)
+                    self._missed_cancel(session, adapter, order_id, payload, pending)
                     continue
                 if not order_id or order_id in known:
                     continue
@@ -188,7 +188,7 @@ class ShopSide:
             JobRepository(session).close(job.id, self.clock(), reason)
 
     def _missed_cancel(self, session: Session, adapter: PlatformAdapter, order_id: str,
-                       payload: dict[str, Any]) -> None:
+                       payload: dict[str, Any], pending: list[int]) -> None:
         """An order invoiced (or being invoiced) here and cancelled at the shop, the cancel
         webhook lost: it goes through ingest as that webhook would have — the sale job is
         stopped before GİB where it still can be, else flagged for cancelling / returning."""
@@ -215,6 +215,9 @@ class ShopSide:
         finding.evidence["ingest_status"] = result.status
         if result.reason:
             finding.evidence["ingest_reason"] = result.reason
+        if result.enqueue and result.job_id is not None:
+            pending.append(result.job_id)  # the e-Arşiv cancel
+        pending.extend(result.wake)  # a draft to withdraw
 
     def _missing(self, session: Session, adapter: PlatformAdapter, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:

@@ -73,7 +73,10 @@ class InboundEvent(Base):
     """The webhook inbox: every verified delivery, stored raw before anything else happens."""
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("store_id", "platform", "event_key"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform", "event_key"),
+        Index("ix_inbound_events_status_id", "status", "id"),  # the console's inbox filter
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     store_id: Mapped[str] = mapped_column(String(128), nullable=False)
@@ -99,6 +102,16 @@ class Job(Base):
         Index("ix_jobs_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_jobs_store_id_created_at", "store_id", "created_at"),
         Index("ix_jobs_store_id_order_id", "store_id", "order_id"),
+        # The operator console's filters (migration 0005), each ending in id: newest first.
+        Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_store_id_id", "store_id", "id"),
+        Index("ix_jobs_provider_id", "provider", "id"),
+        Index("ix_jobs_document_type_id", "document_type", "id"),
+        Index("ix_jobs_kind_id", "kind", "id"),
+        Index("ix_jobs_created_at", "created_at"),
+        Index("ix_jobs_order_name", "order_name"),
+        Index("ix_jobs_order_id", "order_id"),
+        Index("ix_jobs_attention_category_id", "attention_category", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -177,7 +190,10 @@ class Attempt(Base):
     """One provider call: the job's timeline for operators."""
 
     __tablename__ = "attempts"
-    __table_args__ = (Index("ix_attempts_job_id", "job_id"),)
+    __table_args__ = (
+        Index("ix_attempts_job_id", "job_id"),
+        Index("ix_attempts_started_at", "started_at"),  # provider health: the last minutes
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     job_id: Mapped[int] = mapped_column(Id, ForeignKey("jobs.id"), nullable=False)
@@ -248,3 +264,37 @@ class ReconcileItem(Base):
     invoice_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     action: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditEntry(Base):
+    """One operator action (console or CLI): who, when, what; a resolve note is kept here."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_job_id", "job_id"), Index("ix_audit_log_at", "at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(128), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    # No foreign keys: the record of what was done outlives whatever it was done to.
+    job_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    event_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class AlertState(Base):
+    """One alert (a rule over a group: a provider, a store's category…) as last notified, so
+    that a restarted beat neither re-sends a firing alert nor forgets to say it resolved."""
+
+    __tablename__ = "alert_state"
+    __table_args__ = (UniqueConstraint("rule", "group_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(64), nullable=False)
+    group_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # firing | resolved
+    since: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sync_engine.web.deps import WebContext
 from sync_engine.web.metrics import Metrics
 from sync_engine.web.ops import ops_router
+from sync_engine.web.ui.routes import install as install_console
 from sync_engine.web.webhooks import webhook_router
 
 
@@ -15,6 +16,7 @@ def build_app(ctx: WebContext) -> FastAPI:
     metrics = Metrics(ctx.sessions)
     app.include_router(webhook_router(ctx, metrics))
     app.include_router(ops_router(ctx, metrics))
+    install_console(app, ctx)  # the operator console under /ui/ (#15)
     app.state.ctx = ctx
     app.state.metrics = metrics
     return app
@@ -26,6 +28,7 @@ def create_app() -> FastAPI:
     from sync_engine.config import get_settings, load_stores
     from sync_engine.logging import configure_logging
     from sync_engine.store.db import make_engine, make_session_factory
+    from sync_engine.web.ui.config import load_operator_tokens
     from sync_engine.queue import enqueue
 
     settings = get_settings()
@@ -36,5 +39,6 @@ def create_app() -> FastAPI:
         redis=redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2),
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         enqueue=enqueue,
+        operators=load_operator_tokens(settings.stores_file),
     )
     return build_app(ctx)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -17,3 +18,6 @@ class WebContext:
     redis: redis.Redis | None
     admin_token: str | None
     enqueue: Callable[[int], bool]
+    # The console's per-operator tokens ([console] in the stores file) and its clock (tests).
+    operators: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None

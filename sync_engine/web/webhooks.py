@@ -87,5 +87,7 @@ def _handle(ctx: WebContext, store: object, platform: str, headers: dict[str, st
     outcome("webhook handled", store=store.id, platform=platform, status=result.status,  # type: ignore[attr-defined]
             http_status=result.http_status, job_id=result.job_id, event_id=result.event_id, reason=result.reason)
     if result.enqueue and result.job_id is not None:
-        ctx.enqueue(result.job_id)  # after commit: the worker must find the row
+        ctx.enqueue(result.job_id)
+    for job_id in result.wake:
+        ctx.enqueue(job_id)  # after commit: the worker must find the row
     return result.body(), result.http_status

@@ -125,6 +125,8 @@ def test_cancels_under_chaos_never_reach_gib_after_the_stop_and_never_cancel_twi
             outcomes[key] = result.reason or ""
             if result.enqueue and result.job_id is not None:
                 stack.enqueue(result.job_id)
+            for job_id in result.wake:
+                stack.enqueue(job_id)
 
         keys = list(orders)
         rng.shuffle(keys)

@@ -257,6 +257,7 @@ def test_capabilities(provider: KolayBiProvider) -> None:
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
         Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.PROFORMA, Capability.CANCEL_E_ARCHIVE,
+        Capability.WITHDRAW_DRAFT,
     }
     methods = {Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
                Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",

@@ -135,6 +135,7 @@ def test_capabilities_are_declared_and_implemented() -> None:
         Capability.JOURNAL: "journal", Capability.FIND_INVOICE: "find_invoice",
         Capability.LIST_INVOICES: "list_invoices",
         Capability.GIB_DIRECTORY: "route", Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
+        Capability.WITHDRAW_DRAFT: "withdraw_draft",
     }
     for capability in TurkcellEsirketProvider.capabilities:
         name = methods[capability]

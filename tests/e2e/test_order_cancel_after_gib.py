@@ -41,6 +41,8 @@ def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str
         session.commit()
     if result.enqueue and result.job_id is not None:
         stack.enqueue(result.job_id)
+    for job_id in result.wake:
+        stack.enqueue(job_id)
     return result
 
 
@@ -88,3 +90,33 @@ def test_a_cancel_after_the_gib_send_cancels_the_e_arsiv_once(db_url: str, tmp_p
             assert again.job_id == cancels[store_id] and "already recorded" in (again.reason or "")
         for sim in ("kolaybi", "turkcell"):
             assert sum(stack.sandbox.ledger.per_key(sim, "cancel").values()) == 1
+
+
+def test_a_cancel_between_the_invoice_and_the_gib_send_withdraws_the_draft(db_url: str, tmp_path: Path) -> None:
+    """The invoice is made, the GİB send keeps failing (the provider is down for it), the
+    order is cancelled: the send never happens and the draft is deleted at the provider."""
+    from sync_engine.sandbox.core import FaultMode, FaultRule
+
+    with live_stack(db_url, tmp_path) as stack:
+        faults = stack.sandbox.state.faults
+        faults.add(FaultRule("kolaybi", "e_document_create", FaultMode.BEFORE_500, probability=1.0))
+        faults.add(FaultRule("turkcell", "earchive_create", FaultMode.BEFORE_500, probability=1.0))
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        orders = {"demo-shop": paid_shopify(71), "kolay-shop": paid_woocommerce(72)}
+        sales = {s: deliver(stack, stores, s, p, "orders/paid" if s == "demo-shop" else "order.updated").job_id
+                 for s, p in orders.items()}
+        stack.wait(list(sales.values()), timeout_s=90,
+                   until=lambda j: j.step_invoice == "done" and j.step_e_document != "pending")
+        for store_id, payload in orders.items():
+            undone, topic = cancelled(store_id, payload, "2030-01-02T10:00:00+03:00")
+            result = deliver(stack, stores, store_id, undone, topic)
+            assert result.status == "accepted", result
+        turkcell, kolay = stack.wait([sales["demo-shop"], sales["kolay-shop"]], timeout_s=90,
+                                     until=lambda j: j.status == "cancelled")
+        for job in (turkcell, kolay):
+            assert "was withdrawn" in (job.last_error_message or ""), job.last_error_message
+            assert job.step_e_document != "done"
+        for sim in ("turkcell", "kolaybi"):
+            assert stack.sandbox.ledger.count(sim, "gib_send") == 0
+            deleted = stack.sandbox.ledger.per_key(sim, "invoice_deleted")
+            assert len(deleted) == 1 and set(deleted.values()) == {1}, (sim, deleted)

@@ -26,6 +26,8 @@ STATE_TABLES = {
     "inbound_events",
     "jobs",
     "attempts",
+    "audit_log",
+    "alert_state",
     "buyer_mappings",
     "reconcile_runs",
     "reconcile_items",

@@ -14,7 +14,8 @@ from sync_engine.store.repositories import AttemptRepository, JobRepository
 
 COMMANDS = [
     [], ["web"], ["worker"], ["beat"], ["sandbox"], ["demo"], ["db"], ["db", "upgrade"],
-    ["jobs"], ["jobs", "list"], ["jobs", "show"], ["jobs", "retry"], ["events"], ["events", "list"],
+    ["jobs"], ["jobs", "list"], ["jobs", "show"], ["jobs", "retry"], ["jobs", "explain"],
+    ["jobs", "cancel"], ["jobs", "resolve"], ["events"], ["events", "list"],
     ["events", "replay"], ["reconcile"], ["bench"], ["docs", "providers"],
 ]
 

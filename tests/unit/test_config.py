@@ -416,7 +416,7 @@ def test_stores_written_as_a_single_table_or_absent() -> None:
     with pytest.raises(ConfigError) as info:
         parse_stores({"store": []}, {})
     assert info.value.errors == (
-        "store: unknown top-level key (expected only [[stores]] tables)",
+        "store: unknown top-level key (expected [[stores]] tables, [alerts] and [console])",
         "stores: no [[stores]] table: add one per shop (see stores.example.toml)",
     )
 

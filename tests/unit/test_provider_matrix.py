@@ -19,6 +19,7 @@ METHODS = {
     Capability.FIND_INVOICE: "find_invoice",
     Capability.LIST_INVOICES: "list_invoices",
     Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
+    Capability.WITHDRAW_DRAFT: "withdraw_draft",
 }
 
 

@@ -102,6 +102,7 @@ class KolayBiProvider(BaseProvider):
         Capability.LIST_INVOICES,
         Capability.PROFORMA,
         Capability.CANCEL_E_ARCHIVE,
+        Capability.WITHDRAW_DRAFT,
     })
     list_page_size: ClassVar[int] = 100  # assumed per_page cap of KolayBi lists
     routing: ClassVar[Routing] = Routing.PROVIDER
@@ -440,6 +441,13 @@ class KolayBiProvider(BaseProvider):
 
     def e_document_state(self, req: InvoiceRequest, invoice: InvoiceRef) -> EDocumentState:
         return self._state(invoice)
+
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """``DELETE /invoices/{document_id}`` (FACTS §1.2, I): only an invoice not sent to GİB."""
+        operation = "kolaybi.invoices.delete"
+        response = self.http.request("DELETE", paths.INVOICE.format(document_id=int(invoice.invoice_id)),
+                                     operation=operation)
+        self._body(response, operation)
 
     def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
         """e-Arşiv cancel at GİB. KolayBi refuses it for an e-Fatura (422 → PermanentError):

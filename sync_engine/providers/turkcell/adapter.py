@@ -119,6 +119,7 @@ class TurkcellEsirketProvider(BaseProvider):
             Capability.LIST_INVOICES,
             Capability.GIB_DIRECTORY,
             Capability.CANCEL_E_ARCHIVE,
+            Capability.WITHDRAW_DRAFT,
         }
     )
     list_page_size: ClassVar[int] = 500  # documented maximum
@@ -457,6 +458,12 @@ class TurkcellEsirketProvider(BaseProvider):
             if found is None or found.get("recordStatus") != JOURNALED:
                 raise
         return JournalRef(reference=req.ettn)
+
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """``DELETE /v1/invoices?ettn=&isSend=true`` (seed 004): refused for a journaled
+        invoice or one sent to GİB — a draft is neither."""
+        self.http.request("DELETE", self._muhasebe(paths.INVOICES), operation="invoices.delete",
+                          params={"ettn": req.ettn, "isSend": "true"})
 
     def can_cancel(self, state: EDocumentState) -> bool:
         # FACTS §5.5: Turkcell cancels an e-Arşiv only in status 60 (approved by GİB).

@@ -271,17 +271,21 @@ class JobRepository:
             return "closed"
         return None
 
-    def cancel_sale(self, job_id: int, now: datetime, reason: str, draft_message: str) -> str:
+    def cancel_sale(self, job_id: int, now: datetime, reason: str, draft_message: str, *,
+                    withdraw: bool = False) -> str:
         """Stop a sale job because its order was cancelled (or fully refunded) at the shop,
         as far as it can still be stopped. No commit. Returns what it found:
 
         * ``cancelled``: nothing made at the provider yet and no worker on it: cancelled;
-        * ``draft``: an invoice (maybe) made, not sent to GİB, no worker on it: waits for an
-          operator to delete the draft (``draft_message``);
+        * ``draft``: an invoice (maybe) made, not sent to GİB, no worker on it: with
+          ``withdraw`` (the provider deletes drafts) queued for a worker to withdraw it — its
+          GİB-send claim is refused, closed — else waits for an operator (``draft_message``);
         * ``stopping``: a worker is on it and has not claimed the GİB send: the claim will
           fail (``claim`` checks ``closed_at``) and the job stops there;
-        * ``sent``: the GİB send was claimed or done (or the job completed): too late to
-          stop — the invoice must be cancelled or returned;
+        * ``probing``: its GİB send is in doubt and no worker on it: queued, so that its probe
+          decides (never sent: stopped, its draft handled; sent: reported issued);
+        * ``sent``: the GİB send was done (or the job completed): too late to stop — the
+          invoice must be cancelled or returned;
         * ``already``: an earlier cancel delivery closed it.
         """
         job = self.get(job_id)
@@ -297,13 +301,29 @@ class JobRepository:
                           {**stop, "status": JobStatus.CANCELLED.value, "attention_category": None,
                            "last_error_class": None, "last_error_message": reason}):
             return "cancelled"
-        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending", idle],
-                          {**stop, "status": JobStatus.NEEDS_ATTENTION.value,
-                           "attention_category": AttentionCategory.CANCELLED_BEFORE_SEND.value,
-                           "last_error_class": AttentionCategory.CANCELLED_BEFORE_SEND.value, "last_error_message": draft_message}):
+        draft = (
+            {**stop, "status": JobStatus.QUEUED.value, "next_attempt_at": now, "attention_category": None,
+             "last_error_class": None, "last_error_message": f"{reason}: its draft is to be withdrawn"}
+            if withdraw else
+            {**stop, "status": JobStatus.NEEDS_ATTENTION.value,
+             "attention_category": AttentionCategory.CANCELLED_BEFORE_SEND.value,
+             "last_error_class": AttentionCategory.CANCELLED_BEFORE_SEND.value, "last_error_message": draft_message}
+        )
+        if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending", idle], draft):
             return "draft"
         if guarded_update(self.session, Job, [*open_, Job.step_e_document == "pending"],
                           {"closed_at": now, "closed_reason": reason, "updated_at": now}):
+            return "stopping"
+        # A send in doubt (intent recorded, outcome unknown): the job's own probe decides.
+        # Never sent → its send claim is refused (closed) and the draft handled as above;
+        # sent → it finishes and reports the invoice issued despite the cancel.
+        in_doubt = [*open_, Job.step_e_document.in_(("in_progress", "failed"))]
+        if guarded_update(self.session, Job, [*in_doubt, idle],
+                          {**stop, "status": JobStatus.QUEUED.value, "next_attempt_at": now,
+                           "attention_category": None, "last_error_class": None,
+                           "last_error_message": f"{reason}: its GİB send is in doubt and is probed first"}):
+            return "probing"
+        if guarded_update(self.session, Job, in_doubt, {"closed_at": now, "closed_reason": reason, "updated_at": now}):
             return "stopping"
         return "sent"
 
