@@ -149,6 +149,10 @@ def run_soak(db_url: str, workdir: Path, *, orders: int, seed: int = 17, kill_ev
         port = free_port()
         stack.dev.start_web(port)
         payloads = _payloads(orders, rng)
+        # The orders exist at their shops too: the engine asks the shop about an order (an
+        # order the shop does not know reads as deleted, and its invoice would be undone).
+        for store, (platform, _env, _sim, _kinds) in STORES.items():
+            stack.sandbox[platform].add_orders(store, [p for s, p in payloads if s == store])
         killer = Killer(stack, random.Random(seed + 1), kill_every, log)
         killer.start()
         deliveries = 0
