@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-fast services bench docs clean
+.PHONY: demo test test-fast services bench soak docs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,15 @@ services:
 	@bash scripts/ensure-services.sh
 	@bash scripts/ensure-chromium.sh
 
+## make bench: the engine vs a bare Celery/FastAPI stack on a provider stub, side by side
+## (issue #17), then the sandbox pools; ends with one line BENCH {json}.
 bench: $(VENV)/.installed-dev services
-	$(BIN)/sync-engine bench
+	$(BIN)/sync-engine bench --baseline
+
+## make soak: 10,000 orders across the four providers through the faulty sandbox, worker
+## SIGKILLs every 20-40 s, one Redis flush; prints lost / duplicated effects (both must be 0).
+soak: $(VENV)/.installed-dev services
+	$(BIN)/python -m tests.chaos.soak --orders $${SOAK_ORDERS:-10000}
 
 docs: $(VENV)/.installed
 	$(BIN)/sync-engine docs providers

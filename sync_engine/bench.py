@@ -10,6 +10,7 @@ second through the web process (HMAC, normalise, one transaction, enqueue).
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -28,6 +29,12 @@ from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind,
 from sync_engine.domain.keys import sale_key
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def bench_redis_url() -> str:
+    """SYNC_BENCH_REDIS_URL, else SYNC_REDIS_URL, else db 11 of the local Redis: the bench
+    flushes it between runs, so it must not be a Redis anything else relies on."""
+    return os.environ.get("SYNC_BENCH_REDIS_URL") or os.environ.get("SYNC_REDIS_URL") or "redis://127.0.0.1:6379/11"
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,13 @@ class PoolResult:
         return self.completed / self.seconds if self.seconds else 0.0
 
 
-def bench_order(rng: random.Random, n: int, tag: str = "b") -> Order:
+def bench_order(rng: random.Random, n: int, tag: str = "b", *, store_id: str = "demo-shop",
+                platform: str = "shopify") -> Order:
     from sync_engine.sandbox.orders import generate_tckn
 
     buyer = Buyer(
         kind=BuyerKind.PERSON, tax_id=generate_tckn(rng), first_name="Bench", last_name=f"Alıcı{n}",
-        email=f"bench{n}@example.com", address=Address(line1="Test Sok. 1", district="Kadıköy", city="İstanbul"),
+        email=f"bench{n}@example.com", phone=f"+90555{n % 10_000_000:07d}", address=Address(line1="Test Sok. 1", district="Kadıköy", city="İstanbul"),
     )
     lines = (
         InvoiceLine(sku="SKU-1", name="Ürün", quantity=Decimal(2), unit_price=Decimal("120.00"), vat_rate=Decimal(20)),
@@ -68,7 +76,7 @@ def bench_order(rng: random.Random, n: int, tag: str = "b") -> Order:
         InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("29.90"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
     )
     return Order(
-        store_id="demo-shop", platform="shopify", order_id=f"{tag}{n}", order_name=f"#{tag.upper()}{n}",
+        store_id=store_id, platform=platform, order_id=f"{tag}{n}", order_name=f"#{tag.upper()}{n}",
         created_at=datetime.now(UTC), buyer=buyer, lines=lines, paid_total=Decimal("325.40"),
     )
 
@@ -90,6 +98,10 @@ class TempPostgres:
 
 
 def _load_jobs(sessions, orders: list[Order]) -> list[int]:  # noqa: ANN001
+    return _load_jobs_for(sessions, orders, provider="turkcell_esirket")
+
+
+def _load_jobs_for(sessions, orders: list[Order], *, provider: str) -> list[int]:  # noqa: ANN001
     from sync_engine.store.repositories import JobRepository
 
     ids = []
@@ -98,7 +110,7 @@ def _load_jobs(sessions, orders: list[Order]) -> list[int]:  # noqa: ANN001
         for order in orders:
             job, _ = repo.create_if_absent(
                 sale_key(order.store_id, order.order_id), store_id=order.store_id, platform=order.platform,
-                order_id=order.order_id, order_name=order.order_name, provider="turkcell_esirket",
+                order_id=order.order_id, order_name=order.order_name, provider=provider,
                 provider_account="bench", status="queued", order_json=order.model_dump_json(),
                 next_attempt_at=datetime.now(UTC),
             )
@@ -156,7 +168,7 @@ def run_pool(config: PoolConfig, *, orders: int, workdir: Path, sandbox_url: str
 def run_bench(*, orders: int = 300, latency_ms: int = 50, pools: tuple[PoolConfig, ...] = DEFAULT_POOLS,
               workdir: Path = Path("var/bench"), timeout_s: float = 300, console: Console | None = None) -> list[PoolResult]:
     console = console or Console()
-    redis_url = "redis://127.0.0.1:6379/11"
+    redis_url = bench_redis_url()
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +207,7 @@ def run_ingest_bench(*, requests: int = 2000, concurrency: int = 16, workdir: Pa
     from sync_engine.store.db import upgrade
 
     console = console or Console()
-    redis_url = "redis://127.0.0.1:6379/11"
+    redis_url = bench_redis_url()
     port = free_port()
     secret = sandbox_secrets()["DEMO_SHOP_WEBHOOK_SECRET"]
     rng = random.Random(7)

@@ -172,9 +172,22 @@ def bench(
     latency_ms: Annotated[int, typer.Option(help="Latency the sandbox adds to every provider call.")] = 50,
     pools: Annotated[Optional[list[str]], typer.Option("--pool", help="pool:concurrency, repeatable (first is the baseline).")] = None,
     ingest_requests: Annotated[int, typer.Option(help="Webhook deliveries for the ingest figure (0 to skip).")] = 2000,
+    baseline: Annotated[bool, typer.Option("--baseline", help="The engine vs a bare Celery/FastAPI stack on a provider stub, then the sandbox pools; ends with a BENCH {json} line.")] = False,
+    baseline_orders: Annotated[int, typer.Option(help="Orders on each side of the baseline pipeline.")] = 2000,
+    reconcile_orders: Annotated[int, typer.Option(help="Orders for the reconciliation figure with --baseline (0 to skip).")] = 100_000,
 ) -> None:
     """Measure throughput on the real stack: worker pools (orders/s) and webhook ingest (req/s)."""
     from sync_engine.bench import DEFAULT_POOLS, PoolConfig, run_bench, run_ingest_bench
+
+    if baseline:
+        from sync_engine.bench_baseline import print_bench_line, run_baseline
+
+        result = run_baseline(orders=baseline_orders, latency_ms=latency_ms, reconcile_orders=reconcile_orders,
+                              console=console)
+        # The full sandbox stays as a second table (its own CPU shares the machine).
+        run_bench(orders=orders, latency_ms=latency_ms, pools=(PoolConfig("threads", 50),), console=console)
+        print_bench_line(result)
+        return
 
     configs = tuple(PoolConfig(p.split(":")[0], int(p.split(":")[1])) for p in pools) if pools else DEFAULT_POOLS
     run_bench(orders=orders, latency_ms=latency_ms, pools=configs, console=console)

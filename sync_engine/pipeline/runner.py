@@ -116,77 +116,127 @@ class _Run:
         self.owner = owner
         self.job_id = job_id
         self.waits = 0  # of the job's runs so far, those that only waited
+        # Writes that can ride on the next held write instead of a transaction of their own
+        # (issue #17): skip marks of steps the provider does not offer and the route of the
+        # document (``StepContext.save_with_next``) — derived again by a run that follows a
+        # crash before they land, and always on the job before an effect (whose intent claim
+        # carries them).
+        self.pending: dict[str, object] = {}
+        # Provider calls of the step in flight, written (attempt rows) in the transaction of
+        # the step's next write — its intent, its result or the run's ending.
+        self.calls: list[tuple[Step, int, CallRecord]] = []
+        self.lease_at: datetime | None = None  # when this run last extended its lease
 
     def run(self) -> RunResult:
         job_id = self.job_id
         now = self.clock()
+        # One session: the lease (with the run counter, in the same UPDATE, committed at
+        # once), then the snapshot read.
         with self.sessions() as session:
-            if not JobRepository(session).take_lease(job_id, self.owner, self.lease_ttl_s, now):
+            jobs = JobRepository(session)
+            if not jobs.take_lease(job_id, self.owner, self.lease_ttl_s, now, count_attempt=True):
                 return RunResult(job_id, ran=False)
-        with self.sessions() as session:
-            job = JobRepository(session).get(job_id)
+            self.lease_at = now
+            job = jobs.get(job_id)
             assert job is not None
-            attempt_no = (job.attempt_count or 0) + 1
+            attempt_no = job.attempt_count or 1
             self.waits = job.wait_count or 0
             snapshot = {c: getattr(job, c) for c in _SNAPSHOT_COLUMNS}
         try:
-            self._update(job_id, attempt_count=attempt_no)
             with bind_job_context(
                 store=snapshot["store_id"], order=snapshot["order_id"], job_id=job_id, attempt=attempt_no
             ):
                 return self._run_steps(job_id, snapshot, attempt_no)
         except LeaseLost:
+            self._flush_calls()  # the calls were made: their rows stay the job's timeline
             log.warning("lease lost; leaving the job to its new owner", job_id=job_id)
             return RunResult(job_id, ran=False)
 
     # -- persistence helpers (each commits: state must survive a crash right after) --------
+    # Each held write also renews the lease and carries the attempt rows of the calls made
+    # since the last one, in its own transaction: one commit per step where there were four.
+
+    def _add_calls(self, session: Session) -> None:
+        repo = AttemptRepository(session)
+        for step, attempt_no, call in self.calls:
+            repo.add(
+                self.job_id, step.value, call.operation, attempt_no,
+                datetime.fromtimestamp(call.started_at, UTC), call.duration_ms,
+                http_status=call.http_status, error_class=call.error_class, message=call.message,
+            )
+
+    def _flush_calls(self) -> None:
+        """Attempt rows alone (a write that failed its guard rolled back with them)."""
+        if not self.calls:
+            return
+        with self.sessions() as session:
+            self._add_calls(session)
+            session.commit()
+        self.calls.clear()
+
+    def _written(self, now: datetime) -> None:
+        self.calls.clear()
+        self.pending.clear()
+        self.lease_at = now
 
     def _update(self, job_id: int, **fields: object) -> None:
+        now = self.clock()
         with self.sessions() as session:
-            ok = JobRepository(session).update_held(job_id, self.owner, self.clock(), **fields)
-            session.commit()
+            ok = JobRepository(session).update_held(
+                job_id, self.owner, now, extend_s=self.lease_ttl_s, **{**self.pending, **fields}
+            )
+            if ok:
+                self._add_calls(session)
+                session.commit()
         if not ok:
             raise LeaseLost(job_id)
+        self._written(now)
 
     def _claim(self, job_id: int, **fields: object) -> bool:
         """The intent of an effect, unless the order was cancelled (False). LeaseLost if
         another worker owns the job now."""
+        now = self.clock()
         with self.sessions() as session:
             jobs = JobRepository(session)
-            if jobs.claim(job_id, self.owner, self.clock(), **fields):
+            if jobs.claim(job_id, self.owner, now, extend_s=self.lease_ttl_s, **{**self.pending, **fields}):
+                self._add_calls(session)
                 session.commit()
+                self._written(now)
                 return True
-            if not jobs.holds(job_id, self.owner):
-                raise LeaseLost(job_id)
-            return False
+            held = jobs.holds(job_id, self.owner)
+        self._flush_calls()
+        if not held:
+            raise LeaseLost(job_id)
+        return False
 
     def _renew(self, job_id: int) -> None:
-        """Extend the lease before each step, so a long job is not taken over mid-way."""
+        """Extend the lease before each step, so a long job is not taken over mid-way —
+        unless this run's last held write extended it moments ago (every held write renews
+        it): then the lease still runs for at least 90 % of its term, as a renewal now would
+        give, and the step's own guarded writes still find out if it was taken."""
+        now = self.clock()
+        if self.lease_at is not None and (now - self.lease_at).total_seconds() < self.lease_ttl_s / 10:
+            return
         with self.sessions() as session:
-            ok = JobRepository(session).renew_lease(job_id, self.owner, self.lease_ttl_s, self.clock())
+            ok = JobRepository(session).renew_lease(job_id, self.owner, self.lease_ttl_s, now)
         if not ok:
             raise LeaseLost(job_id)
+        self.lease_at = now
 
     def _release(self, job_id: int, status: JobStatus, **fields: object) -> None:
+        now = self.clock()
         with self.sessions() as session:
-            JobRepository(session).release(job_id, self.owner, self.clock(), status=status.value, **fields)
-            session.commit()
+            if JobRepository(session).release(
+                job_id, self.owner, now, status=status.value, **{**self.pending, **fields}
+            ):
+                self._add_calls(session)
+                session.commit()
+                self._written(now)
+        self._flush_calls()
 
     def _record_call(self, job_id: int, step: Step, attempt_no: int) -> Callable[[CallRecord], None]:
         def record(call: CallRecord) -> None:
-            with self.sessions() as session:
-                AttemptRepository(session).add(
-                    job_id,
-                    step.value,
-                    call.operation,
-                    attempt_no,
-                    datetime.fromtimestamp(call.started_at, UTC),
-                    call.duration_ms,
-                    http_status=call.http_status,
-                    error_class=call.error_class,
-                    message=call.message,
-                )
-                session.commit()
+            self.calls.append((step, attempt_no, call))
 
         return record
 
@@ -220,6 +270,7 @@ class _Run:
             ),
             poll_delay=self.policy.poll_delay,
             gib_answer_wait_s=self.gib_answer_wait_s,
+            defer=self.pending.update,
         )
         if ctx.computed.difference != 0:
             return self._attention(
@@ -234,12 +285,12 @@ class _Run:
             state = StepState(str(job[step.column]))
             if state in FINISHED:
                 continue
-            self._renew(job_id)
             capability = step_capability(kind, step)
             if capability is None or not runtime.provider.supports(capability):
-                self._update(job_id, **{step.column: StepState.SKIPPED.value})
+                self.pending[step.column] = StepState.SKIPPED.value  # lands with the next write
                 job[step.column] = StepState.SKIPPED.value
                 continue
+            self._renew(job_id)
             try:
                 with bind_job_context(step=step.value), observe_calls(
                     self._record_call(job_id, step, attempt_no)
@@ -274,8 +325,8 @@ class _Run:
                 return self._wait(job_id, outcome)
             job.update(ctx.job)
 
-        closed = self._closed_reason(job_id)
-        if closed is not None and kind == JobKind.SALE:
+        closed = self._complete(job_id, check_closed=kind == JobKind.SALE)
+        if closed is not None:
             # Cancelled at the shop while the document was being made, by a provider whose
             # invoice is the legal document itself (no GİB step of ours to stop before): it
             # exists now, so it must be cancelled or returned at the provider.
@@ -284,17 +335,30 @@ class _Run:
                 f"{closed}, but its invoice {job.get('invoice_number') or job.get('invoice_id')} was "
                 "already issued: cancel it at the provider or issue a return (İADE) invoice",
             )
-        self._release(
-            job_id, JobStatus.COMPLETED, completed_at=self.clock(), last_error_class=None,
-            last_error_message=None, attention_category=None, next_attempt_at=None,
-        )
         log.info("job completed")
         return RunResult(job_id, ran=True, status=JobStatus.COMPLETED.value)
 
-    def _closed_reason(self, job_id: int) -> str | None:
+    def _complete(self, job_id: int, *, check_closed: bool) -> str | None:
+        """Release the job as completed — unless ``check_closed`` and the order was closed
+        at the shop meanwhile: then nothing is written and the close reason is returned.
+        The read and the release share one session and transaction."""
+        now = self.clock()
         with self.sessions() as session:
-            job = JobRepository(session).get(job_id)
-            return job.closed_reason if job is not None and job.closed_at is not None else None
+            jobs = JobRepository(session)
+            if check_closed:
+                job = jobs.get(job_id)
+                if job is not None and job.closed_at is not None:
+                    return job.closed_reason
+            if jobs.release(
+                job_id, self.owner, now, status=JobStatus.COMPLETED.value, completed_at=now,
+                last_error_class=None, last_error_message=None, attention_category=None,
+                next_attempt_at=None, **self.pending,
+            ):
+                self._add_calls(session)
+                session.commit()
+                self._written(now)
+        self._flush_calls()
+        return None
 
     # -- endings ------------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ class StepContext:
     poll_delay: Callable[[float], float] = lambda elapsed: max(2.0, min(600.0, elapsed / 2))
     # …for at most this long; then an operator is asked.
     gib_answer_wait_s: float = 48 * 3600.0
+    # Hands fields to the next held write (the runner's claim / update / release) instead of
+    # a transaction of their own; None: ``save`` at once.
+    defer: Callable[..., None] | None = None
     _request: InvoiceRequest | None = field(default=None, init=False)
 
     @cached_property
@@ -68,6 +71,14 @@ class StepContext:
     def save(self, **fields: Any) -> None:
         """Commit fields now (conditional on the lease) and mirror them in the snapshot."""
         self.update(**fields)
+        self.job.update(fields)
+
+    def save_with_next(self, **fields: Any) -> None:
+        """Fields that must be on the job before any effect, not sooner: they land with the
+        next held write — every effect is preceded by one (its intent claim)."""
+        if self.defer is None:
+            return self.save(**fields)
+        self.defer(**fields)
         self.job.update(fields)
 
     def intend(self, **fields: Any) -> bool:
@@ -101,7 +112,7 @@ class StepContext:
                 # route_source says so instead.
                 if route.source in _DECIDED:
                     fields.update(document_type=document_type, document_alias=alias)
-                self.save(**fields)
+                self.save_with_next(**fields)
             self._request = self.request_factory(document_type, alias)
         return self._request
 

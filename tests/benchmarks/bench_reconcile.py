@@ -326,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--raw-simulators", action="store_true",
                         help="do not memoize the Turkcell simulator's per-page filter-and-sort")
+    parser.add_argument("--json", action="store_true",
+                        help="end with one line RECONCILE {json} (read by sync-engine bench --baseline)")
     args = parser.parse_args(argv)
     day = (datetime.now(TR_TZ) - timedelta(days=1)).date()
     shapes = templates(day)
@@ -335,6 +337,17 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(run_once(n, args.missing, args.db, day, shapes, args.raw_simulators))
         gc.collect()
     show(*figures, raw=args.raw_simulators)
+    if args.json:
+        import json
+
+        big = figures[-1]
+        print("RECONCILE " + json.dumps({
+            "orders": big.orders, "wall_s": round(big.wall_s, 2), "own_s": round(big.own_s, 2),
+            "shop_calls": big.shop_calls, "provider_list_calls": big.provider_list_calls,
+            "provider_calls": big.report.provider_calls,
+            "expected_shop_calls": math.ceil(big.orders / SHOPIFY_MAX_PAGE),
+            "expected_provider_list_calls": math.ceil((big.orders - big.missing) / TURKCELL_PAGE),
+        }), flush=True)
     return 0
 
 

@@ -46,15 +46,39 @@ def insert_or_ignore(
     return new_id
 
 
+# The dialects' ON CONFLICT clause has no cache key, so SQLAlchemy compiled these inserts
+# anew on every webhook (~1 ms each, issue #17). Here the cache key leaves that clause out
+# and the statement names its conflict target in a prefix comment instead, which *is* in the
+# key: two inserts on one table with different targets never share a compiled form.
+_CACHE_KEY_TRAVERSAL = [item for item in postgresql.Insert._traverse_internals if item[0] != "_post_values_clause"]
+
+
+class _PgInsert(postgresql.Insert):
+    inherit_cache = True
+    _cache_key_traversal = _CACHE_KEY_TRAVERSAL
+
+
+class _SqliteInsert(sqlite.Insert):
+    inherit_cache = True
+    _cache_key_traversal = _CACHE_KEY_TRAVERSAL
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_ignore_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table)
+        stmt: Any = _PgInsert(table)
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
+        stmt = _SqliteInsert(table)
     else:  # pragma: no cover - only the two supported stores
         raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    return stmt.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+    target = ",".join(conflict_columns)
+    if not target.replace("_", "").replace(",", "").isalnum():
+        raise ValueError(f"not a column list: {target!r}")  # it is rendered into a comment
+    return (
+        stmt.prefix_with(f"/* on conflict ({target}) do nothing */")
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c.id)
+    )
 
 
 def guarded_update(
@@ -70,6 +94,12 @@ def guarded_update(
     claims exclusive. "fetch" keeps any copy of the row already loaded in this session
     up to date.
     """
+    if not any(isinstance(obj, model) for obj in session.identity_map.values()):
+        # Nothing of `model` loaded in this session, so nothing to keep up to date: a Core
+        # UPDATE on the table skips the ORM's bulk-update machinery ("fetch" adds RETURNING
+        # and per-statement ORM planning) — the pipeline's hot path (issue #17).
+        core: Any = session.execute(update(model.__table__).where(*where).values(**values))
+        return bool(core.rowcount == 1)
     stmt = (
         update(model)
         .where(*where)

@@ -30,6 +30,10 @@ from sync_engine.store.repositories._common import (
 _LEASE_COLUMNS = frozenset({"lease_owner", "lease_expires_at"})
 
 
+def _extend(now: datetime, extend_s: float | None) -> dict[str, Any]:
+    return {} if extend_s is None else {"lease_expires_at": now + timedelta(seconds=extend_s)}
+
+
 class JobRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -139,13 +143,18 @@ class JobRepository:
 
     # -- leases --------------------------------------------------------------------------
 
-    def take_lease(self, job_id: int, owner: str, ttl_s: float, now: datetime) -> bool:
+    def take_lease(
+        self, job_id: int, owner: str, ttl_s: float, now: datetime, *, count_attempt: bool = False
+    ) -> bool:
         """Try to become the job's only worker until now + ttl_s; True on success.
 
         COMMITS the session immediately, success or not: a lease that sits in an open
         transaction is invisible to other workers, who would take it too. Call it at the
         start of a unit of work, with nothing else pending in the session.
+        ``count_attempt``: add one to ``attempt_count`` in the same UPDATE (the pipeline's
+        run counter, one write instead of a second transaction).
         """
+        extra: dict[str, Any] = {"attempt_count": func.coalesce(Job.attempt_count, 0) + 1} if count_attempt else {}
         taken = guarded_update(
             self.session,
             Job,
@@ -159,6 +168,7 @@ class JobRepository:
                 "lease_expires_at": now + timedelta(seconds=ttl_s),
                 "status": JobStatus.RUNNING,
                 "updated_at": now,
+                **extra,
             },
         )
         self.session.commit()
@@ -178,8 +188,12 @@ class JobRepository:
         self.session.commit()
         return renewed
 
-    def update_held(self, job_id: int, owner: str, now: datetime, **fields: Any) -> bool:
+    def update_held(
+        self, job_id: int, owner: str, now: datetime, *, extend_s: float | None = None, **fields: Any
+    ) -> bool:
         """Write step results only while `owner` holds the lease; False if it was lost.
+        ``extend_s``: renew the lease to now + extend_s in the same UPDATE (a held write is
+        as good a proof of life as ``renew_lease``, and saves its transaction).
 
         Does not commit: the pipeline commits each step's result before the next step.
         """
@@ -188,18 +202,21 @@ class JobRepository:
             self.session,
             Job,
             [Job.id == job_id, Job.lease_owner == owner],
-            {**fields, "updated_at": now},
+            {**fields, **_extend(now, extend_s), "updated_at": now},
         )
 
-    def claim(self, job_id: int, owner: str, now: datetime, **fields: Any) -> bool:
+    def claim(
+        self, job_id: int, owner: str, now: datetime, *, extend_s: float | None = None, **fields: Any
+    ) -> bool:
         """Record the intent of an effect at the provider (a step going ``in_progress``) only
         while ``owner`` holds the lease and nobody closed the job (the order was cancelled):
         the one conditional UPDATE both sides race on, so a cancel and a GİB send can never
-        both win. False: closed, or the lease is lost (``holds`` tells which). No commit."""
+        both win. False: closed, or the lease is lost (``holds`` tells which). ``extend_s``
+        as in ``update_held``. No commit."""
         self._check_writable(fields)
         return guarded_update(
             self.session, Job, [Job.id == job_id, Job.lease_owner == owner, Job.closed_at.is_(None)],
-            {**fields, "updated_at": now},
+            {**fields, **_extend(now, extend_s), "updated_at": now},
         )
 
     def holds(self, job_id: int, owner: str) -> bool:
