@@ -34,7 +34,9 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sync_engine.domain.models import InvoiceLine, Order
 from sync_engine.domain.money import ZERO, allocate, round_kurus
@@ -195,3 +197,13 @@ def vat_parity_problems(order: Order) -> list[str]:
                 "the shop's tax is wrong"
             )
     return problems
+
+
+# GİB dates an invoice in Türkiye's own time: an order paid at 01:30 in İstanbul (22:30 UTC
+# the day before, as WooCommerce's date_created_gmt gives it) is invoiced on the İstanbul day.
+TURKIYE = ZoneInfo("Europe/Istanbul")
+
+
+def invoice_date(created_at: datetime) -> date:
+    """The invoice's issue date for an order created at ``created_at`` (any offset)."""
+    return created_at.astimezone(TURKIYE).date()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from sync_engine.domain.invoice import invoice_date
 from sync_engine.domain import Order, compute_invoice
 from sync_engine.domain.keys import ettn_for
 from sync_engine.providers.base import DocumentRoute, DocumentType, InvoiceRequest, InvoiceSettings, Provider
@@ -80,7 +81,7 @@ def build_request(
     idempotency_key: str, order: Order, settings: InvoiceSettings, document_type: str | None, alias: str | None
 ) -> InvoiceRequest:
     route = DocumentRoute(DocumentType(document_type or DocumentType.E_ARSIV.value), alias)
-    issue: date = order.created_at.date()
+    issue: date = invoice_date(order.created_at)
     return InvoiceRequest(
         idempotency_key=idempotency_key,
         ettn=ettn_for(idempotency_key),

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from sync_engine.domain.invoice import invoice_date
 from sync_engine.store.models import Job, JobStatus
 from sync_engine.store.repositories import check_columns, guarded_update
 
@@ -108,8 +109,8 @@ def order_facts(order_json: str | None) -> OrderFacts | None:
         rates = {str(line.get("vat_rate")) for line in data.get("lines") or ()}
     except (ValueError, KeyError, TypeError, InvalidOperation):
         return None
-    # build_request issues the invoice on order.created_at.date(), in the order's own offset.
-    return OrderFacts(issue_date=created.date(), paid_total=paid, vat_rates=max(1, len(rates)))
+    # The issue date the pipeline gives the invoice (domain.invoice.invoice_date).
+    return OrderFacts(issue_date=invoice_date(created), paid_total=paid, vat_rates=max(1, len(rates)))
 
 
 def _snapshot(row: Any) -> JobSnapshot:

@@ -253,10 +253,13 @@ def test_what_needs_a_person_is_reported_not_touched() -> None:
 # -- small pieces -----------------------------------------------------------------------------
 
 
-def test_order_facts_read_the_issue_date_in_the_orders_own_offset() -> None:
+def test_order_facts_read_the_issue_date_in_turkiyes_own_time() -> None:
     facts = order_facts('{"created_at": "2026-03-10T23:30:00+03:00", "paid_total": "10.00", '
                         '"lines": [{"vat_rate": "20"}, {"vat_rate": "10"}, {"vat_rate": "20"}]}')
     assert facts == OrderFacts(issue_date=DAY, paid_total=Decimal("10.00"), vat_rates=2)
+    # 21:30 UTC is 00:30 the next day in İstanbul: the invoice is dated on that day.
+    utc = order_facts('{"created_at": "2026-03-09T21:30:00+00:00", "paid_total": "10.00", "lines": []}')
+    assert utc is not None and utc.issue_date == DAY
     assert order_facts(None) is None and order_facts("{}") is None
 
 

@@ -392,3 +392,10 @@ def test_a_kurus_of_line_rounding_passes_and_a_wrong_rate_does_not() -> None:
     assert vat_parity_problems(shop_rounded) == []  # 3 × 0.07 against 0.198: within 3 half-kuruş
     wrong_rate = make_order(lines, "1.09", prices_include_vat=False, reported_vat={Decimal(20): Decimal("0.10")})
     assert vat_parity_problems(wrong_rate)  # 10 % charged on a 20 % line
+
+
+def test_an_invoice_is_dated_in_turkiyes_time_whatever_offset_the_shop_gave() -> None:
+    from sync_engine.domain.invoice import invoice_date
+
+    assert invoice_date(datetime(2026, 3, 9, 22, 30, tzinfo=UTC)) == datetime(2026, 3, 10).date()  # 01:30 TR
+    assert invoice_date(datetime(2026, 3, 10, 20, 59, tzinfo=UTC)) == datetime(2026, 3, 10).date()  # 23:59 TR
