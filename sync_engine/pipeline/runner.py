@@ -46,7 +46,7 @@ from sync_engine.providers.errors import (
     ProviderError,
     TransientError,
 )
-from sync_engine.providers.http import CallRecord, observe_calls
+from sync_engine.providers.http import CallRecord, guard_calls, observe_calls
 from sync_engine.store.repositories import AttemptRepository, JobRepository
 
 log = get_logger(__name__)
@@ -209,13 +209,14 @@ class _Run:
             raise LeaseLost(job_id)
         return False
 
-    def _renew(self, job_id: int) -> None:
+    def _renew(self, job_id: int, *, force: bool = False) -> None:
         """Extend the lease before each step, so a long job is not taken over mid-way —
         unless this run's last held write extended it moments ago (every held write renews
         it): then the lease still runs for at least 90 % of its term, as a renewal now would
         give, and the step's own guarded writes still find out if it was taken."""
         now = self.clock()
-        if self.lease_at is not None and (now - self.lease_at).total_seconds() < self.lease_ttl_s / 10:
+        recent = self.lease_at is not None and (now - self.lease_at).total_seconds() < self.lease_ttl_s / 10
+        if recent and not force:
             return
         with self.sessions() as session:
             ok = JobRepository(session).renew_lease(job_id, self.owner, self.lease_ttl_s, now)
@@ -294,7 +295,7 @@ class _Run:
             try:
                 with bind_job_context(step=step.value), observe_calls(
                     self._record_call(job_id, step, attempt_no)
-                ):
+                ), guard_calls(lambda: self._renew(job_id, force=True)):
                     outcome = run_step(step, ctx, state, kind)
             except LeaseLost:
                 raise

@@ -58,6 +58,24 @@ def observe_calls(observer: CallObserver) -> Iterator[None]:
         _observer.reset(token)
 
 
+# Called before a request that had to wait for the rate budget: the caller (the pipeline)
+# checks that it still holds its job. A wait can outlast the job's lease; a worker whose lease
+# ran out must not then send — another worker may already have made the effect.
+CallGuard = Callable[[], None]
+_guard: contextvars.ContextVar[CallGuard | None] = contextvars.ContextVar("provider_call_guard", default=None)
+GUARD_AFTER_WAIT_S = 0.25  # a wait shorter than this cannot have outlasted a lease
+
+
+@contextlib.contextmanager
+def guard_calls(guard: CallGuard) -> Iterator[None]:
+    """Run ``guard`` before any request of this context that waited for the rate budget."""
+    token = _guard.set(guard)
+    try:
+        yield
+    finally:
+        _guard.reset(token)
+
+
 class RateBudget(Protocol):
     def acquire(self) -> None: ...
     def penalize(self, seconds: float) -> None: ...
@@ -141,7 +159,11 @@ class ProviderHttp:
     ) -> httpx.Response:
         """Send one request; return the 2xx/3xx response or raise a ``ProviderError``."""
         if self.budget is not None:
+            waited_from = time.monotonic()
             self.budget.acquire()
+            guard = _guard.get()
+            if guard is not None and time.monotonic() - waited_from > GUARD_AFTER_WAIT_S:
+                guard()  # raises when the job is no longer ours: nothing is sent
         content = None
         if json is not None:
             content = dumps(json)

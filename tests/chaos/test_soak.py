@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.soak import run_soak
+from tests.conftest_db import truncate_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def test_soak_200_orders_loses_and_duplicates_nothing(pg_url: str, tmp_path: Path) -> None:
+    # The session's PostgreSQL database is shared: start from empty tables, or the jobs of the
+    # tests before (the chaos runs' cancels among them) would be counted as the soak's.
+    truncate_all(pg_url)
     lines: list[str] = []
     report = run_soak(pg_url, tmp_path, orders=200, timeout_s=200, log=lines.append)
     text = "\n".join(lines + report.lines())
