@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from sync_engine.domain import Order
 from sync_engine.domain.edits import order_difference
 from sync_engine.domain.keys import cancel_key, proforma_key, sale_key
-from sync_engine.logging import get_logger
 from sync_engine.domain.states import AttentionCategory, DocumentType, EventStatus, JobKind, JobStatus
+from sync_engine.logging import get_logger
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, Problem, category_of, rules_for
 from sync_engine.store.repositories import EventRepository, JobRepository
@@ -279,11 +279,16 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
                         reason=message, wake=wake if sale is not None else ())
 
 
-def _withdraws_drafts(store: Any) -> bool:
-    from sync_engine.providers.base import Capability
+def _capabilities(store: Any) -> frozenset[Any]:
     from sync_engine.providers.registry import provider_class
 
-    capabilities = provider_class(store.provider.name).capabilities
+    return provider_class(store.provider.name).capabilities
+
+
+def _withdraws_drafts(store: Any) -> bool:
+    from sync_engine.providers.base import Capability
+
+    capabilities = _capabilities(store)
     return Capability.WITHDRAW_DRAFT in capabilities and Capability.FIND_INVOICE in capabilities
 
 
@@ -293,14 +298,13 @@ def _cancels_e_archive(store: Any, sale: Any) -> bool:
     chose the type at send time (KolayBi) the job does not know it: the cancel is tried, and a
     provider that finds an e-Fatura refuses it (the job then says so, in its words)."""
     from sync_engine.providers.base import Capability
-    from sync_engine.providers.registry import provider_class
 
     e_archive = sale.document_type == DocumentType.E_ARSIV.value or (
         sale.document_type is None and sale.route_source == "provider")
     return (
         e_archive
         and sale.step_e_document in ("in_progress", "done")
-        and Capability.CANCEL_E_ARCHIVE in provider_class(store.provider.name).capabilities
+        and Capability.CANCEL_E_ARCHIVE in _capabilities(store)
     )
 
 
