@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.domain import ZERO, allocate, round_kurus
+from sync_engine.sandbox.orders.money import ZERO, allocate, round_kurus
 from sync_engine.sandbox.orders.spec import Kind, OrderSpec
 
 HUNDRED = Decimal(100)

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
-from sync_engine.domain import ANONYMOUS_TCKN, is_valid_tckn, is_valid_vkn
+from sync_engine.sandbox.tax_ids import ANONYMOUS_TCKN
+from sync_engine.sandbox.tax_ids import is_tckn as is_valid_tckn
+from sync_engine.sandbox.tax_ids import is_vkn as is_valid_vkn
 from sync_engine.sandbox.core import GibDirectory
 from sync_engine.sandbox.orders import data
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.domain import ZERO, round_kurus
+from sync_engine.sandbox.orders.money import ZERO, round_kurus
 from sync_engine.sandbox.orders.shopify_payload import line_discounts, money
 from sync_engine.sandbox.orders.spec import Kind, OrderSpec
 
