@@ -32,6 +32,11 @@ KINDS = {
 ORDERS_PER_STORE = 8
 
 
+def _short_timeouts(text: str) -> str:
+    """Provider timeouts of 1 s, so that a stalled answer is a timeout within the test."""
+    return text.replace("timeout_s = 10", "timeout_s = 1").replace("timeout_s = 15", "timeout_s = 1")
+
+
 def _buyer(rng: random.Random, n: int) -> Buyer:
     return Buyer(
         kind=BuyerKind.PERSON, tax_id=generate_tckn(rng), first_name="Kaos", last_name=f"Alıcı{n}",
@@ -41,8 +46,7 @@ def _buyer(rng: random.Random, n: int) -> Buyer:
 
 def test_every_order_is_invoiced_exactly_once_under_chaos(db_url: str, tmp_path: Path) -> None:
     rng = random.Random(20261121)
-    shorten = lambda text: text.replace("timeout_s = 10", "timeout_s = 1").replace("timeout_s = 15", "timeout_s = 1")  # noqa: E731
-    with live_stack(db_url, tmp_path, transform=shorten, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
+    with live_stack(db_url, tmp_path, transform=_short_timeouts, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
         faults = stack.sandbox.state.faults
         faults.seed(7)
         for sim in ("turkcell", "kolaybi", "faturaentegrator", "sinapp"):
@@ -96,8 +100,7 @@ def test_cancels_under_chaos_never_reach_gib_after_the_stop_and_never_cancel_twi
     from sync_engine.platforms.registry import get_platform
 
     rng = random.Random(20261204)
-    shorten = lambda text: text.replace("timeout_s = 10", "timeout_s = 1").replace("timeout_s = 15", "timeout_s = 1")  # noqa: E731
-    with live_stack(db_url, tmp_path, transform=shorten, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
+    with live_stack(db_url, tmp_path, transform=_short_timeouts, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
         faults = stack.sandbox.state.faults
         faults.seed(11)
         for sim in ("turkcell", "kolaybi", "faturaentegrator", "sinapp"):
