@@ -138,6 +138,10 @@ def _fold(text: str) -> str:
 
 
 class InvoiceLine(_Frozen):
+    # The shop's own id of the line (Shopify line_item id, WooCommerce line item id, "shipping"
+    # for a shipping line): a refund names the lines it gives money back for by it. "" where
+    # the shop gave none.
+    line_ref: str = ""
     sku: str = ""
     name: str
     quantity: Decimal

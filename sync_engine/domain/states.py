@@ -30,6 +30,11 @@ class JobKind(StrEnum):
     # The order was cancelled at the shop: the chain's record of what that meant for its sale
     # invoice (stopped before GİB, or sent and to be cancelled / returned). No provider step.
     CANCEL = "cancel"
+    # A refund after the sale invoice went to GİB (a partial refund, or a full one once the
+    # document can no longer be cancelled): the return (İADE) invoice for exactly what was
+    # refunded, referencing the sale invoice; key ``{store}:{order}:return:{refund_id}``.
+    # Steps: invoice (the return document) ▸ e_document ▸ journal, on the sale's cari.
+    RETURN = "return"
 
 
 class StepState(StrEnum):

@@ -37,6 +37,11 @@ class Capability(StrEnum):
     # A draft invoice (saved, never sent to GİB) deleted at the provider when the order is
     # cancelled before the send.
     WITHDRAW_DRAFT = "withdraw_draft"
+    # A return (İADE) invoice for what a refund gave back, referencing the sale invoice
+    # (the return job's invoice step; its e_document and journal steps use the sale's calls).
+    RETURN_INVOICE = "return_invoice"
+    # The journal entry of a cancelled or returned invoice reversed at the provider (ters kayıt).
+    REVERSE_JOURNAL = "reverse_journal"
 
 
 class Routing(StrEnum):
@@ -98,6 +103,19 @@ class InvoiceRequest:
     def reference(self) -> str:
         """What a person (and reconciliation) searches for: the shop's order name and id."""
         return f"{self.order.order_name} ({self.order.platform} {self.order.order_id})"
+
+
+@dataclass(frozen=True)
+class ReturnOf:
+    """The sale invoice a return (İADE) invoice answers, as GİB's return reference needs it
+    (FACTS §5.5: Turkcell ``returnInvoiceNumber``/``returnInvoiceDate``, KolayBi
+    ``return_invoice_references[serial_no, issue_date]``, FaturaEntegratör ``type: IADE``)."""
+
+    invoice_id: str  # the provider's handle of the sale invoice
+    invoice_number: str | None  # its GİB number (e.g. ABC2026000000001)
+    issue_date: date | None  # its issue date
+    ettn: str | None = None
+    document_type: DocumentType | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +209,8 @@ class Provider(Protocol):
     def cancel_e_archive(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
     def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
     def can_cancel(self, state: EDocumentState) -> bool: ...
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef: ...
+    def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
 
@@ -265,6 +285,19 @@ class BaseProvider:
         """Delete a draft invoice that never went to GİB (its order was cancelled first). The
         step looks the draft up before (``find_invoice``): one already gone is not deleted again."""
         raise self._unsupported(Capability.WITHDRAW_DRAFT)
+
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
+        """Create the return (İADE) invoice ``req`` describes (its order holds exactly the
+        refunded lines, shipping and amounts; its idempotency key is the return job's),
+        referencing ``original``; idempotent like ``create_invoice`` (``find_invoice(req)``
+        finds it after an unknown outcome). It is sent and journaled with the sale's calls."""
+        raise self._unsupported(Capability.RETURN_INVOICE)
+
+    def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """Reverse the journal entry of ``invoice`` (ters kayıt), after its e-Arşiv was
+        cancelled. The step asks ``journal_reference`` first: one already reversed is not
+        reversed again."""
+        raise self._unsupported(Capability.REVERSE_JOURNAL)
 
     def can_cancel(self, state: EDocumentState) -> bool:
         """Whether the document, in this state, can be cancelled now (False: not yet — the
