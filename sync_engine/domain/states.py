@@ -80,6 +80,10 @@ class AttentionCategory(StrEnum):
     # Cancelled at the shop after the invoice went to GİB: it must be cancelled at the
     # provider (e-Arşiv) or answered with a return invoice; the job says which.
     CANCELLED_AFTER_SEND = "cancelled_after_send"
+    # Refunded at the shop after the invoice went to GİB, and the product cannot document the
+    # return itself (no return invoice at the provider, or an e-Fatura whose buyer's İADE
+    # cannot be looked up): the job names the invoice, lines and amounts to return by hand.
+    REFUND_AFTER_SEND = "refund_after_send"
 
 
 class DocumentType(StrEnum):

@@ -42,6 +42,9 @@ class Capability(StrEnum):
     RETURN_INVOICE = "return_invoice"
     # The journal entry of a cancelled or returned invoice reversed at the provider (ters kayıt).
     REVERSE_JOURNAL = "reverse_journal"
+    # The buyer's own return (İADE) invoice for an e-Fatura found in the provider's incoming
+    # invoice list (an e-Fatura cannot be cancelled or returned by the seller: FACTS §5.5).
+    BUYER_RETURNS = "buyer_returns"
 
 
 class Routing(StrEnum):
@@ -211,6 +214,7 @@ class Provider(Protocol):
     def can_cancel(self, state: EDocumentState) -> bool: ...
     def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef: ...
     def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
+    def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
 
@@ -298,6 +302,12 @@ class BaseProvider:
         cancelled. The step asks ``journal_reference`` first: one already reversed is not
         reversed again."""
         raise self._unsupported(Capability.REVERSE_JOURNAL)
+
+    def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None:
+        """The buyer's return (İADE) invoice answering the e-Fatura ``original`` for the
+        refund ``req`` describes (its order: the refunded lines, its paid_total: the refunded
+        amount), from the provider's incoming invoice list; None: not arrived yet."""
+        raise self._unsupported(Capability.BUYER_RETURNS)
 
     def can_cancel(self, state: EDocumentState) -> bool:
         """Whether the document, in this state, can be cancelled now (False: not yet — the
