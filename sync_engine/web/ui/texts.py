@@ -161,6 +161,9 @@ ATTENTION_FIX: dict[str, tuple[str, str]] = {
     AttentionCategory.CANCELLED_AFTER_SEND: (
         "Sipariş GİB'den sonra iptal edildi: e-Arşiv ise sağlayıcıda iptal edin, e-Fatura ise İADE faturası kesin; sonra çözüldü olarak işaretleyin.",
         "Cancelled after the GİB send: cancel the e-Arşiv at the provider, or issue an İADE faturası for an e-Fatura; then mark resolved."),
+    AttentionCategory.REFUND_AFTER_SEND: (
+        "Sipariş GİB gönderiminden sonra iade edildi ve iade belgesi otomatik düzenlenemiyor: işteki faturayı, kalemleri ve tutarları sağlayıcıda İADE olarak belgeleyin (e-Fatura ise alıcının İADE faturasını bekleyin); sonra çözüldü olarak işaretleyin.",
+        "Refunded after the GİB send and the return cannot be documented automatically: document the invoice, lines and amounts the job names as an İADE at the provider (for an e-Fatura, the buyer issues it); then mark resolved."),
 }
 UNKNOWN_FIX = ("Bilinmeyen neden: işin son hatasını okuyun.", "Unknown reason: read the job's last error.")
 
