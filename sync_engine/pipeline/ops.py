@@ -83,13 +83,22 @@ def job_detail(session: Session, job_id: int) -> dict[str, Any]:
         raise OpsError(f"job {job_id} not found")
     view = job_view(job)
     view["attempts"] = [attempt_view(a) for a in AttemptRepository(session).for_job(job_id)]
-    # The order's document chain: its proforma and its sale invoice, one job each.
-    view["chain"] = [
-        {"job_id": j.id, "kind": j.kind, "status": j.status, "document_id": j.invoice_id,
-         "closed_reason": j.closed_reason}
-        for j in JobRepository(session).for_order(job.store_id, job.order_id)
-    ]
+    view["chain"] = order_chain(session, job.store_id, job.order_id)
     return view
+
+
+def order_chain(session: Session, store_id: str, order_id: str) -> list[dict[str, Any]]:
+    """The order's document chain, oldest first: proforma, sale invoice, cancel, returns —
+    one job each, with the documents it made (invoice, GİB document, journal entry)."""
+    return [
+        {"job_id": j.id, "kind": j.kind, "key": j.idempotency_key, "status": j.status,
+         "attention_category": j.attention_category, "document_id": j.invoice_id,
+         "document_type": j.document_type, "invoice_number": j.invoice_number, "ettn": j.ettn,
+         "gib_uuid": j.gib_uuid, "e_document_status": j.e_document_status,
+         "journal_ref": j.journal_ref, "closed_reason": j.closed_reason, "edit_note": j.edit_note,
+         "message": j.last_error_message}
+        for j in JobRepository(session).for_order(store_id, order_id)
+    ]
 
 
 def retry_job(session: Session, job_id: int, now: datetime, *, force: bool = False) -> Any:

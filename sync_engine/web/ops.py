@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from sync_engine.pipeline.ops import OpsError, job_detail, job_view, retry_job
+from sync_engine.pipeline.ops import OpsError, job_detail, job_view, order_chain, retry_job
 from sync_engine.store.repositories import JobRepository
 from sync_engine.web.deps import WebContext
 from sync_engine.web.metrics import Metrics
@@ -47,6 +47,14 @@ def ops_router(ctx: WebContext, metrics: Metrics) -> APIRouter:
                 return job_detail(session, job_id)
             except OpsError as exc:
                 raise HTTPException(404, str(exc)) from exc
+
+    @api.get("/orders/{store_id}/{order_id}")
+    def get_order_chain(store_id: str, order_id: str) -> dict[str, Any]:
+        with ctx.sessions() as session:
+            chain = order_chain(session, store_id, order_id)
+        if not chain:
+            raise HTTPException(404, f"no job for order {order_id} of store {store_id}")
+        return {"store_id": store_id, "order_id": order_id, "chain": chain}
 
     @api.post("/jobs/{job_id}/retry")
     def retry(job_id: int, force: bool = False) -> dict[str, Any]:

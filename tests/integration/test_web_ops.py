@@ -207,6 +207,29 @@ def test_job_detail_unknown_is_404(web: WebHarness) -> None:
     assert web.api("GET", "/api/jobs/abc").status_code == 422
 
 
+def test_order_chain_lists_the_sale_and_its_cancel_with_their_documents(web: WebHarness) -> None:
+    payload = paid_shopify(7)
+    sale_id = web.shopify(payload).json()["job_id"]
+    with web.sessions() as session:
+        JobRepository(session).set_fields(sale_id, datetime.now(UTC), invoice_id="inv-7", invoice_number="ABC2025000000007")
+        session.commit()
+    cancelled = {**payload, "cancelled_at": "2025-03-04T10:00:00+03:00", "updated_at": "2025-03-04T10:00:00+03:00",
+                 "cancel_reason": "customer"}
+    cancel_id = web.shopify(cancelled, topic="orders/cancelled").json()["job_id"]
+
+    response = web.api("GET", f"/api/orders/demo-shop/{payload['id']}")
+    assert response.status_code == 200
+    chain = response.json()["chain"]
+    assert [(c["job_id"], c["kind"]) for c in chain] == [(sale_id, "sale"), (cancel_id, "cancel")]
+    assert chain[0]["key"] == f"demo-shop:{payload['id']}:sale"
+    assert (chain[0]["document_id"], chain[0]["invoice_number"]) == ("inv-7", "ABC2025000000007")
+    assert chain[0]["closed_reason"] and chain[1]["message"]
+    # The same chain comes with each job's detail.
+    assert web.api("GET", f"/api/jobs/{cancel_id}").json()["chain"] == chain
+    assert web.api("GET", "/api/orders/demo-shop/424242").status_code == 404
+    assert web.api("GET", f"/api/orders/demo-shop/{payload['id']}", token=None).status_code == 401
+
+
 # --- POST /api/jobs/{id}/retry ----------------------------------------------------------
 
 
