@@ -2,6 +2,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# Without sandbox/ and devtools/ (.dockerignore): the image is the product only.
 COPY sync_engine ./sync_engine
 COPY workers ./workers
 COPY schedules ./schedules

@@ -49,12 +49,11 @@ def _sessions():  # noqa: ANN202
 def _refuse_embedded_redis(command: str) -> None:
     """The embedded Redis lives and dies with ``sync-engine demo``; a production process on
     it would lose its broker, rate budgets and caches when the demo ends. Refuse, loudly."""
-    from sync_engine.config import get_settings
-    from sync_engine.embedded_redis import EMBEDDED, is_embedded
+    from sync_engine.config import EMBEDDED_REDIS, get_settings, is_embedded_redis
 
-    if is_embedded(get_settings().redis_url):
+    if is_embedded_redis(get_settings().redis_url):
         Console(stderr=True).print(
-            f"[red]SYNC_REDIS_URL={EMBEDDED} is for `sync-engine demo` only: the embedded Redis "
+            f"[red]SYNC_REDIS_URL={EMBEDDED_REDIS} is for `sync-engine demo` only: the embedded Redis "
             f"stops with the demo. `sync-engine {command}` needs a Redis of its own; set "
             "SYNC_REDIS_URL=redis://host:6379/0.[/red]"
         )
@@ -160,7 +159,7 @@ def demo(
     )] = "redis://127.0.0.1:6379/9",
 ) -> None:
     """Run the whole product against the sandbox: signed webhooks in, invoices at GİB out."""
-    from sync_engine.demo import run_demo
+    from sync_engine.devtools.demo import run_demo
 
     result = run_demo(timeout_s=timeout, sandbox_port=sandbox_port, web_port=web_port, redis_url=redis_url, console=console)
     raise typer.Exit(0 if result.ok else 1)
@@ -177,10 +176,10 @@ def bench(
     reconcile_orders: Annotated[int, typer.Option(help="Orders for the reconciliation figure with --baseline (0 to skip).")] = 100_000,
 ) -> None:
     """Measure throughput on the real stack: worker pools (orders/s) and webhook ingest (req/s)."""
-    from sync_engine.bench import DEFAULT_POOLS, PoolConfig, run_bench, run_ingest_bench
+    from sync_engine.devtools.bench import DEFAULT_POOLS, PoolConfig, run_bench, run_ingest_bench
 
     if baseline:
-        from sync_engine.bench_baseline import print_bench_line, run_baseline
+        from sync_engine.devtools.bench_baseline import print_bench_line, run_baseline
 
         result = run_baseline(orders=baseline_orders, latency_ms=latency_ms, reconcile_orders=reconcile_orders,
                               console=console)

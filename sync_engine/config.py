@@ -52,6 +52,10 @@ ENV_REFERENCE = "env:"
 PLATFORMS = ("shopify", "woocommerce", "generic")
 PROVIDERS = tuple(SPECS)  # every registered provider (providers/registry.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The value of SYNC_REDIS_URL (or ``demo --redis-url``) that asks the demo for its embedded
+# server (devtools/embedded_redis.py) whether or not a Redis answers elsewhere. Defined here,
+# not in the dev tools, because the production commands must recognise it to refuse it.
+EMBEDDED_REDIS = "embedded"
 
 
 class ConfigError(Exception):
@@ -131,6 +135,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             for err in exc.errors()
         ]
         raise ConfigError(lines) from None
+
+
+def is_embedded_redis(url: str | None) -> bool:
+    return (url or "").strip().lower() == EMBEDDED_REDIS
 
 
 @lru_cache(maxsize=1)

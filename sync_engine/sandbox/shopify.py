@@ -49,8 +49,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 
 from sync_engine.sandbox.core import SandboxState
-from sync_engine.sandbox.orders import TR_TZ
-from sync_engine.sandbox.webhooks import shopify_body
+from sync_engine.sandbox.shop_wire import TR_TZ, shopify_body
 
 DEFAULT_ACCESS_TOKEN = "shpat_sandbox0000000000000000000000"
 AUTH_ERROR = "[API] Invalid API key or access token (unrecognized login or wrong password)"

@@ -46,8 +46,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from sync_engine.sandbox.core import SandboxState
-from sync_engine.sandbox.orders import TR_TZ
-from sync_engine.sandbox.webhooks import wp_json_encode
+from sync_engine.sandbox.shop_wire import TR_TZ, wp_json_encode
 
 DEFAULT_CONSUMER_KEY = "ck_" + "5a" * 20
 DEFAULT_CONSUMER_SECRET = "cs_" + "c3" * 20

@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from sync_engine.config import load_stores
-from sync_engine.devstack import sandbox_secrets, stores_toml
+from sync_engine.devtools.devstack import sandbox_secrets, stores_toml
 from sync_engine.domain.keys import ettn_for, sale_key
 from sync_engine.platforms.registry import get_platform
 from sync_engine.platforms.clients import SHOPIFY_MAX_PAGE
@@ -59,10 +59,10 @@ from sync_engine.reconcile.service import ReconcileDeps, reconcile_store
 from sync_engine.reconcile.window import day_window
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.credentials import configure_sandbox
-from sync_engine.sandbox.orders import TR_TZ, shopify_order
+from sync_engine.devtools.orders import TR_TZ, shopify_order
 from sync_engine.sandbox.shopify import _Stored
 from sync_engine.sandbox.turkcell.invoices import JOURNALED, Invoice
-from sync_engine.sandbox.webhooks import shopify_body
+from sync_engine.sandbox.shop_wire import shopify_body
 from sync_engine.store.db import make_engine, make_session_factory, upgrade
 from sync_engine.store.models import Job
 

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from sync_engine.devstack import free_port, sandbox_secrets
+from sync_engine.devtools.devstack import free_port, sandbox_secrets
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.orders import shopify_order, woocommerce_order
-from sync_engine.sandbox.webhooks import WebhookSender
+from sync_engine.devtools.orders import shopify_order, woocommerce_order
+from sync_engine.devtools.webhooks import WebhookSender
 from sync_engine.store.repositories import JobRepository
 from tests.support.stack import live_stack
 

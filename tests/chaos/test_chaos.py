@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.orders import generate_tckn
+from sync_engine.devtools.orders import generate_tckn
 from sync_engine.domain import Address, Buyer, BuyerKind
 from tests.support.leaks import scan
 from tests.support.orders import order

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_engine.sandbox.webhooks import build_shopify
+from sync_engine.devtools.webhooks import build_shopify
 from sync_engine.store.db import make_engine, make_session_factory
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import EventRepository

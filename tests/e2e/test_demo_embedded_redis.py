@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_engine.devstack import free_port, port_free
-from sync_engine.demo import DEMO_STORES
+from sync_engine.devtools.devstack import free_port, port_free
+from sync_engine.devtools.demo import DEMO_STORES
 
 pytestmark = pytest.mark.slow
 

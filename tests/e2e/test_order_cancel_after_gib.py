@@ -17,7 +17,7 @@ from sync_engine.config import load_stores
 from sync_engine.ingest import ingest
 from sync_engine.platforms.registry import get_platform
 from sync_engine.sandbox.credentials import SHOP_SECRETS
-from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
+from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from tests.support.stack import live_stack
 from tests.support.web import paid_shopify, paid_woocommerce
 

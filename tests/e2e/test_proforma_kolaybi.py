@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sync_engine.demo import TRANSFER_STORE, post_transfer_order, post_transfer_paid
-from sync_engine.devstack import free_port
+from sync_engine.devtools.demo import TRANSFER_STORE, post_transfer_order, post_transfer_paid
+from sync_engine.devtools.devstack import free_port
 from sync_engine.store.repositories import JobRepository
 from tests.support.stack import LiveStack, live_stack
 

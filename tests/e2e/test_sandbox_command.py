@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from sync_engine.devstack import DevStack, free_port
+from sync_engine.devtools.devstack import DevStack, free_port
 from tests.support.services import redis_url
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync_engine.devstack import free_port, sandbox_secrets
-from sync_engine.sandbox.orders import demo_orders
+from sync_engine.devtools.devstack import free_port, sandbox_secrets
+from sync_engine.devtools.orders import demo_orders
 from tests.support.services import redis_url
-from sync_engine.sandbox.webhooks import WebhookSender
+from sync_engine.devtools.webhooks import WebhookSender
 from sync_engine.store.repositories import JobRepository
 from tests.support.leaks import identifiers_in, scan
 from tests.support.stack import live_stack

@@ -17,7 +17,7 @@ from sync_engine.domain.keys import proforma_key, sale_key
 from sync_engine.ingest import IngestResult, ingest
 from sync_engine.pipeline.ops import job_detail
 from sync_engine.platforms.registry import get_platform
-from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
+from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import JobRepository
 from tests.support.web import (

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.ingest import IngestResult, _fixes_invalid_order, replay
 from sync_engine.platforms.registry import get_platform
-from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
+from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import EventRepository, JobRepository
 from tests.support.web import (

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.config import load_stores
-from sync_engine.devstack import sandbox_secrets, stores_toml
+from sync_engine.devtools.devstack import sandbox_secrets, stores_toml
 from sync_engine.domain.keys import sale_key
 from sync_engine.pipeline.context import ProviderResolver
 from sync_engine.pipeline.runner import JobRunner

@@ -35,8 +35,8 @@ from sync_engine.reconcile.findings import Category, StoreReport
 from sync_engine.reconcile.service import ReconcileDeps, reconcile_store
 from sync_engine.reconcile.window import day_window
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.orders import TR_TZ, shopify_order, woocommerce_order
-from sync_engine.sandbox.webhooks import build_shopify, build_woocommerce
+from sync_engine.devtools.orders import TR_TZ, shopify_order, woocommerce_order
+from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from sync_engine.store.models import InboundEvent, Job, ReconcileItem, ReconcileRun
 from sync_engine.store.repositories import JobRepository, ReconcileRepository
 from tests.support import stack as stack_module

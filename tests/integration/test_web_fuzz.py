@@ -412,7 +412,7 @@ def test_signed_random_json_is_400_or_202_and_every_stored_event_is_signed(
 
 def test_oracle_agrees_with_the_sandbox_signers() -> None:
     """The independent oracle recognises what the sandbox's builders sign (and only that)."""
-    from sync_engine.sandbox.webhooks import build_shopify, build_standard, build_woocommerce
+    from sync_engine.devtools.webhooks import build_shopify, build_standard, build_woocommerce
 
     builders: dict[str, Callable[..., tuple[dict[str, str], bytes]]] = {
         "shopify": build_shopify, "woocommerce": build_woocommerce, "generic": build_standard,

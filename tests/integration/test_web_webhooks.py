@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
 from sync_engine.store.repositories import JobRepository
 from sync_engine.platforms.shopify import TEST_PROBLEM
-from sync_engine.sandbox.webhooks import (
+from sync_engine.devtools.webhooks import (
     build_shopify,
     build_standard,
     build_woocommerce,

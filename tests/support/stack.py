@@ -14,7 +14,7 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_engine.devstack import DevStack
+from sync_engine.devtools.devstack import DevStack
 from sync_engine.domain import Order
 from sync_engine.domain.states import JobStatus
 from sync_engine.domain.keys import sale_key

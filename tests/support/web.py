@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.config import StoreConfig, load_stores
-from sync_engine.devstack import stores_toml
+from sync_engine.devtools.devstack import stores_toml
 from sync_engine.sandbox.credentials import SHOP_SECRETS as SANDBOX_SECRETS
-from sync_engine.sandbox.orders import shopify_order, woocommerce_order
-from sync_engine.sandbox.webhooks import (
+from sync_engine.devtools.orders import shopify_order, woocommerce_order
+from sync_engine.devtools.webhooks import (
     build_shopify,
     build_standard,
     build_woocommerce,

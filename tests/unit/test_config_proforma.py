@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sync_engine.config import ConfigError, parse_stores
-from sync_engine.devstack import sandbox_secrets
+from sync_engine.devtools.devstack import sandbox_secrets
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "stores.example.toml"
 

@@ -18,9 +18,10 @@ import pytest
 import redis
 from rich.console import Console
 
-from sync_engine import embedded_redis as embedded_module
-from sync_engine.devstack import port_free
-from sync_engine.embedded_redis import EMBEDDED, EmbeddedRedisError, embedded_redis, start_embedded_redis
+from sync_engine.devtools import embedded_redis as embedded_module
+from sync_engine.devtools.devstack import port_free
+from sync_engine.config import EMBEDDED_REDIS as EMBEDDED
+from sync_engine.devtools.embedded_redis import EmbeddedRedisError, embedded_redis, start_embedded_redis
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.ratelimit import _TAKE, RedisTokenBucket
 from tests.support.services import redis_url
@@ -109,7 +110,7 @@ def test_stop_ends_the_process_and_frees_the_port(tmp_path: Path) -> None:
 def test_a_demo_killed_outright_takes_its_server_with_it(tmp_path: Path) -> None:
     starter = (
         "import sys, time; from pathlib import Path; "
-        "from sync_engine.embedded_redis import start_embedded_redis; "
+        "from sync_engine.devtools.embedded_redis import start_embedded_redis; "
         "s = start_embedded_redis(Path(sys.argv[1])); print(s.process.pid, s.port, flush=True); time.sleep(120)"
     )
     with subprocess.Popen([sys.executable, "-c", starter, str(tmp_path / "redis")],
@@ -162,7 +163,7 @@ def _console() -> tuple[Console, io.StringIO]:
 
 
 def test_the_demo_uses_a_redis_that_answers_and_starts_nothing(tmp_path: Path) -> None:
-    from sync_engine.demo import _demo_broker
+    from sync_engine.devtools.demo import _demo_broker
 
     console, out = _console()
     url = redis_url(9)
@@ -173,7 +174,7 @@ def test_the_demo_uses_a_redis_that_answers_and_starts_nothing(tmp_path: Path) -
 
 @pytest.mark.parametrize("asked", ["redis://127.0.0.1:1/0", EMBEDDED])
 def test_the_demo_starts_the_embedded_redis_when_none_answers_or_when_asked(asked: str, tmp_path: Path) -> None:
-    from sync_engine.demo import _demo_broker
+    from sync_engine.devtools.demo import _demo_broker
 
     console, out = _console()
     broker = _demo_broker(asked, tmp_path, console)
@@ -191,7 +192,7 @@ def test_the_demo_starts_the_embedded_redis_when_none_answers_or_when_asked(aske
 def test_the_demo_without_redis_nor_the_extra_prints_the_usual_help_and_the_fix(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from sync_engine.demo import _demo_broker
+    from sync_engine.devtools.demo import _demo_broker
 
     monkeypatch.setattr(embedded_module.importlib.util, "find_spec", lambda name: None)
     console, out = _console()

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tomllib
+
 import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +20,20 @@ def test_the_layer_contracts_hold() -> None:
     out = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "Product layers KEPT" in out.stdout
+    assert "Product and dev tools apart KEPT" in out.stdout
+
+
+def test_the_dev_tools_contract_names_every_product_module() -> None:
+    # A new top-level module of the product must be added to the contract's sources, or it
+    # could import the dev tools unseen.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contract = next(c for c in config["contracts"] if c["name"] == "Product and dev tools apart")
+    package = ROOT / "sync_engine"
+    product = {
+        f"sync_engine.{p.stem}" for p in package.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    } - {"sync_engine.sandbox", "sync_engine.devtools"}
+    assert set(contract["source_modules"]) == product | {"workers", "schedules"}
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -35,7 +35,7 @@ from sync_engine.domain import (
 )
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule, SandboxState
-from sync_engine.sandbox.orders import (
+from sync_engine.devtools.orders import (
     EFATURA_COMPANIES,
     KINDS,
     demo_orders,
@@ -46,15 +46,15 @@ from sync_engine.sandbox.orders import (
     woocommerce_order,
 )
 from sync_engine.sandbox.shopify import AUTH_ERROR, DEFAULT_ACCESS_TOKEN, ShopifySimulator
-from sync_engine.sandbox.webhooks import (
+from sync_engine.devtools.webhooks import (
     WebhookSender,
     build_shopify,
     build_standard,
     build_woocommerce,
     build_woocommerce_ping,
     woocommerce_signature,
-    wp_json_encode,
 )
+from sync_engine.sandbox.shop_wire import wp_json_encode
 from sync_engine.sandbox.woocommerce import (
     DEFAULT_CONSUMER_KEY,
     DEFAULT_CONSUMER_SECRET,

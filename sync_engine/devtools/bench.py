@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from sync_engine.devstack import DevStack, free_port, sandbox_secrets
+from sync_engine.devtools.devstack import DevStack, free_port, sandbox_secrets
 from sync_engine.domain import Address, Buyer, BuyerKind, InvoiceLine, LineKind, Order
 from sync_engine.domain.keys import sale_key
 
@@ -64,7 +64,7 @@ class PoolResult:
 
 def bench_order(rng: random.Random, n: int, tag: str = "b", *, store_id: str = "demo-shop",
                 platform: str = "shopify") -> Order:
-    from sync_engine.sandbox.orders import generate_tckn
+    from sync_engine.devtools.orders import generate_tckn
 
     buyer = Buyer(
         kind=BuyerKind.PERSON, tax_id=generate_tckn(rng), first_name="Bench", last_name=f"Alıcı{n}",
@@ -202,8 +202,8 @@ def run_ingest_bench(*, requests: int = 2000, concurrency: int = 16, workdir: Pa
     """Signed Shopify webhooks per second through one web process (PostgreSQL, Redis)."""
     import httpx
 
-    from sync_engine.sandbox.orders import shopify_order
-    from sync_engine.sandbox.webhooks import build_shopify
+    from sync_engine.devtools.orders import shopify_order
+    from sync_engine.devtools.webhooks import build_shopify
     from sync_engine.store.db import upgrade
 
     console = console or Console()

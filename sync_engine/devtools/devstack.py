@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-EXAMPLE_STORES = Path(__file__).resolve().parent.parent / "stores.example.toml"
+EXAMPLE_STORES = Path(__file__).resolve().parents[2] / "stores.example.toml"
 SANDBOX_DEFAULT = "http://127.0.0.1:8900"
 
 def free_port() -> int:

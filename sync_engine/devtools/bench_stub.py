@@ -4,7 +4,7 @@ Not a simulator: it checks nothing and answers every request, after the configur
 latency, with one canned body chosen by path — so its own CPU does not drown the figures of
 the engine and of the bare chain it is compared with. Both sides talk to the same stub.
 
-    python -m sync_engine.bench_stub --port 8999 --latency-ms 50
+    python -m sync_engine.devtools.bench_stub --port 8999 --latency-ms 50
 
 ``GET /__count`` answers the number of requests served so far (per path and in total), so
 the benchmark can give the bare chain exactly as many provider calls as the engine made.

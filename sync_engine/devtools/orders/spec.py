@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -13,10 +13,9 @@ from sync_engine.sandbox.tax_ids import ANONYMOUS_TCKN
 from sync_engine.sandbox.tax_ids import is_tckn as is_valid_tckn
 from sync_engine.sandbox.tax_ids import is_vkn as is_valid_vkn
 from sync_engine.sandbox.core import GibDirectory
-from sync_engine.sandbox.orders import data
+from sync_engine.sandbox.shop_wire import TR_TZ
+from sync_engine.devtools.orders import data
 
-# Turkey has kept UTC+03:00 all year since 2016; shops there stamp orders with it.
-TR_TZ = timezone(timedelta(hours=3))
 # The first order a factory makes, when the caller gives no time.
 BASE_TIME = datetime(2025, 3, 3, 9, 0, 0, tzinfo=TR_TZ)
 

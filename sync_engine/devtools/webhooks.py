@@ -28,26 +28,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
-Payload = Mapping[str, Any] | list[Any] | bytes
+# The shops' JSON writers are the simulators' too: one copy, in the sandbox.
+from sync_engine.sandbox.shop_wire import Payload, shopify_body, wp_json_encode
 
 SHOPIFY_USER_AGENT = "Shopify-Captain-Hook"
 WC_VERSION = "9.3.3"
 WP_VERSION = "6.6.2"
 # Stands in for WordPress's per-site auth salt inside wp_hash().
 _WP_SALT = b"sandbox-wp-auth-salt"
-
-
-def json_number(value: Any) -> float:
-    """``json.dumps`` default: payloads read back with ``parse_float=Decimal`` carry Decimal
-    numbers where the platforms send floats (tax rates, WooCommerce line prices)."""
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _utcnow() -> datetime:
@@ -59,12 +51,6 @@ def hmac_b64(key: bytes, message: bytes) -> str:
 
 
 # --- Shopify ---------------------------------------------------------------------------
-
-def shopify_body(payload: Payload) -> bytes:
-    if isinstance(payload, bytes):
-        return payload
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=json_number).encode("utf-8")
-
 
 def shopify_signature(body: bytes, secret: str) -> str:
     return hmac_b64(secret.encode("utf-8"), body)
@@ -98,16 +84,6 @@ def build_shopify(
 
 
 # --- WooCommerce -----------------------------------------------------------------------
-
-def wp_json_encode(payload: Any) -> bytes:
-    """PHP ``json_encode`` with default flags, as ``wp_json_encode`` calls it.
-
-    ``ensure_ascii`` gives PHP's ``\\uXXXX`` (lowercase hex, surrogate pairs beyond the BMP);
-    a "/" can only occur inside JSON strings, so escaping every one is exact.
-    """
-    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"), default=json_number)
-    return text.replace("/", "\\/").encode("ascii")
-
 
 def wp_specialchars_decode(text: str) -> str:
     """What ``wp_specialchars_decode($secret, ENT_QUOTES)`` does to a webhook secret."""

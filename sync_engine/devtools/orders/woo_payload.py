@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.sandbox.orders.money import ZERO, round_kurus
-from sync_engine.sandbox.orders.shopify_payload import line_discounts, money
-from sync_engine.sandbox.orders.spec import Kind, OrderSpec
+from sync_engine.devtools.orders.money import ZERO, round_kurus
+from sync_engine.devtools.orders.shopify_payload import line_discounts, money
+from sync_engine.devtools.orders.spec import Kind, OrderSpec
 
 HUNDRED = Decimal(100)
 # WooCommerce tax rate ids and classes a Turkish store typically sets up: the standard

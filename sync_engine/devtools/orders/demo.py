@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sync_engine.sandbox.orders import data
-from sync_engine.sandbox.orders.spec import (
+from sync_engine.devtools.orders import data
+from sync_engine.devtools.orders.spec import (
     TR_TZ,
     BuyerSpec,
     DiscountSpec,

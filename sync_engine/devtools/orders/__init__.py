@@ -17,9 +17,9 @@ import random
 from datetime import datetime
 from typing import Any
 
-from sync_engine.sandbox.orders import shopify_payload, woo_payload
-from sync_engine.sandbox.orders.demo import DEMO_START, demo_specs
-from sync_engine.sandbox.orders.spec import (
+from sync_engine.devtools.orders import shopify_payload, woo_payload
+from sync_engine.devtools.orders.demo import DEMO_START, demo_specs
+from sync_engine.devtools.orders.spec import (
     EFATURA_COMPANIES,
     TR_TZ,
     Kind,

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sync_engine.sandbox.orders.money import ZERO, allocate, round_kurus
-from sync_engine.sandbox.orders.spec import Kind, OrderSpec
+from sync_engine.devtools.orders.money import ZERO, allocate, round_kurus
+from sync_engine.devtools.orders.spec import Kind, OrderSpec
 
 HUNDRED = Decimal(100)
 CURRENCY = "TRY"

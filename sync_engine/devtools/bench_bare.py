@@ -10,8 +10,8 @@ settings that shape throughput (late acks, prefetch 1, no result backend, JSON) 
 engine's (``workers/celery_app.py``), so both sides run the same pool the same way.
 
     BARE_DATABASE_URL=... BARE_REDIS_URL=... BARE_STUB_URL=... \
-        celery -A sync_engine.bench_bare worker -P threads -c 50
-    uvicorn --factory sync_engine.bench_bare:create_web
+        celery -A sync_engine.devtools.bench_bare worker -P threads -c 50
+    uvicorn --factory sync_engine.devtools.bench_bare:create_web
 """
 
 from __future__ import annotations

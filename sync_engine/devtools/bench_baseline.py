@@ -37,8 +37,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from sync_engine.bench import TempPostgres, bench_order, bench_redis_url
-from sync_engine.devstack import DevStack, free_port, sandbox_secrets, wait_http
+from sync_engine.devtools.bench import TempPostgres, bench_order, bench_redis_url
+from sync_engine.devtools.devstack import DevStack, free_port, sandbox_secrets, wait_http
 
 STORE = "sinapp-shop"  # WooCommerce → SinApp in stores.example.toml
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -205,7 +205,7 @@ def run_engine_pipeline(*, orders: int, pool: str, concurrency: int, workdir: Pa
                         redis_url: str, timeout_s: float) -> PipelineFigures:
     import redis as redis_lib
 
-    from sync_engine.bench import _load_jobs_for
+    from sync_engine.devtools.bench import _load_jobs_for
     from sync_engine.store.db import make_engine, make_session_factory
     from workers.celery_app import make_celery
 
@@ -243,7 +243,7 @@ def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurren
                       stub_url: str, db_url: str, redis_url: str, timeout_s: float) -> PipelineFigures:
     import redis as redis_lib
 
-    from sync_engine.bench_bare import create_schema, make_celery
+    from sync_engine.devtools.bench_bare import create_schema, make_celery
     from sync_engine.store.db import make_engine
 
     create_schema(db_url)
@@ -256,7 +256,7 @@ def run_bare_pipeline(*, orders: int, calls_per_order: int, pool: str, concurren
     env = {**_bare_env(db_url, redis_url, stub_url)}
     log = open(workdir / "bare-worker.log", "ab")  # noqa: SIM115 - lives with the process
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "sync_engine.bench_bare", "worker", "-P", pool, "-c", str(concurrency),
+        [sys.executable, "-m", "celery", "-A", "sync_engine.devtools.bench_bare", "worker", "-P", pool, "-c", str(concurrency),
          "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "-n", "bare@%h"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
     celery = make_celery(redis_url)
@@ -298,8 +298,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _deliveries(n: int, seed: int) -> list[tuple[dict[str, str], bytes]]:
-    from sync_engine.sandbox.orders import shopify_order
-    from sync_engine.sandbox.webhooks import build_shopify
+    from sync_engine.devtools.orders import shopify_order
+    from sync_engine.devtools.webhooks import build_shopify
 
     secret = sandbox_secrets()["DEMO_SHOP_WEBHOOK_SECRET"]
     rng = random.Random(seed)
@@ -340,7 +340,7 @@ def run_ingest(side: str, *, requests: int, concurrency: int, workdir: Path, db_
     else:
         log = open(workdir / "bare-web.log", "ab")  # noqa: SIM115 - lives with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "sync_engine.bench_bare:create_web", "--port", str(port),
+            [sys.executable, "-m", "uvicorn", "--factory", "sync_engine.devtools.bench_bare:create_web", "--port", str(port),
              "--log-level", "warning", "--no-access-log"],
             env=_bare_env(db_url, redis_url, "http://127.0.0.1:1"), stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
             start_new_session=True)
@@ -362,7 +362,7 @@ def run_ingest(side: str, *, requests: int, concurrency: int, workdir: Path, db_
 def run_reconcile(orders: int) -> dict | None:
     argv = [sys.executable, "-m", "tests.benchmarks.bench_reconcile", "--orders", str(orders),
             "--baseline", str(max(orders // 10, 1000)), "--db", "postgres", "--json"]
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     done = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RECONCILE "):
@@ -393,7 +393,7 @@ def run_baseline(*, orders: int = 2000, latency_ms: int = 50, pool: str = "threa
     stub_port = free_port()
     stub_url = f"http://127.0.0.1:{stub_port}"
     stub_log = open(workdir / "stub.log", "ab")  # noqa: SIM115
-    stub = subprocess.Popen([sys.executable, "-m", "sync_engine.bench_stub", "--port", str(stub_port),
+    stub = subprocess.Popen([sys.executable, "-m", "sync_engine.devtools.bench_stub", "--port", str(stub_port),
                              "--latency-ms", str(latency_ms)], stdout=stub_log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_http(f"{stub_url}/__count", stub)

