@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from sync_engine.providers.faturaentegrator.config import FaturaEntegratorConfig
 from sync_engine.domain import ANONYMOUS_TCKN, Address, Buyer, BuyerKind, InvoiceLine, Order
-from sync_engine.providers.base import Capability, CustomerRef, InvoiceRef, InvoiceRequest, SendState
+from sync_engine.providers.base import Capability, CustomerRef, InvoiceRef, InvoiceRequest, ReturnOf, SendState
 from sync_engine.providers.errors import (
     AuthError,
     OrderDataError,
@@ -37,6 +37,7 @@ from sync_engine.sandbox.faturaentegrator.simulator import ISTANBUL
 from tests.support.orders import PERSON, SETTINGS, order
 from tests.support.providers import assert_no_violations, sale_request
 from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server  # noqa: F401
+from tests.support.returns import refunded, return_request
 
 pytestmark = pytest.mark.redis
 
@@ -105,7 +106,8 @@ def test_capabilities_are_what_the_api_offers(provider: FaturaEntegratorProvider
     assert provider.name == "faturaentegrator"
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
-        Capability.FIND_INVOICE, Capability.LIST_INVOICES,
+        Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.RETURN_INVOICE,
+        Capability.WITHDRAW_DRAFT,
     }
     req = request(order(), today(sandbox))
     with pytest.raises(UnsupportedCapability):
@@ -455,6 +457,111 @@ def test_a_zero_rate_line_with_a_code_fe_does_not_list_is_refused_before_any_cal
     assert exc.value.field == "lines[0].exemption_code"
     assert calls == []
     assert sandbox.ledger.count(NAME, "invoice_created") == 0
+
+
+# -- returns (İADE) and draft withdrawal ----------------------------------------------------------
+
+
+def formalized(provider: FaturaEntegratorProvider, sandbox: Sandbox, o: Order) -> tuple[InvoiceRequest, ReturnOf]:
+    """The sale invoiced, formalized and completed at GİB: what a return may reference."""
+    req, inv = invoiced(provider, sandbox, o)
+    provider.send_e_document(req, inv)
+    sandbox.state.clock.advance(sandbox.state.status_step_s)
+    state = provider.e_document_state(req, inv)
+    assert state.state is SendState.SENT
+    return req, ReturnOf(inv.invoice_id, state.invoice_number, req.issue_date, state.gib_uuid)
+
+
+def test_a_return_of_one_discounted_unit_references_the_sale_and_lands_on_the_kurus(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    mug = InvoiceLine(sku="MUG-1", name="Kupa", quantity=Decimal(3), unit_price=Decimal("33.33"),
+                      vat_rate=Decimal(20), discount=Decimal("10.00"))
+    o = order(order_id="2001", lines=(mug,))
+    _, original = formalized(provider, sandbox, o)
+    ret = return_request(o, (refunded(mug, Decimal(1)),), SETTINGS, today(sandbox))
+    assert ret.order.paid_total == Decimal("30.00")  # 33.33 − a third of 10.00, VAT included
+    customer = provider.upsert_customer(ret.order)
+    ref = provider.create_return_invoice(ret, original, customer)
+    assert ref.total == Decimal("30.00")
+    stored = sandbox[NAME].invoices[int(ref.invoice_id)].data
+    assert (stored["type"], stored["return_invoice_number"], stored["return_invoice_date"]) == (
+        "IADE", original.invoice_number, original.issue_date)
+    assert stored["order_id"] == ret.idempotency_key
+    # Idempotent, and found by the return job's key (not the sale's).
+    assert provider.create_return_invoice(ret, original, customer) == ref
+    assert provider.find_invoice(ret) == ref
+    sent = provider.send_e_document(ret, ref)
+    assert sent.state is SendState.IN_PROGRESS
+    assert sandbox.ledger.summary()[NAME] == {
+        "cari_created": 1, "invoice_created": 1, "return_invoice_created": 1, "gib_send": 2,
+    }
+    assert_no_violations(sandbox)
+
+
+def test_a_return_needs_a_formalized_sale_and_is_refused_before_any_call_without_its_number(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    o = order(order_id="2002")
+    req, inv = invoiced(provider, sandbox, o)
+    ret = return_request(o, o.lines[:1], SETTINGS, today(sandbox))
+    customer = provider.upsert_customer(o)
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(PermanentError):
+        provider.create_return_invoice(ret, ReturnOf(inv.invoice_id, None, None), customer)
+    assert calls == []
+    # Formalize asked for, GİB not done yet: FE refuses the reference (pending is not completed).
+    sent = provider.send_e_document(req, inv)
+    with pytest.raises(PermanentError) as exc:
+        provider.create_return_invoice(ret, ReturnOf(inv.invoice_id, sent.invoice_number, req.issue_date), customer)
+    assert (exc.value.status, "resmileşmemiş" in exc.value.message) == (422, True)
+    assert sandbox.ledger.count(NAME, "return_invoice_created") == 0
+
+
+def test_returns_may_not_give_back_more_than_the_sale_held(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    o = order(order_id="2003")
+    _, original = formalized(provider, sandbox, o)
+    customer = provider.upsert_customer(o)
+    tshirts = return_request(o, (o.lines[0],), SETTINGS, today(sandbox), refund_id="r1")
+    provider.create_return_invoice(tshirts, original, customer)
+    # A second refund of everything: more than what is left of the sale.
+    everything = return_request(o, o.lines, SETTINGS, today(sandbox), refund_id="r2")
+    with pytest.raises(PermanentError) as exc:
+        provider.create_return_invoice(everything, original, customer)
+    assert exc.value.status == 422 and "aşamaz" in exc.value.message
+    assert sandbox.ledger.count(NAME, "return_invoice_created") == 1
+
+
+def test_a_shipping_only_return(provider: FaturaEntegratorProvider, sandbox: Sandbox) -> None:
+    o = order(order_id="2004")
+    _, original = formalized(provider, sandbox, o)
+    ret = return_request(o, (o.lines[2],), SETTINGS, today(sandbox))
+    ref = provider.create_return_invoice(ret, original, provider.upsert_customer(o))
+    assert ref.total == Decimal("29.99")
+    stored = sandbox[NAME].invoices[int(ref.invoice_id)].data
+    assert "shipment" not in stored  # nothing travels back on a shipping-only return
+    assert_no_violations(sandbox)
+
+
+def test_a_draft_is_withdrawn_once_and_a_formalized_invoice_never(
+    provider: FaturaEntegratorProvider, sandbox: Sandbox
+) -> None:
+    req, inv = invoiced(provider, sandbox)
+    provider.withdraw_draft(req, inv)
+    assert provider.find_invoice(req) is None
+    assert_no_violations(sandbox)
+    provider.withdraw_draft(req, inv)  # gone already (FE's 404): nothing to do
+    assert sandbox.ledger.count(NAME, "invoice_deleted") == 1
+
+    sent_req, sent = invoiced(provider, sandbox, order(order_id="2005"))
+    provider.send_e_document(sent_req, sent)
+    with pytest.raises(PermanentError) as exc:
+        provider.withdraw_draft(sent_req, sent)
+    assert exc.value.status == 422 and "silinemez" in exc.value.message
+    assert provider.find_invoice(sent_req) is not None
+    assert sandbox.ledger.count(NAME, "invoice_deleted") == 1
 
 
 HEADERS = {"Accept": "application/json", "Authorization": f"Bearer {DEFAULT_API_KEY}"}

@@ -27,7 +27,7 @@ from sync_engine.domain import (
     Shipment,
     round_kurus,
 )
-from sync_engine.providers.base import InvoiceRequest, SendState
+from sync_engine.providers.base import InvoiceRequest, ReturnOf, SendState
 from sync_engine.providers.errors import OrderDataError, PermanentError
 from sync_engine.providers.faturaentegrator import mapping
 from sync_engine.providers.http import dumps
@@ -36,6 +36,7 @@ from sync_engine.sandbox.faturaentegrator.simulator import stored_request
 from sync_engine.sandbox.faturaentegrator.totals import invoice_totals
 from tests.support.orders import PERSON, SETTINGS, order
 from tests.support.providers import sale_request
+from tests.support.returns import refunded, return_request
 
 D = Decimal
 ADDRESS = Address(
@@ -470,3 +471,56 @@ def test_fe_s_total_is_the_paid_total_for_several_lines(rows: list[tuple[int, De
         # Only where a rate group is a single unsplittable piece.
         assert any(qs == [1] for qs in by_rate.values()), (rows, inclusive, totals["total"], o.paid_total)
     assert totals["total"] == o.paid_total - mapping.rounding_difference(req)
+
+
+# -- return (İADE) invoices --------------------------------------------------------------------
+
+ORIGINAL = ReturnOf("41", "FEN2026000000007", date(2026, 11, 20))
+
+
+def return_payload_of(o: Order, lines: tuple[InvoiceLine, ...], original: ReturnOf = ORIGINAL) -> dict[str, Any]:
+    req = return_request(o, lines, SETTINGS, date(2026, 11, 25))
+    return mapping.return_invoice_payload(req, "7", original, sale_channel_id=1, invoice_integration_id=1)
+
+
+def test_a_return_of_one_of_three_discounted_units_is_exact_to_the_kurus() -> None:
+    mug = line("Kupa", "3", "33.33", 20, "10.00", sku="MUG-1")
+    o = order(lines=(mug,), paid_total=D("89.99"))
+    back = refunded(mug, D(1))  # 33.33 − 3.33 of the discount = 30.00 given back
+    payload = wire(return_payload_of(o, (back,)))
+    assert (payload["type"], payload["return_invoice_number"], payload["return_invoice_date"]) == (
+        "IADE", "FEN2026000000007", "2026-11-20")
+    assert payload["order_id"] == "shop:1001:return:r1"
+    assert payload["lines"] == [
+        # 25.00 net + 5.00 VAT = 30.00: net unit price, exact like the sale
+        {"name": "Kupa", "sku": "MUG-1", "quantity": D("1"), "unit": "C62", "unit_price": D("27.78"),
+         "tax_rate": 20, "discount_type": "amount", "discount": D("2.78")},
+    ]
+    assert provider_view(payload)["total"] == D("30.00")
+
+
+def test_a_shipping_only_return_carries_no_shipment() -> None:
+    o = order()
+    payload = wire(return_payload_of(o, (o.lines[2],)))
+    assert payload["lines"] == [
+        {"name": "Kargo", "quantity": D("1"), "unit": "C62", "unit_price": D("24.99"), "tax_rate": 20},
+    ]
+    assert "shipment" not in payload and "is_need_shipment" not in payload
+    assert provider_view(payload)["total"] == D("29.99")
+
+
+def test_a_return_of_an_uneven_split_lands_on_the_refunded_amount() -> None:
+    # 2 of 3 units, 33.33 each at 20 % with 0.01 discount spread: the refund is 66.65.
+    mug = line("Kupa", "3", "33.33", 20, "0.01")
+    o = order(lines=(mug,))
+    back = refunded(mug, D(2))
+    assert back.discount == D("0.01")
+    payload = return_payload_of(o, (back,))
+    assert provider_view(payload)["total"] == D("66.65")
+
+
+@pytest.mark.parametrize("original", [ReturnOf("41", None, date(2026, 11, 20)), ReturnOf("41", "FEN2026000000007", None)])
+def test_a_return_without_the_sale_s_number_or_date_stops(original: ReturnOf) -> None:
+    o = order()
+    with pytest.raises(PermanentError):
+        return_payload_of(o, o.lines[:1], original)

@@ -6,6 +6,10 @@ both creates search first (DESIGN §3): customers by ``filters[tax_number][$eq]`
 ``filters[order_id][$eq]=<idempotency key>``. The provider decides e-Fatura vs e-Arşiv
 itself from GİB's directory when the invoice is formalized, and assigns number and ETTN.
 
+Returns: an İADE invoice is the same ``POST /invoices`` typed ``IADE`` with a reference to the
+formalized sale (mapping.return_invoice_payload), formalized like a sale. A draft (never
+formalized) is withdrawn with ``DELETE /invoices/{id}`` (FACTS §2.1).
+
 Not offered, so not declared: journal (no accounting API), cancel (no documented endpoint),
 GİB directory lookup.
 """
@@ -31,6 +35,7 @@ from sync_engine.providers.base import (
     InvoiceRef,
     InvoiceRequest,
     RemoteInvoice,
+    ReturnOf,
 )
 from sync_engine.providers.errors import PermanentError, TransientError
 from sync_engine.providers.faturaentegrator import mapping, paths
@@ -86,6 +91,8 @@ class FaturaEntegratorProvider(BaseProvider):
             Capability.E_DOCUMENT_STATE,
             Capability.FIND_INVOICE,
             Capability.LIST_INVOICES,
+            Capability.RETURN_INVOICE,
+            Capability.WITHDRAW_DRAFT,
         }
     )
     list_page_size: ClassVar[int] = 100  # the list endpoints' per_page maximum
@@ -213,6 +220,24 @@ class FaturaEntegratorProvider(BaseProvider):
             req, customer.customer_id, sale_channel_id=self.sale_channel_id,
             invoice_integration_id=self.invoice_integration_id,
         )
+        return self._create(req, payload, operation)
+
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
+        operation = f"{NAME}.invoices.create_return"
+        if customer is None:
+            raise PermanentError(
+                "a return invoice needs the buyer's customer id (customer step first)", provider=NAME,
+                endpoint=operation,
+            )
+        payload = mapping.return_invoice_payload(
+            req, customer.customer_id, original, sale_channel_id=self.sale_channel_id,
+            invoice_integration_id=self.invoice_integration_id,
+        )
+        return self._create(req, payload, operation)
+
+    def _create(self, req: InvoiceRequest, payload: dict[str, Any], operation: str) -> InvoiceRef:
+        """Search by our key (``order_id``) first, then create: a lost answer is never a
+        second invoice."""
         existing = self.find_invoice(req)
         if existing is not None:
             return existing
@@ -252,6 +277,17 @@ class FaturaEntegratorProvider(BaseProvider):
         operation = f"{NAME}.invoices.get"
         response = self.http.request("GET", paths.invoice(invoice.invoice_id), operation=operation)
         return self._state(response, operation)
+
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """``DELETE /invoices/{id}`` (FACTS §2.1): FE refuses it (422, its message: a
+        PermanentError) once the invoice was formalized. A 404 means it is gone already (an
+        earlier attempt whose answer was lost, or a person in the panel): nothing to do."""
+        operation = f"{NAME}.invoices.delete"
+        try:
+            self.http.request("DELETE", paths.invoice(invoice.invoice_id), operation=operation)
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
 
     def list_invoices(self, start: date, end: date) -> Iterator[RemoteInvoice]:
         params = {

@@ -38,6 +38,7 @@ from sync_engine.providers.base import (
     InvoiceRef,
     InvoiceRequest,
     RemoteInvoice,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import OrderDataError, PermanentError
@@ -55,6 +56,14 @@ PAIR_SEARCH_LIMIT = 100  # lines per VAT group; larger groups always have single
 SPLIT_ATTEMPTS = 2  # lines split per VAT group at most (one always suffices when any splits)
 
 INVOICE_TYPE_SALE = "SATIS"  # C §2.3 InvoiceType
+INVOICE_TYPE_RETURN = "IADE"  # C §2.3 InvoiceType
+# I: no FE document or client (PHP Resource/Invoice.php, Odoo, n8n) names how an IADE invoice
+# references the sale it answers; Odoo sends even a credit note as SATIS with no reference.
+# GİB's UBL needs the original's number and date (BillingReference; Turkcell's
+# returnInvoiceNumber / returnInvoiceDate, FACTS §4.2), so they are sent under FE's own
+# snake_case convention. The sandbox models the same names (sandbox/faturaentegrator).
+RETURN_NUMBER_KEY = "return_invoice_number"
+RETURN_DATE_KEY = "return_invoice_date"
 DISCOUNT_AMOUNT = "amount"  # C §2.3 DiscountType
 TAX_RATES = frozenset({0, 1, 8, 10, 18, 20})  # C §2.3 KDV
 # C §2.3 ExemptionReason, the KDV codes (a 0 % line's exemption_code): 201–243, 301–343.
@@ -418,6 +427,31 @@ def invoice_payload(
             "delivery_date": _local_date(order.shipment.date, req.issue_date).isoformat(),
         }
         payload.update(is_need_shipment=True, shipment=shipment)
+    return payload
+
+
+def return_invoice_payload(
+    req: InvoiceRequest, customer_id: str, original: ReturnOf, *, sale_channel_id: int | str,
+    invoice_integration_id: int | str,
+) -> dict[str, Any]:
+    """The İADE invoice for what the refund gave back: the sale body of ``req`` (its order
+    holds exactly the refunded lines, so the exact-totals fit lands on the refunded amount),
+    typed IADE and referencing the formalized sale by its GİB number and date (I, see
+    ``RETURN_NUMBER_KEY``)."""
+    if not original.invoice_number or original.issue_date is None:
+        raise PermanentError(
+            f"the sale invoice {original.invoice_id} has no GİB number and date yet; a return "
+            "can only reference a formalized invoice",
+            provider=NAME, endpoint="invoices.create",
+        )
+    payload = invoice_payload(
+        req, customer_id, sale_channel_id=sale_channel_id, invoice_integration_id=invoice_integration_id,
+    )
+    payload.update({
+        "type": INVOICE_TYPE_RETURN,
+        RETURN_NUMBER_KEY: original.invoice_number,
+        RETURN_DATE_KEY: original.issue_date.isoformat(),
+    })
     return payload
 
 

@@ -9,7 +9,7 @@ INVOICES = "/api/invoices"  # GET (list, filters[...]) / POST (create, FACTS §2
 
 
 def invoice(invoice_id: str) -> str:
-    """GET: the invoice, its totals and formal_status (FACTS §2.4)."""
+    """GET: the invoice, its totals and formal_status (FACTS §2.4); DELETE: a draft (§2.1)."""
     return f"{INVOICES}/{invoice_id}"
 
 

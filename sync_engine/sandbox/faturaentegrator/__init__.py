@@ -9,6 +9,7 @@ Endpoints (method, path, endpoint name for fault rules ``faturaentegrator:<name>
     POST /api/invoices                    invoices_create      FACTS §2.2
     GET  /api/invoices                    invoices_list        filters[order_id|issue_date|...]
     GET  /api/invoices/{id}               invoices_get         FACTS §2.4 (total, formal_status)
+    DELETE /api/invoices/{id}             invoices_delete      FACTS §2.1 (a never-formalized draft)
     POST /api/invoices/{id}/formalize     invoices_formalize   the GİB send (irreversible)
     POST /__sim/formal-failures           (control, no auth)   next formalizations end `failed`
 
@@ -38,8 +39,16 @@ Assumptions where the documents are silent (each also next to its code, tagged I
   formalize (422). GİB number: prefix of the invoice integration (default ``FEN``) +
   issue-date year + 9 digits, and a random UUID as ETTN (``uuid``), both at the first formalize.
 
+* An ``IADE`` (or ``TEVKIFATIADE``) invoice names its sale by ``return_invoice_number`` +
+  ``return_invoice_date`` (I: no FE source names the reference); it is refused (422) unless
+  that is a ``completed`` SATIS invoice of that date and the return's total fits in what the
+  sale still holds (its total less earlier returns against it).
+* DELETE of an invoice whose formalize was ever asked for (``formal_status`` not null) is
+  refused (422, like a second formalize): only a draft is deleted.
+
 Ledger kinds: ``cari_created`` (key: tax_number), ``invoice_created`` (key: invoice id,
-detail order_id), ``gib_send`` (key: invoice id; detail gib_uuid, document_type,
+detail order_id), ``return_invoice_created`` (key: invoice id; detail order_id, return_of),
+``invoice_deleted`` (key: invoice id; a draft deleted through the API), ``gib_send`` (key: invoice id; detail gib_uuid, document_type,
 invoice_number, alias), ``gib_rejected`` (key: invoice id; GİB refused a sent document),
 ``invoice_deleted_in_panel`` / ``invoice_edited_in_panel`` (test switches
 ``delete_in_panel`` / ``edit_total_in_panel``: a person acting in the web panel).

@@ -11,7 +11,13 @@ example sends ``"tax_office": ""`` for a person.
 
 Stateful checks stay in the simulator's handlers: an unknown ``customer.id``,
 ``sale_channel_id`` or ``invoice_integration_id`` (422), an unknown invoice (404), a second
-formalize of an invoice already at GİB (422).
+formalize of an invoice already at GİB (422), an İADE whose reference is not a completed SATIS
+invoice or whose amounts exceed what is left of it (422), a DELETE of a formalized invoice (422).
+
+Returns (I): no FE document names how an ``IADE`` invoice references its sale. GİB's UBL
+needs the original's number and date, so the simulator takes them as
+``return_invoice_number`` / ``return_invoice_date`` (FE's snake_case; Turkcell's
+``returnInvoiceNumber`` / ``returnInvoiceDate``, FACTS §4.2) and refuses an IADE without them.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ EXEMPTION_CODES = tuple(
 )
 
 TAX_NUMBER = r"[0-9]{10}|[0-9]{11}"  # C seed 000: VKN 10 or TCKN 11 digits
+GIB_NUMBER = r"[A-Z0-9]{3}[0-9]{13}"  # C FACTS §5.2: series + year + 9-digit sequence
+RETURN_TYPES = ("IADE", "TEVKIFATIADE")  # C §2.3: the InvoiceTypes that answer a sale
+RETURNS = "I (no FE source names the reference; GİB's BillingReference: number + date)"
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"  # C seed 000 "geçerli format"; the pattern is I
 CURRENCY = r"[A-Z]{3}"  # C §2.2 ISO 4217
 TIME = r"[0-2][0-9]:[0-5][0-9]"  # C §2.2 issue_time HH:MM
@@ -246,6 +255,30 @@ def _break_discount_type(line: dict[str, Any]) -> None:
     line["discount"] = Decimal("1.00")
 
 
+def _return_referenced(b: Mapping[str, Any]) -> bool:
+    if b.get("type") not in RETURN_TYPES:
+        return True
+    return not _blank(b.get("return_invoice_number")) and not _blank(b.get("return_invoice_date"))
+
+
+def _break_return_reference(b: dict[str, Any]) -> dict[str, Any]:
+    b["type"] = "IADE"
+    b.pop("return_invoice_number", None)
+    b.pop("return_invoice_date", None)
+    return b
+
+
+def _reference_only_on_returns(b: Mapping[str, Any]) -> bool:
+    return b.get("type") in RETURN_TYPES or (
+        _blank(b.get("return_invoice_number")) and _blank(b.get("return_invoice_date"))
+    )
+
+
+def _break_reference_on_sale(b: dict[str, Any]) -> dict[str, Any]:
+    b.update(type="SATIS", return_invoice_number="FEN2025000000001", return_invoice_date="2025-05-01")
+    return b
+
+
 def _needs(flag: str, block: str) -> Rule:
     def holds(b: Mapping[str, Any]) -> bool:
         return get(b, flag) is not True or isinstance(get(b, block), dict)
@@ -283,6 +316,8 @@ INVOICE_CREATE = Contract(
         Field("callback_url", max_len=TEXT_MAX, source=FACTS),
         Field("description", max_len=1000, source=f"{FACTS}; length I"),
         # I: a document needs a buyer; FACTS gives its two forms, the rule below checks them.
+        Field("return_invoice_number", pattern=GIB_NUMBER, source=RETURNS),
+        Field("return_invoice_date", "date", source=RETURNS),
         Field("customer", "object", required=True, source=FACTS),
         Field("customer.id", "integer", source=FACTS),
         *_customer_fields("customer", required=False),
@@ -352,6 +387,18 @@ INVOICE_CREATE = Contract(
         ),
         _needs("is_internet_sale", "internet_sale"),
         _needs("is_need_shipment", "shipment"),
+        Rule(
+            "return_references_its_sale",
+            "IADE faturasında return_invoice_number ve return_invoice_date (iade edilen fatura) zorunludur",
+            holds=_return_referenced, breaks=_break_return_reference, field="return_invoice_number",
+            source=f"{RETURNS}; C FACTS §5.5 (a return references its original)",
+        ),
+        Rule(
+            "reference_only_on_returns",
+            "return_invoice_number yalnızca IADE / TEVKIFATIADE faturasında gönderilebilir",
+            holds=_reference_only_on_returns, breaks=_break_reference_on_sale,
+            field="return_invoice_number", source=RETURNS,
+        ),
     ),
     source=FACTS,
 )

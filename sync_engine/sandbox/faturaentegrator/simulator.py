@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from sync_engine.sandbox.contract import Contract
 from sync_engine.sandbox.core import SandboxState
-from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS, laravel_key
+from sync_engine.sandbox.faturaentegrator.contract import CONTRACTS, RETURN_TYPES, laravel_key
 from sync_engine.sandbox.faturaentegrator.errors import ErrorBag, laravel_error
 from sync_engine.sandbox.faturaentegrator.query import paginate, parse_list_query
 from sync_engine.sandbox.faturaentegrator.resources import Invoice, laravel_time, render_invoice
@@ -56,7 +56,10 @@ CUSTOMER_KEYS = (
     "district", "postcode", "phone", "email", "iban",
 )
 MONEY_KEYS = ("quantity", "unit_price", "discount", "currency_rate")
-DATE_KEYS = ("issue_date", "order_created_at", "waybill_date", "due_date", "payment_date", "delivery_date")
+DATE_KEYS = (
+    "issue_date", "order_created_at", "waybill_date", "due_date", "payment_date", "delivery_date",
+    "return_invoice_date",
+)
 
 
 def stored_request(value: Any, key: str = "") -> Any:
@@ -148,6 +151,7 @@ class FaturaEntegratorSimulator:
         r.add_api_route("/api/invoices", self._invoices_create, methods=["POST"])
         r.add_api_route("/api/invoices", self._invoices_list, methods=["GET"])
         r.add_api_route("/api/invoices/{item_id}", self._invoices_get, methods=["GET"])
+        r.add_api_route("/api/invoices/{item_id}", self._invoices_delete, methods=["DELETE"])
         r.add_api_route("/api/invoices/{item_id}/formalize", self._invoices_formalize, methods=["POST"])
         r.add_api_route("/__sim/formal-failures", self._control_failures, methods=["POST"])
         return r
@@ -298,6 +302,40 @@ class FaturaEntegratorSimulator:
             bag.add("issue_date", "The issue date field must be a date before or equal to today.")
         return bag
 
+    def _return_refusals(self, record: dict[str, Any], total: Decimal) -> ErrorBag:
+        """An İADE answers one formalized (completed) SATIS invoice, named by its GİB number
+        and date, and gives back no more than that invoice still holds: the original's total
+        less the returns already made against it (I: GİB's rule that a return documents goods
+        that were sold; FE's own check is not documented)."""
+        bag = ErrorBag()
+        number, issued = record.get("return_invoice_number"), record.get("return_invoice_date")
+        original = next((i for i in self.invoices.values() if i.invoice_number == number), None)
+        if original is not None:
+            self._advance(original, self.state.clock.now())
+        if original is None or (original.data.get("type") or "SATIS") != "SATIS":
+            bag.add("return_invoice_number", "The selected return invoice number is invalid.")
+        elif original.formal_status != "completed":
+            bag.add(
+                "return_invoice_number",
+                f"İade edilen fatura resmileşmemiş (formal_status: {original.formal_status}); "
+                "yalnızca resmileşmiş satış faturası iade edilebilir.",
+            )
+        elif issued != original.issue_date:
+            bag.add("return_invoice_date", "The return invoice date does not match the returned invoice.")
+        else:
+            returned = sum(
+                (i.totals["total"] for i in self.invoices.values()
+                 if i.data.get("type") in RETURN_TYPES and i.data.get("return_invoice_number") == number),
+                Decimal(0),
+            )
+            left = original.totals["total"] - returned
+            if total > left:
+                bag.add(
+                    "lines",
+                    f"İade tutarı ({total}) iade edilen faturada kalan tutarı ({left}) aşamaz.",
+                )
+        return bag
+
     def _create_invoice(self, body: bytes) -> Response:
         data, refused = self._checked("invoices_create", body)
         if data is None:
@@ -317,18 +355,28 @@ class FaturaEntegratorSimulator:
                 line.setdefault("discount_type", None)
                 line.setdefault("discount", None)
                 line["tax_rate"] = Decimal(line["tax_rate"])
+            totals = invoice_totals(record["lines"])
+            is_return = record.get("type") in RETURN_TYPES
+            if is_return and (bag := self._return_refusals(record, totals["total"])):
+                return self._invalid("invoices_create", bag)
             self._ids["invoice"] += 1
             now = self.state.clock.now()
             invoice = Invoice(
                 id=self._ids["invoice"], data=record, customer=customer,
-                totals=invoice_totals(record["lines"]), created_at=now, updated_at=now,
+                totals=totals, created_at=now, updated_at=now,
             )
             self.invoices[invoice.id] = invoice
             rendered = render_invoice(invoice)
-        self.state.ledger.record(
-            NAME, "invoice_created", str(invoice.id), order_id=record.get("order_id"),
-            grand_total=rendered["total"],
-        )
+        if is_return:
+            self.state.ledger.record(
+                NAME, "return_invoice_created", str(invoice.id), order_id=record.get("order_id"),
+                return_of=record.get("return_invoice_number"), grand_total=rendered["total"],
+            )
+        else:
+            self.state.ledger.record(
+                NAME, "invoice_created", str(invoice.id), order_id=record.get("order_id"),
+                grand_total=rendered["total"],
+            )
         return JSONResponse({"success": True, "message": "Fatura oluşturuldu.", "data": rendered}, status_code=201)
 
     async def _invoices_list(self, request: Request) -> Response:
@@ -359,6 +407,29 @@ class FaturaEntegratorSimulator:
                 return self._error("invoices_get", 404, f"No query results for model [App\\Models\\Invoice] {item_id}")
             self._advance(invoice, self.state.clock.now())
             return JSONResponse({"success": True, "data": render_invoice(invoice), "message": ""})
+
+    async def _invoices_delete(self, request: Request) -> Response:
+        item_id = self._item_id(request)
+        return await self._run(request, "invoices_delete", lambda: self._delete_invoice(item_id))
+
+    def _delete_invoice(self, item_id: int | None) -> Response:
+        endpoint = "invoices_delete"
+        with self._lock:
+            invoice = self.invoices.get(item_id) if item_id is not None else None
+            if invoice is None:
+                return self._error(endpoint, 404, f"No query results for model [App\\Models\\Invoice] {item_id}")
+            # I: only a draft never formalized may be deleted. Once formalize was asked for, the
+            # invoice has its GİB number (a gap in the series is not allowed) and the document
+            # is, or is going, at GİB; FE's refusal is its usual 422 with a message, like a
+            # second formalize.
+            if invoice.formal_status is not None:
+                return self._error(
+                    endpoint, 422,
+                    f"Resmileştirilmiş fatura silinemez (formal_status: {invoice.formal_status}).",
+                )
+            del self.invoices[invoice.id]
+        self.state.ledger.record(NAME, "invoice_deleted", str(invoice.id), order_id=invoice.data.get("order_id"))
+        return JSONResponse({"success": True, "message": "Fatura silindi.", "data": {"id": invoice.id}})
 
     async def _invoices_formalize(self, request: Request) -> Response:
         item_id = self._item_id(request)
