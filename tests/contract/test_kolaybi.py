@@ -23,6 +23,7 @@ from sync_engine.providers.base import (
     CustomerRef,
     InvoiceRef,
     InvoiceRequest,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
@@ -40,6 +41,7 @@ from tests.support.orders import SETTINGS
 from tests.support.providers import KOLAYBI_LINES as LINES
 from tests.support.providers import assert_no_violations, sale_request
 from tests.support.providers import redis_client, redis_namespace, sandbox, sandbox_server, sim  # noqa: F401
+from tests.support.returns import refunded, return_request
 
 # Every test starts from a reset sandbox, also those that only talk through a provider.
 pytestmark = pytest.mark.usefixtures("sandbox")
@@ -257,18 +259,118 @@ def test_capabilities(provider: KolayBiProvider) -> None:
     assert provider.capabilities == {
         Capability.CUSTOMER, Capability.INVOICE, Capability.E_DOCUMENT, Capability.E_DOCUMENT_STATE,
         Capability.FIND_INVOICE, Capability.LIST_INVOICES, Capability.PROFORMA, Capability.CANCEL_E_ARCHIVE,
-        Capability.WITHDRAW_DRAFT,
+        Capability.WITHDRAW_DRAFT, Capability.RETURN_INVOICE,
     }
     methods = {Capability.CUSTOMER: "upsert_customer", Capability.INVOICE: "create_invoice",
                Capability.E_DOCUMENT: "send_e_document", Capability.E_DOCUMENT_STATE: "e_document_state",
                Capability.FIND_INVOICE: "find_invoice", Capability.LIST_INVOICES: "list_invoices",
-               Capability.JOURNAL: "journal", Capability.PROFORMA: "create_proforma"}
+               Capability.JOURNAL: "journal", Capability.PROFORMA: "create_proforma",
+               Capability.RETURN_INVOICE: "create_return_invoice"}
     for capability, method in methods.items():
         overridden = getattr(KolayBiProvider, method) is not getattr(BaseProvider, method)
         assert overridden == provider.supports(capability), capability
     req = make_request()
     with pytest.raises(UnsupportedCapability):
         provider.journal(req, provider.create_invoice(req, provider.upsert_customer(req.order)))
+
+
+# --- return (İADE) invoices -----------------------------------------------------------------
+
+
+def sent_sale(provider: KolayBiProvider, buyer: Buyer = PERSON) -> tuple[InvoiceRequest, InvoiceRef, ReturnOf]:
+    req = make_request(buyer)
+    ref = provider.create_invoice(req, provider.upsert_customer(req.order))
+    state = provider.send_e_document(req, ref)
+    return req, ref, ReturnOf(ref.invoice_id, state.invoice_number, req.issue_date, state.gib_uuid)
+
+
+def test_a_return_of_one_discounted_unit_references_the_sent_sale(
+    provider: KolayBiProvider, sandbox: Sandbox, sim: KolayBiSimulator
+) -> None:
+    sale, _, original = sent_sale(provider)
+    cup = sale.order.lines[0]  # 2 × 149.90 with 29.98 off: one cup back is 134.91
+    ret = return_request(sale.order, (refunded(cup, Decimal(1)),), SETTINGS, date(2024, 5, 6))
+    assert ret.order.paid_total == Decimal("134.91")
+    customer = provider.upsert_customer(ret.order)
+    ref = provider.create_return_invoice(ret, original, customer)
+    stored = kolaybi_invoice(sim, ref.invoice_id)
+    assert (stored["type"], stored["total_amount"], stored["return_invoice_references"]) == (
+        "sale_return_invoice", 134.91, [{"serial_no": original.invoice_number, "issue_date": "2024-05-02"}])
+    # Idempotent, found by the return job's own key; the sale is still found by its own.
+    assert provider.create_return_invoice(ret, original, customer) == ref
+    assert provider.find_invoice(ret) == ref
+    assert provider.find_invoice(sale).invoice_id == original.invoice_id  # type: ignore[union-attr]
+    sent = provider.send_e_document(ret, ref)
+    assert (sent.state, sent.invoice_number) == (SendState.SENT, "DMS2024000000002")
+    summary = sandbox.ledger.summary()["kolaybi"]
+    assert (summary["invoice_created"], summary["return_invoice_created"], summary["gib_send"]) == (1, 1, 2)
+    assert_no_violations(sandbox)
+
+
+def test_a_shipping_only_return(provider: KolayBiProvider, sim: KolayBiSimulator, sandbox: Sandbox) -> None:
+    sale, _, original = sent_sale(provider)
+    ret = return_request(sale.order, (sale.order.lines[3],), SETTINGS, date(2024, 5, 6), refund_id="ship")
+    ref = provider.create_return_invoice(ret, original, provider.upsert_customer(ret.order))
+    assert kolaybi_invoice(sim, ref.invoice_id)["total_amount"] == 39.90
+    assert_no_violations(sandbox)
+
+
+def test_a_return_of_an_unsent_sale_stops_before_any_call(provider: KolayBiProvider, sandbox: Sandbox) -> None:
+    req = make_request()
+    customer = provider.upsert_customer(req.order)
+    ref = provider.create_invoice(req, customer)
+    ret = return_request(req.order, req.order.lines[:1], SETTINGS, date(2024, 5, 6))
+    calls: list[CallRecord] = []
+    with observe_calls(calls.append), pytest.raises(PermanentError):
+        provider.create_return_invoice(ret, ReturnOf(ref.invoice_id, None, None), customer)
+    assert [c.operation for c in calls] == ["kolaybi.invoices.search"]  # the search, nothing made
+    assert sandbox.ledger.count("kolaybi", "return_invoice_created") == 0
+
+
+@pytest.mark.parametrize(
+    ("reference", "said"),
+    [({"serial_no": "DMS2024000000099", "issue_date": "2024-05-02"}, "bulunamadı"),
+     ({"serial_no": "UNSENT", "issue_date": "2024-05-02"}, "gönderilmiş bir fatura değil"),
+     ({"serial_no": "SENT", "issue_date": "2024-05-01"}, "tarihi")],
+)
+def test_kolaybi_refuses_a_return_of_no_sent_sale(
+    sandbox_server: SandboxServer, sandbox: Sandbox, sim: KolayBiSimulator, reference: dict, said: str
+) -> None:
+    api = _Raw(sandbox_server)
+    api.setup()  # invoice 9001, not sent
+    sent = {**VALID["POST /kolaybi/v1/invoices"], "document_scenario": None, "vat_exemption_reason_code": None,
+            "document_type": None}
+    sent = {k: v for k, v in sent.items() if v is not None}
+    document_id = api.post("/invoices", sent).json()["data"]["document_id"]
+    assert api.post("/invoices/e-document/create", {"document_id": str(document_id)}).status_code == 200
+    if reference["serial_no"] == "UNSENT":
+        sim.books.invoices[9001].no = "DMS2024000000050"  # numbered, yet never sent
+        reference = {**reference, "serial_no": "DMS2024000000050"}
+    elif reference["serial_no"] == "SENT":
+        reference = {**reference, "serial_no": sim.books.invoices[document_id].no}
+    before = len(sandbox.ledger.effects("kolaybi"))
+    body = {**sent, "type": "sale_return_invoice", "return_invoice_references": [reference]}
+    response = api.post("/invoices", body)
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["success"] is False and said in answer["message"]
+    assert len(sandbox.ledger.effects("kolaybi")) == before
+
+
+def test_a_return_of_a_sent_sale_is_accepted_over_plain_http(
+    sandbox_server: SandboxServer, sandbox: Sandbox, sim: KolayBiSimulator
+) -> None:
+    api = _Raw(sandbox_server)
+    api.setup()
+    assert api.post("/invoices/e-document/create", {"document_id": "9001"}).status_code == 200
+    number = sim.books.invoices[9001].no
+    body = {"contact_id": "1001", "address_id": "5001", "order_date": "2024-05-03", "currency": "TRY",
+            "receiver_email": "ayse@example.com", "items": [dict(_ITEM)], "type": "sale_return_invoice",
+            "return_invoice_references": [{"serial_no": number, "issue_date": "2024-05-02"}]}
+    response = api.post("/invoices", body)
+    assert response.status_code == 200, response.text
+    assert sandbox.ledger.count("kolaybi", "return_invoice_created") == 1
+    assert_no_violations(sandbox)
 
 
 # --- faults --------------------------------------------------------------------------------

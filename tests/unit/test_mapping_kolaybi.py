@@ -29,12 +29,14 @@ from sync_engine.providers.base import (
     DocumentType,
     InvoiceRequest,
     InvoiceSettings,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.kolaybi import mapping
 from sync_engine.providers.kolaybi.forms import bracket_form
 from tests.support.providers import KOLAYBI_LINES as LINES
 from tests.support.providers import sale_request
+from tests.support.returns import refunded, return_request
 
 SETTINGS = InvoiceSettings(
     prefix="DMS", website="https://demo-shop.example", seller_name="Demo Mağazacılık A.Ş.",
@@ -533,3 +535,46 @@ def test_unchangeable_differences_name_the_field() -> None:
     assert mapping.unchangeable_differences(row, company) == []
     assert [d.split(" ")[0] for d in mapping.unchangeable_differences({**row, "tax_office": "Üsküdar"}, company)] == [
         "tax_office"]
+
+
+# --- return (İADE) invoices ----------------------------------------------------------------
+
+ORIGINAL = ReturnOf("9001", "DMS2024000000001", date(2024, 5, 2))
+
+
+def make_return(lines: tuple[InvoiceLine, ...], refund_id: str = "r1") -> InvoiceRequest:
+    return return_request(make_order(), lines, SETTINGS, date(2024, 5, 6), refund_id=refund_id)
+
+
+def test_a_return_of_one_of_three_discounted_units_totals_the_refund_to_the_kurus() -> None:
+    soap = InvoiceLine(name="El Yapımı Sabun", quantity="3", unit_price="45.00", vat_rate="10", discount="10.00")
+    ret = make_return((refunded(soap, Decimal(1)),))
+    assert ret.order.paid_total == Decimal("41.67")  # 45.00 − a third of 10.00
+    payload = mapping.return_invoice_payload(ret, ORIGINAL, contact_id=1001, address_id=5001, product_ids=PRODUCT_IDS)
+    assert payload["type"] == "sale_return_invoice"
+    assert payload["return_invoice_references"] == [{"serial_no": "DMS2024000000001", "issue_date": date(2024, 5, 2)}]
+    assert payload["description"] == "İade r1: #1001 (shopify 5012345)"
+    assert kolaybi_total(payload) == Decimal("41.67")
+    form = bracket_form(payload)
+    assert (form["type"], form["return_invoice_references[0][serial_no]"],
+            form["return_invoice_references[0][issue_date]"]) == ("sale_return_invoice", "DMS2024000000001", "2024-05-02")
+
+
+def test_a_shipping_only_return_totals_the_shipping() -> None:
+    ret = make_return((LINES[3],))
+    payload = mapping.return_invoice_payload(ret, ORIGINAL, contact_id=1, address_id=2, product_ids=PRODUCT_IDS)
+    assert [i["product_id"] for i in payload["items"]] == [2004]
+    assert kolaybi_total(payload) == Decimal("39.90")
+
+
+def test_each_refund_has_its_own_reference_and_the_sale_keeps_its_own() -> None:
+    sale = make_request(make_order())
+    assert (mapping.invoice_type(sale), mapping.invoice_reference(sale)) == ("sale_invoice", sale.reference)
+    first, second = make_return(LINES[:1], "r1"), make_return(LINES[:1], "r2")
+    assert mapping.invoice_type(first) == "sale_return_invoice"
+    assert len({mapping.invoice_reference(r) for r in (sale, first, second)}) == 3
+
+
+def test_a_return_of_an_unsent_sale_is_refused() -> None:
+    with pytest.raises(mapping.MappingError):
+        mapping.return_references(ReturnOf("9001", None, None))

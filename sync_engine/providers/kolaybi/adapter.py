@@ -37,6 +37,7 @@ from sync_engine.providers.base import (
     InvoiceRequest,
     ProformaRef,
     RemoteInvoice,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError
@@ -59,7 +60,7 @@ GATEWAY_TIMEOUTS = frozenset({504, 524})
 # e-document list direction of our sales (C [KD-edlist]: outbound / inbound).
 OUTBOUND = "outbound"
 # The invoice type we create and search among (C [KD-inv-list]).
-SALE_INVOICE = "sale_invoice"
+SALE_INVOICE = mapping.SALE_INVOICE
 
 
 def message_of(response: httpx.Response) -> str:
@@ -103,6 +104,7 @@ class KolayBiProvider(BaseProvider):
         Capability.PROFORMA,
         Capability.CANCEL_E_ARCHIVE,
         Capability.WITHDRAW_DRAFT,
+        Capability.RETURN_INVOICE,
     })
     list_page_size: ClassVar[int] = 100  # assumed per_page cap of KolayBi lists
     routing: ClassVar[Routing] = Routing.PROVIDER
@@ -335,10 +337,11 @@ class KolayBiProvider(BaseProvider):
         return next((r for r in rows if str(r.get("code") or "").casefold() == wanted), None)
 
     def _find(self, req: InvoiceRequest) -> Mapping[str, Any] | None:
-        """Our invoice among the sale invoices (``GET /invoices?type=sale_invoice``, the one
-        documented filter, C [KD-inv-list]), by our reference in its ``description``."""
-        rows = self._pages(paths.INVOICES, {"type": SALE_INVOICE}, "kolaybi.invoices.search")
-        ours = req.reference
+        """Our invoice among the invoices of its type (``GET /invoices?type=``, the one
+        documented filter, C [KD-inv-list]: sale or sale return), by our reference in its
+        ``description``."""
+        rows = self._pages(paths.INVOICES, {"type": mapping.invoice_type(req)}, "kolaybi.invoices.search")
+        ours = mapping.invoice_reference(req)
         return next((r for r in rows if str(r.get("description") or "").strip() == ours), None)
 
     def _checked(self, row: Mapping[str, Any], req: InvoiceRequest, operation: str) -> InvoiceRef:
@@ -370,7 +373,16 @@ class KolayBiProvider(BaseProvider):
         return int(customer.customer_id), int(customer.extra["address_id"])
 
     def create_invoice(self, req: InvoiceRequest, customer: CustomerRef | None) -> InvoiceRef:
-        operation = "kolaybi.invoices.create"
+        return self._create(req, customer, None, "kolaybi.invoices.create")
+
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
+        return self._create(req, customer, original, "kolaybi.invoices.create_return")
+
+    def _create(
+        self, req: InvoiceRequest, customer: CustomerRef | None, original: ReturnOf | None, operation: str
+    ) -> InvoiceRef:
+        """Search by our reference first, then create: the sale invoice, or (``original``
+        given) the return invoice referencing it."""
         contact_id, address_id = self._party(customer, operation)
         try:
             mapping.receiver_email(req.order)
@@ -380,10 +392,17 @@ class KolayBiProvider(BaseProvider):
         if existing is not None:
             return self._checked(existing, req, operation)
         try:
+            if original is not None:
+                mapping.return_references(original)  # before any product is made
             product_ids = self._product_ids(req)
-            payload = mapping.invoice_payload(
-                req, contact_id=contact_id, address_id=address_id, product_ids=product_ids,
-            )
+            if original is None:
+                payload = mapping.invoice_payload(
+                    req, contact_id=contact_id, address_id=address_id, product_ids=product_ids,
+                )
+            else:
+                payload = mapping.return_invoice_payload(
+                    req, original, contact_id=contact_id, address_id=address_id, product_ids=product_ids,
+                )
         except mapping.MappingError as exc:
             raise self._refused(exc, operation) from exc
         try:

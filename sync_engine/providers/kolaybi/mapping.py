@@ -33,6 +33,7 @@ from sync_engine.providers.base import (
     InvoiceRequest,
     ProformaRef,
     RemoteInvoice,
+    ReturnOf,
     SendState,
 )
 
@@ -43,6 +44,11 @@ ANONYMOUS_NAME = ("Nihai", "Tüketici")
 # Assumed: the district (ilçe) KolayBi requires, when the shop sent none, is the city centre.
 DEFAULT_DISTRICT = "Merkez"
 HUNDRED = Decimal(100)
+# InvoiceType (C [KD-inv-list]): what we create, and search among.
+SALE_INVOICE = "sale_invoice"
+SALE_RETURN_INVOICE = "sale_return_invoice"
+# A return job's idempotency key (domain.keys.return_key): store:order:return:refund.
+RETURN_KEY_MARK = ":return:"
 
 # KolayBi's internet-sale payment types. It has no "other": such payments are reported as
 # a payment platform named by the order (or "Diğer"), the closest truthful GİB category.
@@ -306,6 +312,24 @@ def _items(lines: Sequence[ComputedLine], product_ids: Mapping[str, int]) -> lis
     return items
 
 
+def is_return(req: InvoiceRequest) -> bool:
+    return RETURN_KEY_MARK in req.idempotency_key
+
+
+def invoice_type(req: InvoiceRequest) -> str:
+    return SALE_RETURN_INVOICE if is_return(req) else SALE_INVOICE
+
+
+def invoice_reference(req: InvoiceRequest) -> str:
+    """What the invoice's ``description`` carries and the idempotency search looks for: the
+    order's reference, and for a return also which refund it documents (an order may be
+    refunded more than once; each return is its own invoice)."""
+    if not is_return(req):
+        return req.reference
+    refund = req.idempotency_key.rpartition(RETURN_KEY_MARK)[2]
+    return f"İade {refund}: {req.reference}"
+
+
 def invoice_payload(
     req: InvoiceRequest, *, contact_id: int, address_id: int, product_ids: Mapping[str, int]
 ) -> dict[str, Any]:
@@ -321,7 +345,7 @@ def invoice_payload(
         "currency": order.currency,
         # The store's 3-character GİB series: KolayBi numbers the invoice with it when sent.
         "serial_no": req.settings.prefix,
-        "description": req.reference,
+        "description": invoice_reference(req),
         "receiver_email": receiver_email(order),
         "order_reference": {"serial_no": order.order_name, "issue_date": order.created_at.date()},
         "items": items,
@@ -338,6 +362,31 @@ def invoice_payload(
         payload["document_type"] = "ISTISNA"
         payload["vat_exemption_reason_code"] = codes.pop()
     return payload
+
+
+def return_invoice_payload(
+    req: InvoiceRequest, original: ReturnOf, *, contact_id: int, address_id: int,
+    product_ids: Mapping[str, int],
+) -> dict[str, Any]:
+    """The return invoice for what the refund gave back (``req``'s order holds exactly the
+    refunded lines): the sale body typed ``sale_return_invoice`` (C InvoiceType), referencing
+    the sent sale by its GİB number and issue date in ``return_invoice_references[0]`` (I:
+    the e-Belge names of [K-lara], FACTS §1.3). Sent to GİB with the sale's e-document call."""
+    payload = invoice_payload(req, contact_id=contact_id, address_id=address_id, product_ids=product_ids)
+    payload["type"] = SALE_RETURN_INVOICE
+    payload["return_invoice_references"] = return_references(original)
+    return payload
+
+
+def return_references(original: ReturnOf) -> list[dict[str, Any]]:
+    """``return_invoice_references[0][serial_no|issue_date]``: the sent sale's GİB number
+    and date (a sale not sent has neither, and cannot be returned)."""
+    if not original.invoice_number or original.issue_date is None:
+        raise MappingError(
+            f"the sale invoice {original.invoice_id} has no GİB number and date yet; a return "
+            "references a sent invoice"
+        )
+    return [{"serial_no": original.invoice_number, "issue_date": original.issue_date}]
 
 
 # --- proformas (seed 003) ------------------------------------------------------------------

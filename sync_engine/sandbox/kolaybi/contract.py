@@ -293,6 +293,16 @@ def _break_carrier_tax_number(b: dict[str, Any]) -> dict[str, Any]:
     return b
 
 
+def _return_referenced(b: Mapping[str, Any]) -> bool:
+    return b.get("type") != "sale_return_invoice" or bool(items(b, "return_invoice_references"))
+
+
+def _break_return_reference(b: dict[str, Any]) -> dict[str, Any]:
+    b["type"] = "sale_return_invoice"
+    b.pop("return_invoice_references", None)
+    return b
+
+
 def _item_fields(source: str, *, invoice: bool) -> tuple[Field, ...]:
     fields = (
         Field("items", "array", required=True, min_len=1, source=f"{source} (array; at least one I)"),
@@ -447,6 +457,10 @@ INVOICES_CREATE = Contract(
         Field("order_reference", "object", source=EBELGE),
         Field("order_reference.serial_no", required=True, max_len=TEXT_MAX, source=EBELGE),
         Field("order_reference.issue_date", "date", source=EBELGE),
+        Field("return_invoice_references", "array", source=EBELGE),
+        Field("return_invoice_references[].serial_no", required=True, max_len=TEXT_MAX, source=EBELGE),
+        Field("return_invoice_references[].issue_date", "date", required=True,
+              source=f"{EBELGE}; required I (GİB's return reference is number and date)"),
         Field("internet_sale", "object", source=EBELGE),
         Field("internet_sale.url", required=True, max_len=500, pattern=URL_PATTERN, source=EBELGE),
         Field("internet_sale.payment_type", required=True, enum=PAYMENT_TYPES, source=EBELGE),
@@ -462,6 +476,11 @@ INVOICES_CREATE = Contract(
     ),
     rules=(
         *_ITEM_RULES,
+        _records_rule("return_invoice_references", EBELGE),
+        Rule("return_references_its_sale",
+             "type sale_return_invoice ise return_invoice_references (iade edilen fatura) zorunludur",
+             holds=_return_referenced, breaks=_break_return_reference,
+             field="return_invoice_references", source="C FACTS §5.5 (a return references its original)"),
         Rule("correction_is_rounding", "subtotal_correction_amount en fazla ±1.00 olabilir",
              holds=lambda b: (d := _decimal(b.get("subtotal_correction_amount") or 0)) is None
              or abs(d) <= 1,

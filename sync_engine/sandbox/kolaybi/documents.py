@@ -19,6 +19,9 @@ Assumptions where the documents are silent (each also marked below):
   ``rejected`` happens only when a test says so (``KolayBiSimulator.reject``);
 * only a sent or approved e-Arşiv can be cancelled; an e-Fatura is answered with a return
   invoice instead, never cancelled; an invoice can be deleted only before sending;
+* a ``sale_return_invoice`` names the sale it returns in ``return_invoice_references`` (GİB
+  number ``serial_no`` + ``issue_date``); each must be a sale invoice of the company that
+  was sent to GİB (``sent`` / ``approved``), of that date — else it is refused;
 * the list endpoint filters ``min_issue_date`` / ``max_issue_date`` (inclusive, on
   ``order_date``, named as on KolayBi's e-document list), ``status``, and ``search`` (a
   case-insensitive substring of ``description`` or ``no``).
@@ -133,6 +136,31 @@ def _internet_sale(form: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
     return sale, shipment
 
 
+def _return_references(
+    books: Books, account: Account, form: Mapping[str, Any], kind: str
+) -> list[dict[str, Any]]:
+    """The sent sale invoices a return names (GİB: a return references its original)."""
+    references = fields.records(form, "return_invoice_references")
+    if kind != "sale_return_invoice":
+        return references
+    if not references:
+        raise fields.invalid("sale_return_invoice için return_invoice_references zorunludur")
+    for i, ref in enumerate(references):
+        where = f"return_invoice_references.{i}."
+        serial = fields.text(ref, "serial_no", required=True, max_len=255, where=where)
+        issued = fields.iso_date(ref, "issue_date", required=True, where=where)
+        sale = next((inv for inv in books.company_invoices(account) if inv.no == serial), None)
+        if sale is None or sale.type != "sale_invoice":
+            raise fields.invalid(f"{where}serial_no: {serial} numaralı satış faturası bulunamadı")
+        if sale.uuid is None or sale.status not in (SENT, APPROVED):
+            raise fields.invalid(
+                f"{where}serial_no: {serial} GİB'e gönderilmiş bir fatura değil (durum: {sale.status})"
+            )
+        if issued != sale.order_date:
+            raise fields.invalid(f"{where}issue_date: {serial} faturasının tarihi {sale.order_date.isoformat()}")
+    return references
+
+
 def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> Answer:
     associate, address = _party(books, account, form)
     order_date = fields.iso_date(form, "order_date", required=True)
@@ -154,13 +182,15 @@ def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> A
             order_reference, "serial_no", required=True, max_len=100, where="order_reference."
         )
         fields.loose_date(order_reference, "issue_date", where="order_reference.")
+    kind = fields.choice(form, "type", INVOICE_TYPES) or "sale_invoice"
+    references = _return_references(books, account, form, kind)
     sale, shipment = _internet_sale(form)
     # Accepted for foreign-currency invoices; not modelled further (we only send TRY).
     fields.decimal(form, "exchange_rate", places=6, minimum=ZERO)
     assert order_date is not None and currency is not None
     inv = Invoice(
         id=books.next_id("invoice"), company_id=account.company_id,
-        type=fields.choice(form, "type", INVOICE_TYPES) or "sale_invoice",
+        type=kind, return_invoice_references=references,
         contact_id=associate.id, address_id=address.id, order_date=order_date, currency=currency,
         items=items, serial_no=serial_no, due_date=fields.iso_date(form, "due_date"),
         description=fields.text(form, "description", max_len=1000),
@@ -177,8 +207,9 @@ def create_invoice(books: Books, account: Account, form: Mapping[str, Any]) -> A
     inv.status = READY if complete else DRAFT
     books.invoices[inv.id] = inv
     books.state.ledger.record(
-        NAME, "invoice_created", str(inv.id), description=inv.description,
-        total=str(totals(items, correction)[2]), status=inv.status,
+        NAME, "return_invoice_created" if references else "invoice_created", str(inv.id),
+        description=inv.description, total=str(totals(items, correction)[2]), status=inv.status,
+        **({"return_of": [r["serial_no"] for r in references]} if references else {}),
     )
     return 200, {"success": True, "data": inv.as_json()}
 

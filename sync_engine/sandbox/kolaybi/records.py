@@ -196,6 +196,8 @@ class Invoice:
     uuid: str | None = None
     no: str | None = None
     e_document_type: str | None = None
+    # The sent sale invoices a sale_return_invoice answers (serial_no = GİB number, issue_date).
+    return_invoice_references: list[dict[str, Any]] = field(default_factory=list)
     sent_at: datetime | None = None
     # GİB's words on a rejection (I: no document names the field; public clients read a
     # message beside the status).
@@ -214,6 +216,7 @@ class Invoice:
             "document_scenario": self.document_scenario, "document_type": self.document_type,
             "vat_exemption_reason_code": self.vat_exemption_reason_code,
             "order_reference": self.order_reference, "internet_sale": self.internet_sale,
+            "return_invoice_references": self.return_invoice_references,
             "internet_sale_shipment": self.internet_sale_shipment,
             "items": [i.as_json() for i in self.items],
             "net_amount": money(net), "vat_amount": money(vat),
