@@ -139,15 +139,18 @@ OPERATION_OF = {
     Capability.JOURNAL: "journal",
     Capability.FIND_INVOICE: "find_invoice",
     Capability.LIST_INVOICES: "list_invoices",
-   
+    Capability.WITHDRAW_DRAFT: "withdraw_draft",
+    Capability.RETURN_INVOICE: "create_return_invoice",
 }
 
 
 def test_declared_capabilities_match_the_implemented_operations() -> None:
     assert SinAppProvider.name == "sinapp"
     assert SinAppProvider.capabilities == {
-        Capability.INVOICE, Capability.FIND_INVOICE
+        Capability.INVOICE, Capability.FIND_INVOICE, Capability.WITHDRAW_DRAFT,
     }
+    # No return document is documented (FACTS §3): a return is never declared.
+    assert Capability.RETURN_INVOICE not in SinAppProvider.capabilities
     # SinApp has no GİB step at all (FACTS §3): nothing e-document is claimed.
     assert Capability.E_DOCUMENT not in SinAppProvider.capabilities
     assert Capability.E_DOCUMENT_STATE not in SinAppProvider.capabilities
@@ -207,12 +210,13 @@ def test_find_invoice(provider: SinAppProvider, sandbox: Sandbox) -> None:
     assert_no_violations(sandbox)
 
 
-def test_cancel_invoice_is_a_soft_cancel_and_repeatable(provider: SinAppProvider, sandbox: Sandbox) -> None:
+def test_withdraw_draft_is_a_soft_cancel_and_repeatable(provider: SinAppProvider, sandbox: Sandbox) -> None:
     req = make_request()
     ref = provider.create_invoice(req, None)
-    provider.cancel_invoice(req, ref)
-    provider.cancel_invoice(req, ref)
+    provider.withdraw_draft(req, ref)
+    provider.withdraw_draft(req, ref)  # SinApp's documented success again, no second effect
     assert sandbox.ledger.count("sinapp", "cancel", ref.invoice_id) == 1
+    assert sandbox.ledger.count("sinapp", "invoice_deleted", ref.invoice_id) == 1
     assert sandbox["sinapp"].invoice(ref.invoice_id).status == "cancelled"
     assert provider.find_invoice(req).invoice_id == ref.invoice_id  # still there, cancelled
     assert_no_violations(sandbox)
@@ -361,8 +365,8 @@ def test_cancel_fault_is_transient(provider: SinAppProvider, sandbox: Sandbox) -
     ref = provider.create_invoice(req, None)
     add_fault(sandbox, "invoice_delete", FaultMode.AFTER_504)
     with pytest.raises(TransientError):
-        provider.cancel_invoice(req, ref)
-    provider.cancel_invoice(req, ref)  # the retry is harmless: cancelling is idempotent
+        provider.withdraw_draft(req, ref)
+    provider.withdraw_draft(req, ref)  # the retry is harmless: cancelling is idempotent
     assert sandbox.ledger.count("sinapp", "cancel") == 1
 
 
@@ -376,7 +380,7 @@ def test_bad_credentials_are_an_auth_error(sandbox_server: SandboxServer, sandbo
         for call in (
             lambda: wrong.create_invoice(req, None),
             lambda: wrong.find_invoice(req),
-            lambda: wrong.cancel_invoice(req, InvoiceRef(invoice_id=short_ref(req.idempotency_key))),
+            lambda: wrong.withdraw_draft(req, InvoiceRef(invoice_id=short_ref(req.idempotency_key))),
         ):
             with pytest.raises(AuthError) as info:
                 call()
@@ -439,7 +443,7 @@ def test_a_return_invoice_is_refused(provider: SinAppProvider, sandbox: Sandbox)
 
 def test_cancelling_an_unknown_invoice_is_permanent(provider: SinAppProvider, sandbox: Sandbox) -> None:
     with pytest.raises(PermanentError) as info:
-        provider.cancel_invoice(make_request(), InvoiceRef(invoice_id="se_unknown"))
+        provider.withdraw_draft(make_request(), InvoiceRef(invoice_id="se_unknown"))
     assert info.value.status == 404
 
 
@@ -474,7 +478,7 @@ def test_every_real_request_is_accepted_by_its_contract(
     ref = provider.create_invoice(req, None)
     provider.create_invoice(req, None)  # 409, then the detail GET reads it back
     provider.find_invoice(req)
-    provider.cancel_invoice(req, ref)
+    provider.withdraw_draft(req, ref)
     provider.check()
     seen = {ep: received(sandbox, ep) for ep in (CREATE_EP, DETAIL_EP, DELETE_EP)}
     assert [len(seen[ep]) for ep in (CREATE_EP, DETAIL_EP, DELETE_EP)] == [2, 3, 1]

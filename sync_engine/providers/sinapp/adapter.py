@@ -11,8 +11,12 @@ Not offered: GİB sending — SinApp is not an e-invoice integrator and has no e
 at all (FACTS §3), so no ``e_document`` / ``e_document_state`` and ``Routing.NONE``;
 journaling (``PUT`` status ``paid`` records a payment, not a journal entry); listing — the
 API has no list endpoint, so reconciliation cannot pull SinApp invoices; it can only probe
-one by one. ``cancel_invoice`` (``DELETE``, a soft cancel) exists but is not declared: no
-flow of the product calls it yet.
+one by one; return invoices — the invoice has no type field and no document names a return,
+so a return would be booked as a second sale (``RETURN_INVOICE`` is not declared).
+* ``withdraw_draft``: the documented ``DELETE`` (seed 001: "iptal edildi olarak işaretler",
+  a soft cancel), chosen over ``PUT status=cancelled`` because it is the one call documented
+  for exactly this and needs no buyer; repeating it is harmless (SinApp answers success and
+  the invoice stays cancelled).
 
 Idempotency: the ``invoice_id`` is client-chosen and derived from the job's idempotency key
 (``short_ref``); SinApp refuses a second create with the same id (409), which is read as
@@ -72,7 +76,7 @@ class SinAppProvider(BaseProvider):
     name: ClassVar[str] = NAME
     # No E_DOCUMENT / E_DOCUMENT_STATE: SinApp has no GİB step (FACTS §3).
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.INVOICE, Capability.FIND_INVOICE}
+        {Capability.INVOICE, Capability.FIND_INVOICE, Capability.WITHDRAW_DRAFT}
     )
     # There is no list endpoint (LIST_INVOICES is not declared); kept for the Protocol.
     list_page_size: ClassVar[int] = 100
@@ -193,7 +197,10 @@ class SinAppProvider(BaseProvider):
             invoice_id=invoice_id, ettn=None, invoice_number=detail_number(invoice), total=total
         )
 
-    def cancel_invoice(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+    def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """``DELETE`` (seed 001): the invoice is marked cancelled, nothing is removed, so the
+        detail GET still finds it (status ``cancelled``) and a second withdraw is SinApp's
+        documented success with no new effect."""
         # Parameters as a JSON body, like POST and PUT; order_id is sent because SinApp then
         # checks that the invoice belongs to this order ("güvenlik için önerilir").
         self.http.request(
