@@ -38,7 +38,8 @@ business rule (see ``contacts`` and ``documents`` for the rules and assumptions)
 Seeded account: api_key ``kolaybi-sandbox-api-key`` on channel ``sync-engine`` (GİB series
 ``KOL``); tests add more with ``add_account``. Ledger kinds: ``cari_created`` (identity_no, or
 ``identity_no:code``), ``address_created``, ``product_created`` (code), ``invoice_created``,
-``invoice_deleted``, ``gib_send``, ``cancel`` (document id), ``gib_rejected``,
+``return_invoice_created`` (a ``sale_return_invoice``; detail ``return_of``: the GİB numbers it
+returns), ``invoice_deleted``, ``gib_send``, ``cancel`` (document id), ``gib_rejected``,
 ``proforma_created``.
 """
 
