@@ -135,7 +135,8 @@ def test_capabilities_are_declared_and_implemented() -> None:
         Capability.JOURNAL: "journal", Capability.FIND_INVOICE: "find_invoice",
         Capability.LIST_INVOICES: "list_invoices",
         Capability.GIB_DIRECTORY: "route", Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
-        Capability.WITHDRAW_DRAFT: "withdraw_draft",
+        Capability.WITHDRAW_DRAFT: "withdraw_draft", Capability.RETURN_INVOICE: "create_return_invoice",
+        Capability.REVERSE_JOURNAL: "reverse_journal", Capability.BUYER_RETURNS: "find_buyer_return",
     }
     for capability in TurkcellEsirketProvider.capabilities:
         name = methods[capability]
@@ -807,6 +808,8 @@ EXAMPLES: dict[str, Any] = {
                      "filterQuery": '[{"category":"Code","operator":"eşittir","value":"120.01"}]'},
     "invoice_list": {"pageIndex": "0", "pageSize": "500",
                      "filterQuery": '[{"category":"IssueDate","operator":"ile başlayan","value":"2026-01-15"}]'},
+    "invoice_incoming_list": {"pageIndex": "0", "pageSize": "500",
+                              "filterQuery": '[{"category":"TargetVknTckn","operator":"eşittir","value":"1234567890"}]'},
     "invoice_get": {"isSend": "true"},
     "invoice_save": {
         "description": "Sipariş #1001 (shopify 5550001)", "currentAccountIdentifier": "10000000146", "isSend": True,
@@ -842,6 +845,7 @@ ROUTES: dict[str, tuple[str, str]] = {  # endpoint name → (method, path under 
     "cari_account_create": ("POST", "/v1/currentaccountaccounts"),
     "account_list": ("GET", "/v1/accounts"),
     "invoice_list": ("GET", "/v1/invoices/outgoing"),
+    "invoice_incoming_list": ("GET", "/v1/invoices/incoming"),
     "invoice_get": ("GET", f"/v1/invoices/{GENERAL['ettn']}"),
     "invoice_save": ("POST", "/v1/invoices"),
     "invoice_update": ("PUT", "/v1/invoices"),
