@@ -3,11 +3,13 @@ docstring for the endpoints, their names and the ledger kinds)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +17,7 @@ from fastapi.responses import Response
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs
+from sync_engine.sandbox.jsonout import dumps
 from sync_engine.sandbox.contract import Contract
 from sync_engine.sandbox.turkcell import contract as contracts
 from sync_engine.sandbox.turkcell.cari import CariBook
@@ -89,9 +92,10 @@ class TurkcellSimulator:
     # --- test helpers -----------------------------------------------------------------
 
     def place_incoming(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Another party's e-Fatura arrives in our incoming list (``InvoiceBook.place_incoming``)."""
+        """Another party's e-Fatura arrives in our incoming list (``InvoiceBook.place_incoming``),
+        read as the HTTP hook reads it (amounts as Decimal)."""
         with self.lock:
-            return self.invoices.place_incoming(body)
+            return self.invoices.place_incoming(json.loads(dumps(body), parse_float=Decimal))
 
     def force_status(self, ettn: str, status: int, message: str | None = None) -> None:
         """Make GİB answer ``status`` (e.g. 40 error, 80 rejected), with its ``message``, for a
