@@ -40,3 +40,10 @@ def ettn_for(idempotency_key: str) -> str:
 def short_ref(idempotency_key: str, prefix: str = "se_") -> str:
     """A short stable reference for providers with a length-limited id field (SinApp)."""
     return prefix + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+
+
+def is_return_key(idempotency_key: str) -> bool:
+    """Whether ``idempotency_key`` is a return job's (``return_key``): a provider that must
+    send a return's reference with its document tells a return's request apart by it."""
+    parts = idempotency_key.rsplit(":", 2)
+    return len(parts) == 3 and parts[1] == "return" and bool(parts[2])

@@ -25,6 +25,9 @@ _ROWS: tuple[tuple[Capability, str], ...] = (
     (Capability.PROFORMA, "proforma for an order awaiting payment"),
     (Capability.CANCEL_E_ARCHIVE, "e-Arşiv cancel at GİB (order cancelled at the shop)"),
     (Capability.WITHDRAW_DRAFT, "draft withdrawn (order cancelled before the GİB send)"),
+    (Capability.RETURN_INVOICE, "return (İADE) invoice for a refund after the GİB send"),
+    (Capability.REVERSE_JOURNAL, "journal entry reversed (ters kayıt)"),
+    (Capability.BUYER_RETURNS, "buyer's İADE of an e-Fatura found (incoming invoices)"),
 )
 
 

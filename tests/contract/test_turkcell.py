@@ -17,13 +17,17 @@ from pydantic import SecretStr
 
 from sync_engine.providers.turkcell.config import TurkcellEsirketConfig
 from sync_engine.domain import Address, Buyer, BuyerKind, Order
+from sync_engine.domain.keys import return_key
 from sync_engine.providers.base import (
     RouteSource,
     BaseProvider,
     Capability,
     DocumentRoute,
     DocumentType,
+    InvoiceRef,
     InvoiceRequest,
+    JournalRef,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import AuthError, PermanentError, TransientError
@@ -135,7 +139,8 @@ def test_capabilities_are_declared_and_implemented() -> None:
         Capability.JOURNAL: "journal", Capability.FIND_INVOICE: "find_invoice",
         Capability.LIST_INVOICES: "list_invoices",
         Capability.GIB_DIRECTORY: "route", Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
-        Capability.WITHDRAW_DRAFT: "withdraw_draft",
+        Capability.WITHDRAW_DRAFT: "withdraw_draft", Capability.RETURN_INVOICE: "create_return_invoice",
+        Capability.REVERSE_JOURNAL: "reverse_journal", Capability.BUYER_RETURNS: "find_buyer_return",
     }
     for capability in TurkcellEsirketProvider.capabilities:
         name = methods[capability]
@@ -737,13 +742,22 @@ def test_every_real_request_is_accepted_by_its_contract(
         sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
         provider.e_document_state(req, ref)
         provider.journal(req, ref)
+    # a return of the first order's sale, journaled; the sale's entry reversed; an e-Fatura
+    # buyer's İADE looked up
+    sale = request(order(), provider.route(order()))
+    ret = returned(provider, sale)
+    provider.reverse_journal(sale, provider.find_invoice(sale))  # type: ignore[arg-type]
+    assert provider.journal_reference(ret, provider.find_invoice(ret)) is not None  # type: ignore[arg-type]
+    efatura_sale = request(order(company(), order_id="5550002"), provider.route(order(company(), order_id="5550002")))
+    provider.find_buyer_return(return_req(order(company(), order_id="5550002")), original_of(provider, efatura_sale))
     list(provider.list_invoices(date(2026, 1, 14), date(2026, 1, 16)))
     seen = {ep: sim.received(ep) for ep in CONTRACTS}
     for ep in ("token", "cari_list", "cari_create", "address_list", "address_update", "cari_account_list",
                "cari_account_create", "account_list", "invoice_save", "invoice_get", "invoice_list",
                "earchive_create", "outbox_create", "earchive_getinvoice", "outbox_getinvoice",
                "earchive_status", "outbox_status",
-               "invoice_accounting", "gibuser_isuser", "gibuser_getuser"):
+               "invoice_accounting", "invoice_reverse", "invoice_incoming_list", "gibuser_isuser",
+               "gibuser_getuser"):
         assert seen[ep], f"the flow never called {ep}"
     for ep, bodies in seen.items():
         for body in bodies:
@@ -751,6 +765,175 @@ def test_every_real_request_is_accepted_by_its_contract(
             for item in items_:
                 assert CONTRACTS[ep].violations(item) == [], (ep, item)
     assert_no_violations(sandbox)
+
+
+# --- returns (İADE), ters kayıt and the buyer's İADE ---------------------------------------------
+
+REFUND_LINES = (LINES[0].model_copy(update={"quantity": Decimal(1), "discount": Decimal("10.00")}),)
+
+
+def return_req(sale_order: Order, lines: tuple = REFUND_LINES, paid: str = "189.90", refund_id: str = "9001",
+               route: DocumentRoute | None = None) -> InvoiceRequest:
+    """The return job's request: the refunded lines, the refund's total, the return key."""
+    o = sale_order.model_copy(update={"lines": lines, "paid_total": Decimal(paid), "order_name": f"{sale_order.order_name} İADE"})
+    key = return_key(o.store_id, o.order_id, refund_id)
+    return sale_request(o, SETTINGS, date(2026, 1, 20), route or DocumentRoute(DocumentType.E_ARSIV), key=key)
+
+
+def original_of(provider: TurkcellEsirketProvider, sale: InvoiceRequest) -> ReturnOf:
+    ref = provider.find_invoice(sale)
+    assert ref is not None and ref.invoice_number
+    return ReturnOf(invoice_id=sale.ettn, invoice_number=ref.invoice_number, issue_date=sale.issue_date,
+                    ettn=sale.ettn, document_type=sale.route.type)
+
+
+def sold(provider: TurkcellEsirketProvider, sandbox: Sandbox, o: Order | None = None) -> InvoiceRequest:
+    """A sale sent to GİB (approved: 60) and journaled."""
+    req = prepared(provider, o)
+    ref = provider.find_invoice(req)
+    assert ref is not None
+    provider.send_e_document(req, ref)
+    sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
+    provider.journal(req, ref)
+    return req
+
+
+def returned(provider: TurkcellEsirketProvider, sale: InvoiceRequest, **kw: Any) -> InvoiceRequest:
+    """What the pipeline's return job does: create ▸ send ▸ journal, with the sale's calls."""
+    ret = return_req(sale.order, **kw)
+    ref = provider.create_return_invoice(ret, original_of(provider, sale), None)
+    assert ref.total == ret.order.paid_total
+    provider.send_e_document(ret, ref)
+    provider.journal(ret, ref)
+    return ret
+
+
+def test_a_return_is_an_iade_e_arsiv_naming_the_sale_sent_and_journaled_once(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    sale = sold(provider, sandbox)
+    ret = returned(provider, sale)
+    sale_number = provider.find_invoice(sale).invoice_number  # type: ignore[union-attr]
+    record = sim.invoices.invoices[ret.ettn]
+    assert record.content["type"] == 2 and record.content["returnInvoiceNumber"] == sale_number
+    document = record.sent_body
+    assert document is not None and document["generalInfoModel"]["type"] == 2
+    assert (document["generalInfoModel"]["returnInvoiceNumber"], document["generalInfoModel"]["returnInvoiceDate"]) == (
+        sale_number, "2026-01-15T00:00:00Z")
+    assert provider.find_invoice(ret).invoice_number == "DMS2026000000002"  # type: ignore[union-attr]
+    assert sandbox.ledger.count(P, "return_invoice_created", ret.ettn) == 1
+    assert [e.detail["invoice_type"] for e in sandbox.ledger.effects(P, "gib_send")] == ["SATIS", "IADE"]
+    assert sandbox.ledger.count(P, "journal", ret.ettn) == 1
+    assert sandbox.ledger.count(P, "journal_reversed") == 0  # a return is journaled itself; the sale stands
+    assert_no_violations(sandbox)
+
+
+def test_a_return_saved_again_is_the_same_one(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    sale = sold(provider, sandbox)
+    ret = return_req(sale.order)
+    original = original_of(provider, sale)
+    sandbox.state.faults.add(FaultRule(P, "invoice_save", FaultMode.AFTER_504, times=1))
+    with pytest.raises(TransientError):
+        provider.create_return_invoice(ret, original, None)
+    assert provider.find_invoice(ret) is not None  # what the pipeline asks after an unknown outcome
+    provider.create_return_invoice(ret, original, None)
+    assert sandbox.ledger.count(P, "return_invoice_created", ret.ettn) == 1
+    assert sandbox.ledger.count(P, "invoice_updated", ret.ettn) == 1
+
+
+def test_an_e_fatura_or_an_unnumbered_sale_gets_no_return_of_ours(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    sale = sold(provider, sandbox)
+    e_fatura = DocumentRoute(DocumentType.E_FATURA, EFATURA_ALIAS)
+    with pytest.raises(PermanentError, match="buyer's own İADE"):
+        provider.create_return_invoice(return_req(sale.order, route=e_fatura), original_of(provider, sale), None)
+    with pytest.raises(PermanentError, match="no number"):
+        provider.create_return_invoice(return_req(sale.order), ReturnOf(sale.ettn, None, sale.issue_date), None)
+    assert sandbox.ledger.count(P, "return_invoice_created") == 0
+
+
+def test_the_sandbox_refuses_a_return_above_what_is_left(provider: TurkcellEsirketProvider, sandbox: Sandbox) -> None:
+    sale = sold(provider, sandbox)  # 512.84 paid
+    returned(provider, sale, lines=LINES[:1], paid="379.80", refund_id="9001")
+    with pytest.raises(PermanentError, match="aşamaz"):
+        provider.create_return_invoice(return_req(sale.order, lines=LINES[:1], paid="379.80", refund_id="9002"),
+                                       original_of(provider, sale), None)
+    assert sandbox.ledger.count(P, "return_invoice_created") == 1
+
+
+def test_ters_kayit_once_and_the_probe_after_an_unknown_outcome(
+    provider: TurkcellEsirketProvider, sandbox: Sandbox, sim: TurkcellSimulator
+) -> None:
+    sale = sold(provider, sandbox)
+    ref = provider.find_invoice(sale)
+    assert ref is not None
+    assert provider.journal_reference(sale, ref) == JournalRef(sale.ettn)
+    provider.cancel_e_archive(sale, ref)
+    sandbox.state.faults.add(FaultRule(P, "invoice_reverse", FaultMode.AFTER_504, times=1))
+    with pytest.raises(TransientError):
+        provider.reverse_journal(sale, ref)
+    # the step's probe before any second call: not journaled any more, so no call is made
+    assert provider.journal_reference(sale, ref) is None
+    assert sim.hits["invoice_reverse"] == 1 and sandbox.ledger.count(P, "journal_reversed", sale.ettn) == 1
+    # a second reversal would be refused by the provider, with its own words
+    with pytest.raises(PermanentError, match="muhasebeleştirilmiş olmalıdır"):
+        provider.reverse_journal(sale, ref)
+    assert sandbox.ledger.count(P, "journal_reversed") == 1
+
+
+def test_journal_reference_of_an_unknown_invoice_is_none(provider: TurkcellEsirketProvider) -> None:
+    req = request(order(), DocumentRoute(DocumentType.E_ARSIV))
+    assert provider.journal_reference(req, InvoiceRef(req.ettn, req.ettn)) is None
+
+
+def _buyers_iade(number: str | None, payable_lines: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
+    return {
+        "sender": {"identifier": EFATURA_VKN, "name": "Örnek Teknoloji A.Ş.", "alias": EFATURA_ALIAS},
+        "invoiceNumber": over.pop("invoiceNumber", "ORN2026000000042"), "issueDate": "2026-01-25T00:00:00Z",
+        "type": 2, "returnInvoiceNumber": number, "returnInvoiceDate": "2026-01-15T00:00:00Z",
+        "invoiceLines": payable_lines, **over,
+    }
+
+
+# The buyer's own İADE of one T-shirt: 189.90 = 158.25 + 31.65
+IADE_LINE = [{"inventoryServiceCode": "TS-1", "inventoryCard": "Tişört", "amount": 1, "unitCode": "C62",
+              "unitPrice": Decimal("158.25"), "lineExtensionAmount": Decimal("158.25"), "vatRate": 20,
+              "vatAmount": Decimal("31.65")}]
+
+
+def test_the_buyers_iade_of_an_e_fatura_is_found_in_the_incoming_list(
+    sandbox_server: SandboxServer, redis_client: redis.Redis, redis_namespace: str, sandbox: Sandbox,
+    sim: TurkcellSimulator,
+) -> None:
+    provider = make_provider(sandbox_server, redis_client, redis_namespace, page_size=1)  # one per page
+    try:
+        sale_order = order(company())
+        sale = sold(provider, sandbox, sale_order)
+        original = original_of(provider, sale)
+        refund = return_req(sale_order, route=sale.route)
+        assert provider.find_buyer_return(refund, original) is None  # not arrived yet
+        # the buyer's other documents: a sale, an İade of another invoice, an İade of another amount
+        sim.place_incoming(_buyers_iade(None, IADE_LINE, type=1, returnInvoiceDate=None, invoiceNumber="ORN2026000000040"))
+        sim.place_incoming(_buyers_iade("DMS2026000000099", IADE_LINE, invoiceNumber="ORN2026000000041"))
+        half = [{**IADE_LINE[0], "unitPrice": Decimal("79.13"), "lineExtensionAmount": Decimal("79.13"), "vatAmount": Decimal("15.83")}]
+        sim.place_incoming(_buyers_iade(original.invoice_number, half, invoiceNumber="ORN2026000000043"))
+        assert provider.find_buyer_return(refund, original) is None
+        placed = sim.place_incoming(_buyers_iade(original.invoice_number, IADE_LINE))
+        reads_before = len(sim.received("invoice_get"))
+        found = provider.find_buyer_return(refund, original)
+        assert found is not None
+        assert (found.ettn, found.invoice_number, found.total, found.sent) == (
+            placed["generalInfoModel"]["ettn"], "ORN2026000000042", Decimal("189.90"), True)
+        # filtered by sender and type, 1 per page, until hasNextPage is false; only the
+        # candidates with the refunded amount are read one by one
+        queries = sim.received("invoice_incoming_list")
+        assert {q["pageSize"] for q in queries} == {"1"} and json.loads(queries[-1]["filterQuery"]) == [
+            {"category": "TargetVknTckn", "operator": "eşittir", "value": EFATURA_VKN},
+            {"category": "Type", "operator": "eşittir", "value": "2"}]
+        reads = sim.received("invoice_get")[reads_before:]
+        assert reads == [{"isSend": "false"}] * 2  # the other invoice's İade of the same amount, then the one
+        assert_no_violations(sandbox)
+    finally:
+        provider.close()
 
 
 # --- every documented mark and rule refused over HTTP, in Turkcell's error shape -------------
@@ -807,6 +990,8 @@ EXAMPLES: dict[str, Any] = {
                      "filterQuery": '[{"category":"Code","operator":"eşittir","value":"120.01"}]'},
     "invoice_list": {"pageIndex": "0", "pageSize": "500",
                      "filterQuery": '[{"category":"IssueDate","operator":"ile başlayan","value":"2026-01-15"}]'},
+    "invoice_incoming_list": {"pageIndex": "0", "pageSize": "500",
+                              "filterQuery": '[{"category":"TargetVknTckn","operator":"eşittir","value":"1234567890"}]'},
     "invoice_get": {"isSend": "true"},
     "invoice_save": {
         "description": "Sipariş #1001 (shopify 5550001)", "currentAccountIdentifier": "10000000146", "isSend": True,
@@ -842,6 +1027,7 @@ ROUTES: dict[str, tuple[str, str]] = {  # endpoint name → (method, path under 
     "cari_account_create": ("POST", "/v1/currentaccountaccounts"),
     "account_list": ("GET", "/v1/accounts"),
     "invoice_list": ("GET", "/v1/invoices/outgoing"),
+    "invoice_incoming_list": ("GET", "/v1/invoices/incoming"),
     "invoice_get": ("GET", f"/v1/invoices/{GENERAL['ettn']}"),
     "invoice_save": ("POST", "/v1/invoices"),
     "invoice_update": ("PUT", "/v1/invoices"),

@@ -11,7 +11,9 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_engine.domain.keys import ETTN_NAMESPACE, ettn_for, return_key, sale_key, short_ref
+from sync_engine.domain.keys import (
+    ETTN_NAMESPACE, cancel_key, ettn_for, is_return_key, proforma_key, return_key, sale_key, short_ref,
+)
 
 SALE = sale_key("shop", "1001")
 # Fixed forever, like the namespace: computed once and written down, so a changed namespace,
@@ -89,3 +91,10 @@ def test_sale_and_return_of_one_order_never_share_an_ettn(
 ) -> None:
     assert ettn_for(sale_key(store, order_id)) != ettn_for(return_key(store, order_id, refund_id))
     assert short_ref(sale_key(store, order_id)) != short_ref(return_key(store, order_id, refund_id))
+
+
+def test_a_return_key_is_told_apart_from_the_others() -> None:
+    assert is_return_key(return_key("demo-shop", "5550001", "9001"))
+    for other in (sale_key("demo-shop", "5550001"), cancel_key("demo-shop", "5550001"),
+                  proforma_key("demo-shop", "5550001"), "demo-shop:5550001:return:"):
+        assert not is_return_key(other), other

@@ -528,3 +528,98 @@ def test_provider_totals_are_read_liberally_and_refused_when_unreadable() -> Non
         mapping.detail_total({"invoiceTotalsModel": {"payableAmount": "beş yüz"}})
     with pytest.raises(PermanentError, match=r"invoiceLines\[0\].vatAmount"):
         mapping.saved_total({"invoiceLines": [{"lineExtensionAmount": "1.00", "vatAmount": None}]})
+
+
+# --- returns (İADE) -------------------------------------------------------------------------
+
+from sync_engine.domain import LineKind  # noqa: E402
+from sync_engine.domain.keys import ettn_for, return_key  # noqa: E402
+from sync_engine.providers.base import ReturnOf  # noqa: E402
+
+SALE = ReturnOf(invoice_id=ETTN, invoice_number="DMS2026000000007", issue_date=date(2026, 1, 15), ettn=ETTN,
+                document_type=DocumentType.E_ARSIV)
+# What a refund of one of the two T-shirts (with half the line's 20.00 discount) and the
+# shipping gives back: the return document's order.
+RETURNED_LINES = (
+    InvoiceLine(sku="TS-1", name="Tişört", quantity=Decimal(1), unit_price=Decimal("199.90"), vat_rate=Decimal(20),
+                discount=Decimal("10.00")),
+    InvoiceLine(name="Kargo", quantity=Decimal(1), unit_price=Decimal("39.99"), vat_rate=Decimal(20), kind=LineKind.SHIPPING),
+)
+
+
+def return_request(lines: tuple[InvoiceLine, ...] = RETURNED_LINES, paid: str = "229.89") -> InvoiceRequest:
+    o = make_order(lines=lines, paid=paid).model_copy(update={"order_name": "#1001 İADE"})
+    key = return_key("demo-shop", "5550001", "9001")
+    return sale_request(o, SETTINGS, date(2026, 1, 20), key=key)
+
+
+def test_the_return_record_names_the_sale_and_carries_exactly_the_refunded_lines() -> None:
+    req = return_request()
+    payload = mapping.return_invoice_payload(req, SALE)
+    general = payload["generalInfoModel"]
+    assert general["ettn"] == ettn_for(return_key("demo-shop", "5550001", "9001")) != ETTN
+    assert (general["type"], general["returnInvoiceNumber"], general["returnInvoiceDate"]) == (
+        2, "DMS2026000000007", "2026-01-15T00:00:00Z")
+    assert general["issueDate"] == "2026-01-20T00:00:00Z" and "invoiceNumber" not in general
+    assert [(ln["inventoryServiceCode"], ln["amount"]) for ln in payload["invoiceLines"]] == [("TS-1", 1), ("KARGO", 1)]
+    # the refund to the kuruş: 199.90 − 10.00 + 39.99, VAT per rate as the sale mapping
+    assert payload_total(payload) == Decimal("229.89")
+    assert sum((ln["vatAmount"] for ln in payload["invoiceLines"]), Decimal(0)) == Decimal("38.32")
+    assert {"note": "İade edilen fatura: DMS2026000000007"} in payload["notes"]
+    assert payload["archiveInfoModel"]["isInternetSale"] is True and payload["recordType"] == 0
+
+
+def test_a_shipping_only_return_is_exact_too() -> None:
+    req = return_request(RETURNED_LINES[1:], "39.99")
+    payload = mapping.return_invoice_payload(req, SALE)
+    [line] = payload["invoiceLines"]
+    assert (line["lineExtensionAmount"], line["vatAmount"]) == (Decimal("33.32"), Decimal("6.67"))
+
+
+@pytest.mark.parametrize("original", [
+    ReturnOf(invoice_id=ETTN, invoice_number=None, issue_date=date(2026, 1, 15)),
+    ReturnOf(invoice_id=ETTN, invoice_number="DMS2026000000007", issue_date=None),
+])
+def test_a_return_without_the_sales_number_or_date_is_refused_before_any_call(original: ReturnOf) -> None:
+    with pytest.raises(PermanentError, match="GİB number and date"):
+        mapping.return_invoice_payload(return_request(), original)
+
+
+def test_the_gib_document_of_a_return_carries_the_saved_reference() -> None:
+    req = return_request()
+    saved = {"generalInfoModel": mapping.return_reference(SALE)}
+    returning = mapping.saved_return_reference(saved)
+    body = mapping.e_document_payload(req, returning)
+    assert {k: body["generalInfoModel"][k] for k in ("type", "returnInvoiceNumber", "returnInvoiceDate")} == {
+        "type": 2, "returnInvoiceNumber": "DMS2026000000007", "returnInvoiceDate": "2026-01-15T00:00:00Z"}
+    assert sum((ln["lineAmount"] + ln["vatAmount"] for ln in body["invoiceLines"]), Decimal(0)) == Decimal("229.89")
+    sale = mapping.e_document_payload(req)
+    assert sale["generalInfoModel"]["type"] == 1 and "returnInvoiceNumber" not in sale["generalInfoModel"]
+
+
+def test_a_saved_sale_has_no_return_reference_and_a_bare_iade_is_refused() -> None:
+    assert mapping.saved_return_reference({"generalInfoModel": {"type": 1, "returnInvoiceNumber": None}}) is None
+    with pytest.raises(PermanentError, match="returnInvoiceNumber"):
+        mapping.saved_return_reference({"generalInfoModel": {"type": 2, "returnInvoiceNumber": None}})
+
+
+def test_the_incoming_filter_uses_documented_operators_only() -> None:
+    assert json.loads(mapping.incoming_return_filter("1234567890")) == [
+        {"category": "TargetVknTckn", "operator": "eşittir", "value": "1234567890"},
+        {"category": "Type", "operator": "eşittir", "value": "2"},
+    ]
+
+
+def test_a_buyers_iade_is_matched_by_sender_type_amount_and_reference() -> None:
+    req = return_request(paid="229.89")
+    item = {"type": 2, "targetVknTckn": PERSON.tax_id, "payableAmount": Decimal("229.89")}
+    assert mapping.amount_tolerance(req) == Decimal("0.01")  # one VAT rate: a kuruş
+    assert mapping.is_return_candidate(item, req)
+    assert mapping.is_return_candidate({**item, "payableAmount": Decimal("229.90")}, req)  # the buyer's rounding
+    for other in ({"type": 1}, {"targetVknTckn": "1000000018"}, {"payableAmount": Decimal("229.91")}, {"payableAmount": None}):
+        assert not mapping.is_return_candidate({**item, **other}, req), other
+    named = {"generalInfoModel": {"returnInvoiceNumber": "DMS2026000000007", "returnInvoiceDate": "2026-01-14T21:00:00Z"}}
+    assert mapping.returns_original(named, SALE)  # İstanbul's midnight of the 15th
+    assert not mapping.returns_original({"generalInfoModel": {**named["generalInfoModel"], "returnInvoiceDate": "2026-01-16T00:00:00Z"}}, SALE)
+    assert not mapping.returns_original({"generalInfoModel": {"returnInvoiceNumber": "DMS2026000000008"}}, SALE)
+    assert mapping.returns_original({"generalInfoModel": {"returnInvoiceNumber": "DMS2026000000007"}}, SALE)

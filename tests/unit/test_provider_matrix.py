@@ -20,6 +20,9 @@ METHODS = {
     Capability.LIST_INVOICES: "list_invoices",
     Capability.CANCEL_E_ARCHIVE: "cancel_e_archive",
     Capability.WITHDRAW_DRAFT: "withdraw_draft",
+    Capability.RETURN_INVOICE: "create_return_invoice",
+    Capability.REVERSE_JOURNAL: "reverse_journal",
+    Capability.BUYER_RETURNS: "find_buyer_return",
 }
 
 

@@ -880,3 +880,147 @@ def test_the_efatura_service_also_takes_the_portal_api_key(sandbox_server: Sandb
         # Muhasebe takes the bearer token only
         muhasebe = client.get("/v1/currentaccounts", headers={"x-api-key": "demo-api-key"})
         assert muhasebe.status_code == 401
+
+
+# --- returns (İade, type 2) -------------------------------------------------------------------
+
+
+def iade(number: str, ettn: str | None = None, identifier: str = PERSON_TCKN, *, day: str = "2026-01-15T00:00:00Z",
+         lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body = invoice(ettn, identifier, invoiceLines=lines or [line(amount=1, lineExtensionAmount=50.00, vatAmount=10.00)])
+    body["generalInfoModel"].update(type=2, returnInvoiceNumber=number, returnInvoiceDate=day,
+                                    issueDate="2026-01-20T00:00:00Z")
+    return body
+
+
+def iade_send_body(ettn: str, number: str, **over: Any) -> dict[str, Any]:
+    body = send_body(ettn, invoiceLines=[{
+        "inventoryCard": "Tişört", "amount": 1, "unitCode": "C62", "unitPrice": 50.00, "lineAmount": 50.00,
+        "vatRate": 20, "vatAmount": 10.00, "discountAmount": 0}])
+    body["generalInfoModel"].update({"type": 2, "returnInvoiceNumber": number, "returnInvoiceDate": "2026-01-15T00:00:00Z",
+                                     "issueDate": "2026-01-20T00:00:00Z", **over})
+    return body
+
+
+def test_a_return_names_a_sent_sale_of_the_same_buyer_on_its_day(sandbox: Sandbox, api: Api) -> None:
+    sale, answer = sent(api)
+    number = answer["invoiceNumber"]
+    cases = [
+        (iade("DMS2026000000999"), "göstermiyor"),  # no such invoice
+        (iade(number, day="2026-01-16T00:00:00Z"), "returnInvoiceDate"),  # not the sale's day
+        (iade(number, lines=[line(amount=2, unitPrice=60.00, lineExtensionAmount=120.00, vatAmount=24.00)]), "aşamaz"),
+    ]
+    for body, fragment in cases:
+        sandbox.state.violations.reset()
+        assert fragment in refused(api.post("/v1/invoices", body), 400, sandbox)
+    make_cari(api, OTHER_TCKN)
+    sandbox.state.violations.reset()
+    assert "alıcısı" in refused(api.post("/v1/invoices", iade(number, identifier=OTHER_TCKN)), 400, sandbox)
+    sandbox.state.violations.reset()
+    ok = str(uuid.uuid4())
+    response = api.post("/v1/invoices", iade(number, ok))
+    assert response.status_code == 200, response.text
+    general = api.get(f"/v1/invoices/{ok}", isSend="true").json()["generalInfoModel"]
+    assert (general["type"], general["returnInvoiceNumber"], general["returnInvoiceDate"]) == (
+        2, number, "2026-01-15T00:00:00Z")
+    # a second return of the rest (70.00 of 120.00 left): 60.00 fits, another 60.00 does not
+    assert api.post("/v1/invoices", iade(number, lines=[line(amount=1, lineExtensionAmount=50.00, vatAmount=10.00)])).status_code == 200
+    assert "önceki iadeler" in refused(api.post("/v1/invoices", iade(number)), 400, sandbox)
+    assert sandbox.ledger.count(P, "return_invoice_created") == 2
+    assert [e.detail["returns"] for e in sandbox.ledger.effects(P, "return_invoice_created")] == [number, number]
+    assert sandbox.ledger.count(P, "invoice_created", sale) == 1
+
+
+def test_a_draft_or_cancelled_sale_cannot_be_returned(sandbox: Sandbox, api: Api) -> None:
+    ettn, answer = sent(api)
+    sandbox.state.clock.advance(2 * sandbox.state.status_step_s)
+    assert api.put("/efatura/v1/earchive/cancelinvoice", [ettn]).status_code == 200
+    assert "göstermiyor" in refused(api.post("/v1/invoices", iade(answer["invoiceNumber"])), 400, sandbox)
+    sandbox.state.violations.reset()
+    # a return is not returned in turn
+    _, other = sent(api, OTHER_TCKN)
+    first = str(uuid.uuid4())
+    assert api.post("/v1/invoices", iade(other["invoiceNumber"], first, OTHER_TCKN)).status_code == 200
+    assert api.post("/efatura/v2/earchive/create",
+                    iade_send_body(first, other["invoiceNumber"]) | {"addressBook": send_body(first, identifier=OTHER_TCKN)["addressBook"]}).status_code == 200
+    returned_number = sandbox["turkcell"].invoices.invoices[first].invoice_number
+    message = refused(api.post("/v1/invoices", iade(returned_number, identifier=OTHER_TCKN)), 400, sandbox)
+    assert "iade faturası iade edilemez" in message
+
+
+def test_the_gib_document_of_a_return_says_what_its_record_says(sandbox: Sandbox, api: Api) -> None:
+    _, answer = sent(api)
+    number = answer["invoiceNumber"]
+    ret = str(uuid.uuid4())
+    assert api.post("/v1/invoices", iade(number, ret)).status_code == 200
+    sale_body = iade_send_body(ret, number)
+    sale_body["generalInfoModel"] = {k: v for k, v in sale_body["generalInfoModel"].items()
+                                     if k not in ("returnInvoiceNumber", "returnInvoiceDate")} | {"type": 1}
+    for body, fragment in (
+        (sale_body, "tip"),  # an İade record sent as a sale
+        (iade_send_body(ret, "DMS2026000000999"), "iade bilgisi"),  # another reference than the record's
+        (iade_send_body(ret, number, returnInvoiceDate="2026-01-16T00:00:00Z"), "iade bilgisi"),
+    ):
+        sandbox.state.violations.reset()
+        assert fragment in refused(api.post("/efatura/v2/earchive/create", body), 400, sandbox)
+    # a sale record is not sent as an İade either
+    sale2 = saved(api, "10000000214")
+    sandbox.state.violations.reset()
+    refused(api.post("/efatura/v2/earchive/create", iade_send_body(sale2, number) | {
+        "addressBook": send_body(sale2, identifier="10000000214")["addressBook"]}), 400, sandbox)
+    sandbox.state.violations.reset()
+    response = api.post("/efatura/v2/earchive/create", iade_send_body(ret, number))
+    assert response.status_code == 200, response.text
+    gib = [e for e in sandbox.ledger.effects(P, "gib_send") if e.key == ret]
+    assert len(gib) == 1 and gib[0].detail["invoice_type"] == "IADE"
+    assert_no_violations(sandbox)
+
+
+# --- incoming invoices (Gelen faturalar) and the dev hook ---------------------------------------
+
+
+def buyers_iade(number: str = "DMS2026000000001", **over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sender": {"identifier": EFATURA_VKN, "name": "Örnek Teknoloji A.Ş.", "alias": EFATURA_ALIAS},
+        "invoiceNumber": "ORN2026000000042", "issueDate": "2026-01-25T00:00:00Z", "type": 2,
+        "returnInvoiceNumber": number, "returnInvoiceDate": "2026-01-15T00:00:00Z",
+        "invoiceLines": [line(amount=1, lineExtensionAmount=50.00, vatAmount=10.00)],
+    }
+    body.update(over)
+    return body
+
+
+def test_an_incoming_iade_is_listed_and_read_with_is_send_false(sandbox_server: SandboxServer, sandbox: Sandbox, api: Api) -> None:
+    placed = httpx.post(f"{sandbox_server.url}/turkcell/__sandbox/incoming", json=buyers_iade())
+    assert placed.status_code == 200, placed.text
+    ettn = placed.json()["generalInfoModel"]["ettn"]
+    sandbox["turkcell"].place_incoming(buyers_iade(invoiceNumber="ORN2026000000043", type=1,
+                                                   returnInvoiceNumber=None, returnInvoiceDate=None))
+    found = api.get("/v1/invoices/incoming", pageIndex=0, pageSize=500, filterQuery=(
+        '[{"category":"TargetVknTckn","operator":"eşittir","value":"1234567890"},'
+        '{"category":"Type","operator":"eşittir","value":"2"}]')).json()
+    assert found["totalCount"] == 1 and found["hasNextPage"] is False
+    [item] = found["items"]
+    assert (item["ettn"], item["type"], item["targetVknTckn"], item["payableAmount"]) == (ettn, 2, EFATURA_VKN, 60.0)
+    detail = api.get(f"/v1/invoices/{ettn}", isSend="false").json()
+    assert detail["isSend"] is False and detail["currentAccountIdentifier"] == EFATURA_VKN
+    assert (detail["generalInfoModel"]["returnInvoiceNumber"], detail["generalInfoModel"]["type"]) == ("DMS2026000000001", 2)
+    assert detail["invoiceTotalsModel"]["payableAmount"] == "60.00"
+    refused(api.get(f"/v1/invoices/{ettn}", isSend="true"), 404, sandbox, violation=False)  # not outgoing
+    # paging: both, one per page
+    first = api.get("/v1/invoices/incoming", pageIndex=0, pageSize=1).json()
+    assert first["totalCount"] == 2 and first["hasNextPage"] is True and len(first["items"]) == 1
+    assert sandbox.ledger.summary().get(P, {}) == {}  # the other party's effect, not ours
+    assert_no_violations(sandbox)
+
+
+def test_the_incoming_list_keeps_the_seeds_contract(sandbox_server: SandboxServer, sandbox: Sandbox, api: Api) -> None:
+    for params in ({"pageSize": 10}, {"pageIndex": 0}, {"pageIndex": 0, "pageSize": 501},
+                   {"pageIndex": 0, "pageSize": 10, "filterQuery": '[{"category":"Type","operator":"büyüktür","value":"1"}]'},
+                   {"pageIndex": 0, "pageSize": 10, "filterQuery": '[{"category":"Nope","operator":"eşittir","value":"1"}]'}):
+        sandbox.state.violations.reset()
+        refused(api.get("/v1/invoices/incoming", **params), 400, sandbox)
+    for body in (buyers_iade(returnInvoiceNumber=None), buyers_iade(type=3), buyers_iade(invoiceLines=[]),
+                 buyers_iade(sender={"identifier": "12", "name": "x"})):
+        response = httpx.post(f"{sandbox_server.url}/turkcell/__sandbox/incoming", json=body)
+        assert response.status_code == 400 and set(response.json()) == {"Error"}, body

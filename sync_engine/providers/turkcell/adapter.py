@@ -17,6 +17,7 @@ import httpx
 import redis
 
 from sync_engine.domain import BuyerKind, Order, mask, to_decimal
+from sync_engine.domain.keys import is_return_key
 from sync_engine.providers.auth import CachedTokenAuth, Token, TokenCache
 from sync_engine.providers.base import (
     CheckResult,
@@ -32,6 +33,7 @@ from sync_engine.providers.base import (
     InvoiceRequest,
     JournalRef,
     RemoteInvoice,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import AuthError, PermanentError, ProviderError
@@ -120,6 +122,9 @@ class TurkcellEsirketProvider(BaseProvider):
             Capability.GIB_DIRECTORY,
             Capability.CANCEL_E_ARCHIVE,
             Capability.WITHDRAW_DRAFT,
+            Capability.RETURN_INVOICE,
+            Capability.REVERSE_JOURNAL,
+            Capability.BUYER_RETURNS,
         }
     )
     list_page_size: ClassVar[int] = 500  # documented maximum
@@ -379,6 +384,25 @@ class TurkcellEsirketProvider(BaseProvider):
         return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
                           total=mapping.detail_total(found))
 
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
+        """The return (İADE) e-Arşiv in Muhasebe: the sale's save with the İade type and the
+        sale invoice's number and date (``returnInvoiceNumber`` / ``returnInvoiceDate``), for
+        exactly the refunded lines. Idempotent like the sale: the ETTN is the return job's, a
+        second save updates. ``send_e_document`` reads the reference back from this record."""
+        if req.route.type is DocumentType.E_FATURA or original.document_type is DocumentType.E_FATURA:
+            # FACTS §5.5: the buyer of an e-Fatura issues the İADE (find_buyer_return), not us.
+            raise PermanentError(
+                "an e-Fatura is returned by the buyer's own İADE invoice, not by the seller's",
+                provider=self.name, endpoint="invoices.save",
+            )
+        body = mapping.return_invoice_payload(req, original)  # mapped before the call
+        saved = self.http.request(
+            "POST", self._muhasebe(paths.INVOICES), operation="invoices.save", json=body
+        ).json(parse_float=Decimal)
+        number = (saved.get("generalInfoModel") or {}).get("invoiceNumber") if isinstance(saved, dict) else None
+        return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, invoice_number=number or None,
+                          total=mapping.saved_total(saved))
+
     # --- GİB send -----------------------------------------------------------------------
 
     @staticmethod
@@ -391,7 +415,8 @@ class TurkcellEsirketProvider(BaseProvider):
         """Irreversible. A second send of an ETTN is refused by the service (PermanentError
         with its message); the pipeline probes ``e_document_state`` before any retry."""
         create, _, status_path, kind = self._service_paths(req)
-        body = mapping.e_document_payload(req)  # mapped before the call: no half-sent data
+        returning = self._return_reference(req) if is_return_key(req.idempotency_key) else None
+        body = mapping.e_document_payload(req, returning)  # mapped before the call: no half-sent data
         endpoint = f"{kind}.create"
         sent = self.http.request("POST", self._service(create), operation=endpoint, json=body).json()
         if not isinstance(sent, dict):
@@ -413,6 +438,18 @@ class TurkcellEsirketProvider(BaseProvider):
             return queued
         # A code we cannot read stays in the table's hands at the next poll, not here.
         return state
+
+    def _return_reference(self, req: InvoiceRequest) -> dict[str, Any] | None:
+        """A return's İade type and sale reference, as ``create_return_invoice`` saved them in
+        Muhasebe: the pipeline's send carries no ``ReturnOf``, and the GİB document must say
+        what the saved record says."""
+        found = self._invoice(req.ettn)
+        if found is None:
+            raise PermanentError(
+                f"the return invoice {req.ettn} is not saved in Muhasebe; it cannot be sent",
+                provider=self.name, endpoint="invoices.get",
+            )
+        return mapping.saved_return_reference(found)
 
     def _state(self, req: InvoiceRequest, code: int, answer: dict[str, Any], endpoint: str,
                number: Any) -> EDocumentState:
@@ -459,6 +496,23 @@ class TurkcellEsirketProvider(BaseProvider):
                 raise
         return JournalRef(reference=req.ettn)
 
+    def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None:
+        """The journal entry if the invoice is journaled now (Muhasebe ``recordStatus`` 1),
+        else None: never journaled, reversed since (ters kayıt), or not there at all."""
+        found = self._invoice(req.ettn)
+        if found is None or found.get("recordStatus") != JOURNALED:
+            return None
+        return JournalRef(reference=req.ettn)
+
+    def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        """Ters kayıt (``POST /v1/invoices/reverse``, body ``[{ettn, isSend: true}]``, seed
+        004). Made once: the step asks ``journal_reference`` first, and a call on an invoice
+        not journaled (any more) is the provider's refusal, kept with its message."""
+        self.http.request(
+            "POST", self._muhasebe(paths.INVOICES_REVERSE), operation="invoices.reverse",
+            json=mapping.accounting_payload(req.ettn),
+        )
+
     def withdraw_draft(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
         """``DELETE /v1/invoices?ettn=&isSend=true`` (seed 004): refused for a journaled
         invoice or one sent to GİB — a draft is neither."""
@@ -479,6 +533,32 @@ class TurkcellEsirketProvider(BaseProvider):
         self.http.request(
             "PUT", self._service(paths.EARCHIVE_CANCEL), operation="earchive.cancel", json=[req.ettn]
         )
+
+    # --- the buyer's return of an e-Fatura ------------------------------------------------
+
+    def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None:
+        """The buyer's İADE for ``original`` among the incoming invoices (seed 004 "Gelen
+        faturaların listelenmesi"): the buyer's İade invoices (filterQuery), 500 per page until
+        ``hasNextPage`` is false; those whose payable total is the refund (``req.order.paid_total``)
+        are read one by one (``isSend=false``) for the return reference, which the list does
+        not show. The first that names ``original`` is the one; None: not arrived yet."""
+        index = 0
+        while True:
+            page = self._get(
+                self._muhasebe(paths.INVOICES_INCOMING), "invoices.incoming",
+                pageIndex=index, pageSize=self.page_size,
+                filterQuery=mapping.incoming_return_filter(req.order.buyer.tax_id),
+            )
+            for item in page.get("items") or []:
+                if not mapping.is_return_candidate(item, req):
+                    continue
+                ettn = str(item["ettn"])
+                found = self._get(self._muhasebe(paths.INVOICE.format(ettn=ettn)), "invoices.get", isSend="false")
+                if mapping.returns_original(found, original):
+                    return self._remote(item)
+            if not page.get("hasNextPage"):
+                return None
+            index += 1
 
     # --- going live: read-only checks ------------------------------------------------------
 

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from sync_engine.domain import Buyer, BuyerKind, ComputedLine, LineKind, Order, PaymentMethod
-from sync_engine.providers.base import DocumentType, InvoiceRequest, SendState
+from sync_engine.domain.invoice import TURKIYE
+from sync_engine.providers.base import DocumentType, InvoiceRequest, ReturnOf, SendState
 from sync_engine.providers.errors import OrderDataError, PermanentError, require_fits
 
 NAME = "turkcell_esirket"
@@ -33,6 +34,10 @@ PROFILE_TEMEL = 0  # Muhasebe generalInfoModel.invoiceProfileType "Temel : 0" (s
 # e-Fatura service InvoiceProfileType (C FACTS §4.2, [T-smp-profile]): an integer.
 SERVICE_PROFILE_TEMELFATURA, SERVICE_PROFILE_EARSIVFATURA = 0, 4
 TYPE_SATIS = 1  # generalInfoModel.type "Satış : 1"
+# generalInfoModel.type of a return (İade) invoice: C, the vendor's own ePlatform client
+# (github eplatform/eplatform-api-dotnet-client, Models/Enums/InvoiceType.cs: SATIS = 1,
+# IADE = 2, ISTISNA = 3, …). (I) Muhasebe's "type" uses the same enum (its "Satış : 1" agrees).
+TYPE_IADE = 2
 SAVE_AND_SEND = 20  # e-Fatura service status: "Kaydet ve Gönder" (C FACTS §4.2)
 TURKIYE_COUNTRY_ID = 1  # addressBook.receiverCountryId 1 = Türkiye (I FACTS §4.2)
 _TURKIYE = {"türkiye", "turkiye", "turkey", "tr", "tür"}
@@ -478,6 +483,51 @@ def invoice_payload(req: InvoiceRequest) -> dict[str, Any]:
     return payload
 
 
+def _returned(original: ReturnOf) -> tuple[str, date]:
+    """The sale invoice's GİB number and issue date, which a return must name (FACTS §5.5)."""
+    if not original.invoice_number or original.issue_date is None:
+        raise PermanentError(
+            "a return (İADE) invoice names the sale invoice's GİB number and date; the sale "
+            f"invoice {original.invoice_id} has {'no number' if not original.invoice_number else 'no issue date'} yet",
+            provider=NAME, endpoint="invoices.save",
+        )
+    return original.invoice_number, original.issue_date
+
+
+def return_reference(original: ReturnOf) -> dict[str, Any]:
+    """The generalInfoModel fields of a return: the İade type and the sale invoice it answers
+    (``returnInvoiceNumber`` / ``returnInvoiceDate``, seed 004 and FACTS §4.2)."""
+    number, issued = _returned(original)
+    return {"type": TYPE_IADE, "returnInvoiceNumber": number, "returnInvoiceDate": timestamp(issued)}
+
+
+def return_invoice_payload(req: InvoiceRequest, original: ReturnOf) -> dict[str, Any]:
+    """The Muhasebe record of a return (İADE) e-Arşiv: the sale's model for exactly the refunded
+    lines (``req``'s order), our ETTN from the return job's key, the İade type and the sale
+    invoice's number and date; a note names the sale invoice for a person reading it."""
+    number, _ = _returned(original)
+    payload = invoice_payload(req)
+    payload["generalInfoModel"].update(return_reference(original))
+    payload["notes"].append({"note": fits("notes[].note", f"İade edilen fatura: {number}", NOTE_MAX)})
+    return payload
+
+
+def saved_return_reference(found: Any) -> dict[str, Any] | None:
+    """The return reference of a Muhasebe record as the GET answer shows it (seed 004:
+    ``generalInfoModel.type`` / ``returnInvoiceNumber`` / ``returnInvoiceDate``); None for a
+    sale. A return without its reference is a PermanentError: it must never go to GİB bare."""
+    general = found.get("generalInfoModel") if isinstance(found, dict) else None
+    if not isinstance(general, dict) or general.get("type") != TYPE_IADE:
+        return None
+    number, issued = general.get("returnInvoiceNumber"), general.get("returnInvoiceDate")
+    if not isinstance(number, str) or not number or not isinstance(issued, str) or not issued:
+        raise PermanentError(
+            "invoices.get answer: an İade record without returnInvoiceNumber / returnInvoiceDate",
+            provider=NAME, endpoint="invoices.get",
+        )
+    return {"type": TYPE_IADE, "returnInvoiceNumber": number, "returnInvoiceDate": issued}
+
+
 def address_book(req: InvoiceRequest) -> dict[str, Any]:
     """The buyer as the e-Fatura service takes it (FACTS §4.2 ``addressBook``, I). Limits are
     the Muhasebe cari's (seed 004), the same person in the same platform (I)."""
@@ -517,12 +567,13 @@ def address_book(req: InvoiceRequest) -> dict[str, Any]:
     return book
 
 
-def e_document_payload(req: InvoiceRequest) -> dict[str, Any]:
+def e_document_payload(req: InvoiceRequest, returning: dict[str, Any] | None = None) -> dict[str, Any]:
     """The e-Fatura service's create body, ``status: 20`` (save and send): the whole invoice
     model (FACTS §4.2), not a pointer to Muhasebe; the same ETTN as the Muhasebe record.
     e-Arşiv (``/v2/earchive/create``): recordType 0, profile 4 EARSIVFATURA, the internet-sale
     block; e-Fatura (``/v1/outboxinvoice/create``): recordType 1, profile 0 TEMELFATURA, the
-    buyer's posta kutusu alias in ``addressBook.alias``."""
+    buyer's posta kutusu alias in ``addressBook.alias``. ``returning``: a return's İade type
+    and sale reference (``return_reference`` / ``saved_return_reference``)."""
     e_fatura = req.route.type is DocumentType.E_FATURA
     payload: dict[str, Any] = {
         "status": SAVE_AND_SEND,
@@ -535,6 +586,7 @@ def e_document_payload(req: InvoiceRequest) -> dict[str, Any]:
             "issueDate": timestamp(req.issue_date),
             "type": TYPE_SATIS,
             "currencyCode": req.order.currency,
+            **(returning or {}),
         },
         "invoiceLines": [service_line(cl, i) for i, cl in enumerate(req.invoice.lines)],
         "paymentMeansModel": payment_means(req.order),
@@ -590,3 +642,50 @@ def issue_day_filter(day: date) -> str:
     """The outgoing invoices issued on one day: ``IssueDate ile başlayan YYYY-MM-DD`` (only
     documented operators; the ISO issue date starts with its day)."""
     return filter_query(("IssueDate", STARTS_WITH, day.isoformat()))
+
+
+# --- the buyer's return (İADE) among the incoming invoices -----------------------------------------
+
+
+def incoming_return_filter(sender_tax_id: str) -> str:
+    """The incoming İade invoices of one sender: ``TargetVknTckn`` (the list's counterparty,
+    I: on the incoming list that is the invoice's sender) and ``Type`` (seed 004 names ``Type``
+    as a filter category), both with the documented ``eşittir``."""
+    return filter_query(("TargetVknTckn", EQUALS, sender_tax_id), ("Type", EQUALS, str(TYPE_IADE)))
+
+
+def amount_tolerance(req: InvoiceRequest) -> Decimal:
+    """How far the buyer's İADE total may be from the refund and still be its return: a kuruş
+    per VAT rate, the rounding DESIGN §7 allows (I: the buyer's software rounds its own way)."""
+    return Decimal("0.01") * len({cl.vat_rate for cl in req.invoice.lines})
+
+
+def is_return_candidate(item: Any, req: InvoiceRequest) -> bool:
+    """Whether an incoming list item can be the buyer's return for ``req``: an İade from the
+    buyer whose payable total is the refunded amount (within ``amount_tolerance``)."""
+    if not isinstance(item, dict) or item.get("type") != TYPE_IADE:
+        return False
+    if item.get("targetVknTckn") != req.order.buyer.tax_id or item.get("payableAmount") is None:
+        return False
+    payable = _amount(item["payableAmount"], "payableAmount", "invoices.incoming")
+    return abs(payable - req.order.paid_total) <= amount_tolerance(req)
+
+
+def returns_original(found: Any, original: ReturnOf) -> bool:
+    """Whether an incoming invoice (GET answer) names ``original`` as the invoice it returns:
+    its ``returnInvoiceNumber``, and its ``returnInvoiceDate`` (a calendar day) where both say."""
+    general = found.get("generalInfoModel") if isinstance(found, dict) else None
+    if not isinstance(general, dict) or not original.invoice_number:
+        return False
+    if general.get("returnInvoiceNumber") != original.invoice_number:
+        return False
+    raw = general.get("returnInvoiceDate")
+    if original.issue_date is None or not isinstance(raw, str) or not raw:
+        return True
+    try:
+        named = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    # The day in Türkiye (GİB's calendar): midnight UTC and midnight İstanbul both name it.
+    aware = named if named.tzinfo else named.replace(tzinfo=UTC)
+    return aware.astimezone(TURKIYE).date() == original.issue_date

@@ -17,6 +17,9 @@ ACCOUNTS = "/v1/accounts"  # chart of accounts (filterQuery Code)
 INVOICES = "/v1/invoices"  # POST save (same ETTN = update), PUT update, DELETE ?ettn=&isSend=
 INVOICE = "/v1/invoices/{ettn}"  # GET ?isSend=true
 INVOICES_OUTGOING = "/v1/invoices/outgoing"  # GET list
+# ASSUMPTION (I): the incoming list ("Gelen faturaların listelenmesi", seed 004) mirrors the
+# outgoing one's path; its invoices are read with INVOICE and ?isSend=false.
+INVOICES_INCOMING = "/v1/invoices/incoming"  # GET list
 INVOICES_ACCOUNTING = "/v1/invoices/accounting"  # muhasebeleştir
 INVOICES_REVERSE = "/v1/invoices/reverse"  # ters kayıt
 

@@ -24,7 +24,8 @@ Endpoints and their names for fault rules (``turkcell:<name>:<mode>``):
 | POST | /v1/currentaccountaccounts | cari_account_create |
 | GET | /v1/accounts | account_list |
 | GET | /v1/invoices/outgoing | invoice_list |
-| GET | /v1/invoices/{ettn}?isSend= | invoice_get |
+| GET | /v1/invoices/incoming | invoice_incoming_list |
+| GET | /v1/invoices/{ettn}?isSend= | invoice_get (isSend=false: an incoming invoice) |
 | POST | /v1/invoices | invoice_save |
 | PUT | /v1/invoices | invoice_update |
 | DELETE | /v1/invoices?ettn=&isSend= | invoice_delete |
@@ -40,11 +41,17 @@ Endpoints and their names for fault rules (``turkcell:<name>:<mode>``):
 | GET | /efatura/v1/gibuser/isuser?identifier=&appType=1 | gibuser_isuser |
 | GET | /efatura/v1/gibuser/getuser?identifier= | gibuser_getuser |
 
+Not Turkcell, a dev hook: ``POST /turkcell/__sandbox/incoming`` places another party's
+e-Fatura (e.g. a buyer's İADE) in the incoming list (no token, no fault rules, no ledger entry:
+it is the other party's effect, not ours).
+
 Every request is first checked against its endpoint's declarative contract (``contract.py``);
 the handlers keep only the stateful checks.
 
 Ledger kinds: cari_created, cari_updated, address_created, address_updated, cari_matched, invoice_created,
-invoice_updated, invoice_deleted, gib_send, journal, journal_reversed, cancel.
+return_invoice_created (a Muhasebe save of an İade, detail ``returns``: the sale's number),
+invoice_updated, invoice_deleted, gib_send (detail ``invoice_type`` SATIS / IADE), journal,
+journal_reversed, cancel.
 
 Assumptions where the documents are silent are written next to the code that makes them;
 the main ones: validation refusals answer 400 (415 for a non-JSON body), unknown records

@@ -39,6 +39,13 @@ PHONE = r"[0-9]+"
 
 # e-Fatura service enums (C FACTS §4.2).
 RECORD_E_ARSIV, RECORD_E_FATURA = 0, 1
+# generalInfoModel.type: C, the vendor's ePlatform client (Models/Enums/InvoiceType.cs):
+# SATIS 1, IADE 2, ISTISNA 3, OZELMATRAH 4, TEVKIFAT 5, … The sandbox simulates sales and
+# returns only; the other types are refused here as not simulated.
+TYPE_SATIS, TYPE_IADE = 1, 2
+INVOICE_TYPES = (TYPE_SATIS, TYPE_IADE)
+SOURCE_TYPE = "C ePlatform client InvoiceType.cs (SATIS 1, IADE 2)"
+INVOICE_NUMBER = r"[A-Z0-9]{3}[0-9]{13}"  # C FACTS §5.2: series + year + 9-digit sequence
 STATUS_DRAFT, STATUS_SEND = 0, 20  # Taslak, Kaydet ve Gönder
 PROFILE_TEMEL, PROFILE_TICARI, PROFILE_EARSIV = 0, 1, 4
 SEND_TYPES = ("ELEKTRONIK", "KAGIT")  # C seed 004 / FACTS §5.4
@@ -256,6 +263,8 @@ CARI_LIST = _list_contract("GET /v1/currentaccounts", paging_required=False)
 ACCOUNT_LIST = _list_contract("GET /v1/accounts", paging_required=False)
 # C seed 004: the outgoing list takes pageIndex and pageSize (required), filterQuery.
 INVOICE_LIST = _list_contract("GET /v1/invoices/outgoing", paging_required=True)
+# C seed 004 "Gelen faturaların listelenmesi": the same parameters, pageIndex / pageSize required.
+INCOMING_LIST = _list_contract("GET /v1/invoices/incoming", paging_required=True)
 ADDRESS_LIST = Contract(
     "GET /v1/currentaccountaddresses",
     (Field("currentAccountId", kind="integer_string", required=True, source=SEED),
@@ -406,6 +415,43 @@ def _lines_present() -> Rule:
                 field="invoiceLines", source="C seed 004 (muhasebeleştir needs lines); I for the service")
 
 
+def _return_reference_rules() -> tuple[Rule, ...]:
+    """FACTS §5.5: a return names the invoice it answers (``returnInvoiceNumber`` and
+    ``returnInvoiceDate``); (I) a sale names none, as GİB's İADE reference is a return's."""
+    keys = ("generalInfoModel.returnInvoiceNumber", "generalInfoModel.returnInvoiceDate")
+
+    def named(b: Mapping[str, Any]) -> list[bool]:
+        return [not _blank(get(b, k)) for k in keys]
+
+    def for_iade(b: Mapping[str, Any]) -> bool:
+        return get(b, "generalInfoModel.type") != TYPE_IADE or all(named(b))
+
+    def drop_reference(b: dict[str, Any]) -> dict[str, Any]:
+        b["generalInfoModel"]["type"] = TYPE_IADE
+        b["generalInfoModel"].pop("returnInvoiceNumber", None)
+        b["generalInfoModel"]["returnInvoiceDate"] = "2026-01-15T00:00:00Z"
+        return b
+
+    def only_on_iade(b: Mapping[str, Any]) -> bool:
+        return get(b, "generalInfoModel.type") == TYPE_IADE or not any(named(b))
+
+    def add_reference(b: dict[str, Any]) -> dict[str, Any]:
+        b["generalInfoModel"]["type"] = TYPE_SATIS
+        b["generalInfoModel"]["returnInvoiceNumber"] = "DMS2026000000001"
+        return b
+
+    return (
+        Rule("return_reference_for_iade",
+             "İade faturasında (type 2) generalInfoModel.returnInvoiceNumber ve returnInvoiceDate zorunludur",
+             holds=for_iade, breaks=drop_reference, field="generalInfoModel.returnInvoiceNumber",
+             source="C FACTS §5.5"),
+        Rule("return_reference_only_on_iade",
+             "generalInfoModel.returnInvoiceNumber / returnInvoiceDate sadece iade faturasında (type 2) gönderilir",
+             holds=only_on_iade, breaks=add_reference, field="generalInfoModel.returnInvoiceNumber",
+             source="I FACTS §5.5"),
+    )
+
+
 def _no_number_on_save() -> Rule:
     def holds(b: Mapping[str, Any]) -> bool:
         return _blank(get(b, "generalInfoModel.invoiceNumber"))
@@ -506,13 +552,13 @@ INVOICE_SAVE = Contract(
         Field("generalInfoModel.prefix", required=True, pattern=PREFIX, source=SEED),
         Field("generalInfoModel.invoiceNumber", source=SEED),
         Field("generalInfoModel.invoiceProfileType", kind="integer", enum=(0, 1), source=SEED),
-        Field("generalInfoModel.type", kind="integer", source=SEED),
+        Field("generalInfoModel.type", kind="integer", enum=INVOICE_TYPES, source=SEED + "; " + SOURCE_TYPE),
         Field("generalInfoModel.currencyCode", min_len=3, max_len=3, source=SEED),
         Field("generalInfoModel.issueDate", kind="datetime", source=SEED),
         Field("generalInfoModel.exchangeRate", kind="number", source=SEED),
         Field("generalInfoModel.exchangeRateSource", source=SEED),
         Field("generalInfoModel.exchangeRateComment", source=SEED),
-        Field("generalInfoModel.returnInvoiceNumber", source=SEED),
+        Field("generalInfoModel.returnInvoiceNumber", pattern=INVOICE_NUMBER, source=SEED + "; pattern C FACTS §5.2"),
         Field("generalInfoModel.returnInvoiceDate", kind="datetime", source=SEED),
         Field("invoiceLines", kind="array", source=SEED),
         Field("invoiceLines[].inventoryServiceCode", max_len=100, source=SEED),
@@ -544,6 +590,7 @@ INVOICE_SAVE = Contract(
         _exemption_for_zero(),
         _in_kurus(("lineExtensionAmount", "vatAmount", "discountAmount")),
         _internet_sale_fields(),
+        *_return_reference_rules(),
     ),
     closed=True,
     source=SEED,
@@ -592,11 +639,11 @@ def _service_fields(record: int, profiles: tuple[int, ...], *, e_arsiv: bool) ->
         Field("generalInfoModel.invoiceProfileType", kind="integer", required=True, enum=profiles,
               source=FACTS_ENUM),
         Field("generalInfoModel.issueDate", kind="datetime", required=True, source=FACTS_SERVICE),
-        Field("generalInfoModel.type", kind="integer", enum=(1,), source="C seed 004: 1 = Satış (others unknown)"),
+        Field("generalInfoModel.type", kind="integer", enum=INVOICE_TYPES, source=SOURCE_TYPE),
         Field("generalInfoModel.currencyCode", min_len=3, max_len=3, source=FACTS_SERVICE),
         Field("generalInfoModel.currencyId", kind="integer", source=FACTS_SERVICE),
         Field("generalInfoModel.exchangeRate", kind="number", source=FACTS_SERVICE),
-        Field("generalInfoModel.returnInvoiceNumber", source=FACTS_SERVICE),
+        Field("generalInfoModel.returnInvoiceNumber", pattern=INVOICE_NUMBER, source=FACTS_SERVICE + "; pattern C FACTS §5.2"),
         Field("generalInfoModel.returnInvoiceDate", kind="datetime", source=FACTS_SERVICE),
         Field("invoiceLines", kind="array", required=True, source=FACTS_SERVICE),
         Field("invoiceLines[].inventoryCard", required=True, max_len=500, source=FACTS_SERVICE),
@@ -626,6 +673,7 @@ def _service_rules(*, e_arsiv: bool) -> tuple[Rule, ...]:
         _vat_agrees("lineAmount"),
         _exemption_for_zero(),
         _in_kurus(("lineAmount", "vatAmount", "discountAmount")),
+        *_return_reference_rules(),
     ]
     if e_arsiv:
         rules.append(_internet_sale_fields())
@@ -668,6 +716,7 @@ CONTRACTS: dict[str, Contract] = {
     "cari_account_create": CARI_ACCOUNT_CREATE,
     "account_list": ACCOUNT_LIST,
     "invoice_list": INVOICE_LIST,
+    "invoice_incoming_list": INCOMING_LIST,
     "invoice_get": INVOICE_GET,
     "invoice_save": INVOICE_SAVE,
     "invoice_update": INVOICE_SAVE,

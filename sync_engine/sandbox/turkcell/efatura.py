@@ -12,6 +12,10 @@ handlers run). The stateful checks here:
   differ are an integration error that must fail loud).
 * GİB's routing: a registered e-Fatura user gets an e-Fatura at one of their aliases,
   everyone else an e-Arşiv (FACTS §5.1); a second send of one ETTN is refused 409.
+* A return (İade, ``generalInfoModel.type`` 2) goes to GİB as its Muhasebe record says:
+  the same type and the same ``returnInvoiceNumber`` / ``returnInvoiceDate``, whose sale must
+  still be returnable then (``InvoiceBook.check_return``); a sale record is not sent as an
+  İade, nor an İade record as a sale.
 * ``status`` 0 (Taslak) keeps a draft; 20 (Kaydet ve Gönder) numbers and sends it.
 ``{id}/status`` answers ``{id, invoiceNumber, status, message}`` (+ the envelope fields on the
 e-Fatura side), as FACTS §4.2 gives it.
@@ -26,7 +30,18 @@ from typing import Any
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.turkcell.common import NAME, Refusal, ettn as check_ettn, iso, timestamp
-from sync_engine.sandbox.turkcell.invoices import APPROVED, CANCELLED, DRAFT, E_ARSIV, E_FATURA, Invoice, InvoiceBook
+from sync_engine.sandbox.turkcell.invoices import (
+    APPROVED,
+    CANCELLED,
+    DRAFT,
+    E_ARSIV,
+    E_FATURA,
+    IADE,
+    SATIS,
+    Invoice,
+    InvoiceBook,
+    turkish_day,
+)
 
 SEND = 20
 EARCHIVE, OUTBOX = "earchive", "outbox"
@@ -78,6 +93,8 @@ class EFaturaService:
         if abs(payable - inv.totals["payableAmount"]) > TOTAL_TOLERANCE:
             raise Refusal(400, f"Gönderilen faturanın ödenecek tutarı ({payable}) bu ETTN'nin kaydındaki tutar ({inv.totals['payableAmount']}) ile aynı olmalıdır.")
 
+        self._check_return(inv, general, payable)
+
         issue = timestamp(general, "issueDate", where="generalInfoModel.") or inv.issue_date
         inv.sent_body, inv.send_status = body, body["status"]
         inv.service_id = inv.service_id or str(uuid.uuid4())
@@ -89,9 +106,26 @@ class EFaturaService:
             self.state.ledger.record(
                 NAME, "gib_send", inv.ettn, gib_uuid=inv.ettn, document_type="e_fatura" if kind == OUTBOX else "e_arsiv",
                 invoice_number=inv.invoice_number, service_id=inv.service_id, payable=str(payable),
+                invoice_type="IADE" if inv.content["type"] == IADE else "SATIS",
             )
         # FACTS §4.2: the create answers {id, invoiceNumber}.
         return {"id": inv.service_id, "invoiceNumber": inv.invoice_number}
+
+    def _check_return(self, inv: Invoice, general: dict[str, Any], payable: Decimal) -> None:
+        where = "generalInfoModel."
+        sent_type = general.get("type") or SATIS
+        if sent_type != inv.content["type"]:
+            raise Refusal(400, f"{where}type ({sent_type}) bu ETTN'nin Muhasebe kaydındaki tip ({inv.content['type']}) ile aynı olmalıdır.")
+        if sent_type != IADE:
+            return
+        number = general.get("returnInvoiceNumber")
+        named = timestamp(general, "returnInvoiceDate", where=where)
+        if number != inv.content["returnInvoiceNumber"] or named is None or (
+            turkish_day(named) != turkish_day(inv.content["returnInvoiceDate"])
+        ):
+            raise Refusal(400, f"{where}returnInvoiceNumber / returnInvoiceDate bu ETTN'nin Muhasebe kaydındaki iade bilgisi ({inv.content['returnInvoiceNumber']}) ile aynı olmalıdır.")
+        # The sale may have changed since the save (cancelled, rejected): checked again now.
+        self.invoices.check_return(inv.ettn, inv.cari.identifier, inv.content, payable)
 
     def _sent(self, kind: str, predicate: Any) -> Invoice | None:
         return next((i for i in self.invoices.invoices.values() if i.service_kind == kind and predicate(i)), None)

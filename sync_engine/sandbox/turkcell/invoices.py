@@ -1,9 +1,17 @@
 """Muhasebe: outgoing invoices — save (POST; saving an ETTN again updates it), get by ETTN,
-list, update (PUT), delete, muhasebeleştir (journal) and ters kayıt (reverse).
+list, update (PUT), delete, muhasebeleştir (journal) and ters kayıt (reverse) — and the
+incoming ones ("Gelen faturalar": list, get with ``isSend=false``), which other parties' GİB
+documents fill (here: ``place_incoming``, the sandbox's dev hook).
 
 The e-Fatura service (``efatura.py``) sends these same records to GİB; the invoice number
 is assigned there, never on save ("Fatura Numarası girilmemelidir, gib tarafından gönderilen
 numara kaydedilmektedir").
+
+A return (İade, ``generalInfoModel.type`` 2) names the sale invoice it answers
+(``returnInvoiceNumber`` / ``returnInvoiceDate``). ASSUMPTION (I), GİB's sense of a return:
+it must name an invoice of ours that went to GİB and stands (not a draft, an error, a
+rejection or a cancelled e-Arşiv), to the same buyer, with that invoice's issue day; and the
+returns of one invoice together never exceed its payable total.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -38,10 +46,19 @@ from sync_engine.sandbox.turkcell.invoice_checks import (
 )
 
 E_ARSIV, E_FATURA = 0, 1
+SATIS, IADE = 1, 2  # generalInfoModel.type (C: ePlatform InvoiceType.cs SATIS = 1, IADE = 2)
 NOT_JOURNALED, JOURNALED = 0, 1  # recordStatus: "Muhasebelesmedi : 0"; 1 assumed "Muhasebeleşti"
 # e-Fatura service statuses (DESIGN §6): 0 draft, 20 queued, 30 awaiting send, 40 error,
 # 50 delivered to GİB, 60 approved, 80 rejected, 100 e-Arşiv cancelled.
 DRAFT, QUEUED, DELIVERED, APPROVED, CANCELLED = 0, 20, 50, 60, 100
+# Statuses of a document that cannot be returned: never sent, or without effect at GİB
+# (Taslak, İptal, Hata, Reddedildi, e-Arşiv İptal).
+NOT_RETURNABLE = frozenset({DRAFT, 10, 40, 80, CANCELLED})
+TURKIYE = timezone(timedelta(hours=3))  # GİB's calendar (no daylight saving since 2016)
+
+
+def turkish_day(value: datetime) -> date:
+    return value.astimezone(TURKIYE).date()
 
 
 @dataclass
@@ -69,6 +86,29 @@ class Invoice:
     cancelled: bool = False
 
 
+@dataclass
+class IncomingInvoice:
+    """A document another party sent us through GİB (e-Fatura): what the incoming list and
+    ``GET /v1/invoices/{ettn}?isSend=false`` show."""
+
+    ettn: str
+    sender_identifier: str
+    sender_title: str
+    sender_alias: str | None
+    invoice_number: str
+    profile: int
+    invoice_type: int
+    issue_date: datetime
+    return_number: str | None
+    return_date: datetime | None
+    lines: list[dict[str, Any]]
+    totals: dict[str, Decimal]
+    invoice_status: int
+    description: str
+    created_at: datetime
+    record_status: int = NOT_JOURNALED
+
+
 class InvoiceBook:
     def __init__(self, state: SandboxState, caris: CariBook) -> None:
         self.state = state
@@ -77,6 +117,7 @@ class InvoiceBook:
 
     def reset(self) -> None:
         self.invoices: dict[str, Invoice] = {}
+        self.incoming: dict[str, IncomingInvoice] = {}
 
     # --- status on the clock ------------------------------------------------------------
 
@@ -118,6 +159,8 @@ class InvoiceBook:
                 if general.get(key) in (None, ""):
                     raise Refusal(400, f"TRY dışı para biriminde {where}{key} zorunludur.")
         issue = timestamp(general, "issueDate", where=where) or self.state.clock.now()
+        return_number = text(general, "returnInvoiceNumber", max_len=16, where=where)
+        return_date = timestamp(general, "returnInvoiceDate", where=where)
 
         registered = self.state.gib.is_registered(ident)
         if record_type is None:
@@ -155,7 +198,7 @@ class InvoiceBook:
                 "note": None if notes else note, "notes": [{"note": n["note"]} for n in notes],
                 "invoiceProfileType": profile or 0, "type": invoice_type or 1, "currencyCode": currency,
                 "exchangeRate": general.get("exchangeRate"), "invoiceLines": lines, "archiveInfoModel": archive,
-                "paymentMeansModel": means,
+                "paymentMeansModel": means, "returnInvoiceNumber": return_number, "returnInvoiceDate": return_date,
             },
         }
 
@@ -200,6 +243,8 @@ class InvoiceBook:
             self._refuse_if_locked(existing)
         cari = self._resolve_cari(checked)
         lines = checked["content"]["invoiceLines"]
+        if checked["content"]["type"] == IADE:
+            self.check_return(checked["ettn"], cari.identifier, checked["content"], self._totals(lines)["payableAmount"])
         if existing is not None:
             # Documented (update rule 6) and DESIGN §3: the same ETTN updates, never duplicates.
             existing.cari, existing.record_type, existing.prefix = cari, checked["record_type"], checked["prefix"]
@@ -213,22 +258,64 @@ class InvoiceBook:
             created_at=now, updated_at=now,
         )
         self.invoices[inv.ettn] = inv
-        self.state.ledger.record(NAME, "invoice_created", inv.ettn, record_type=inv.record_type, payable=str(inv.totals["payableAmount"]))
+        kind = "return_invoice_created" if inv.content["type"] == IADE else "invoice_created"
+        detail = {"returns": inv.content["returnInvoiceNumber"]} if inv.content["type"] == IADE else {}
+        self.state.ledger.record(NAME, kind, inv.ettn, record_type=inv.record_type,
+                                 payable=str(inv.totals["payableAmount"]), **detail)
         return self.render_saved(inv)
+
+    def check_return(self, ettn: str, identifier: str, content: Mapping[str, Any], payable: Decimal) -> None:
+        """A return must name a sale of ours that went to GİB and stands, to the same buyer,
+        on its issue day; with the other returns of that sale it stays within its payable
+        total (the module docstring's assumption)."""
+        number, named_day = content["returnInvoiceNumber"], content["returnInvoiceDate"]
+        where = "generalInfoModel."
+        if number is None or named_day is None:  # the contract's rule, for direct callers too
+            raise Refusal(400, f"İade faturasında {where}returnInvoiceNumber ve returnInvoiceDate zorunludur.")
+        original = next((i for i in self.invoices.values() if i.invoice_number == number and i.ettn != ettn), None)
+        if original is None or self.status(original) in NOT_RETURNABLE:
+            raise Refusal(400, f"{where}returnInvoiceNumber GİB'e gönderilmiş bir faturayı göstermiyor: {number}")
+        if original.content["type"] == IADE:
+            raise Refusal(400, f"{where}returnInvoiceNumber bir iade faturasını gösteriyor; iade faturası iade edilemez: {number}")
+        if original.cari.identifier != identifier:
+            raise Refusal(400, f"İade faturasının alıcısı ({identifier}) iade edilen faturanın alıcısı değil: {number}")
+        if turkish_day(named_day) != turkish_day(original.issue_date):
+            raise Refusal(400, f"{where}returnInvoiceDate iade edilen faturanın tarihi ({turkish_day(original.issue_date)}) olmalıdır: {number}")
+        earlier = sum(
+            (i.totals["payableAmount"] for i in self.invoices.values()
+             if i.ettn != ettn and i.content["type"] == IADE and i.content["returnInvoiceNumber"] == number
+             and self.status(i) not in (CANCELLED, 10)),
+            Decimal("0.00"),
+        )
+        if earlier + payable > original.totals["payableAmount"]:
+            raise Refusal(400, f"İade tutarı ({payable}, önceki iadeler {earlier}) iade edilen faturanın tutarını ({original.totals['payableAmount']}) aşamaz: {number}")
 
     # --- read ------------------------------------------------------------------------------
 
     def get(self, raw_ettn: str, query: Mapping[str, str]) -> Invoice:
         is_send = query_bool(query, "isSend")
-        try:
-            key = str(uuid.UUID(raw_ettn))
-        except ValueError:
-            raise Refusal(400, f"ettn geçerli bir GUID olmalıdır: {raw_ettn!r}") from None
+        key = self._key(raw_ettn)
         inv = self.invoices.get(key)
         if inv is None or is_send is False:
-            # Only outgoing invoices exist here: an incoming lookup finds nothing.
             raise Refusal(404, f"Fatura bulunamadı: {raw_ettn}", violation=False)
         return inv
+
+    @staticmethod
+    def _key(raw_ettn: str) -> str:
+        try:
+            return str(uuid.UUID(raw_ettn))
+        except ValueError:
+            raise Refusal(400, f"ettn geçerli bir GUID olmalıdır: {raw_ettn!r}") from None
+
+    def get_any(self, raw_ettn: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """``GET /v1/invoices/{ettn}?isSend=``: an outgoing invoice, or with ``isSend=false``
+        an incoming one (seed 004: "Gelen/Giden fatura ayrımını yapar")."""
+        if query_bool(query, "isSend") is False:
+            found = self.incoming.get(self._key(raw_ettn))
+            if found is None:
+                raise Refusal(404, f"Fatura bulunamadı: {raw_ettn}", violation=False)
+            return self.render_incoming_detail(found)
+        return self.render_detail(self.get(raw_ettn, query))
 
     def _common(self, inv: Invoice) -> dict[str, Any]:
         c = inv.content
@@ -243,7 +330,8 @@ class InvoiceBook:
         return {
             "ettn": inv.ettn, "prefix": inv.prefix, "invoiceNumber": inv.invoice_number,
             "invoiceProfileType": c["invoiceProfileType"], "issueDate": iso(inv.issue_date), "issueTime": iso(inv.issue_date),
-            "type": c["type"], "returnInvoiceNumber": None, "returnInvoiceDate": None,
+            "type": c["type"], "returnInvoiceNumber": c["returnInvoiceNumber"],
+            "returnInvoiceDate": iso(c["returnInvoiceDate"]),
             "currencyCode": c["currencyCode"], "exchangeRate": c["exchangeRate"],
         }
 
@@ -369,3 +457,98 @@ class InvoiceBook:
             inv.record_status = NOT_JOURNALED
             self.state.ledger.record(NAME, "journal_reversed", inv.ettn)
         return [{"ettn": inv.ettn, "recordStatus": inv.record_status} for inv in targets]
+
+    # --- incoming invoices ("Gelen faturalar") -----------------------------------------------
+
+    def place_incoming(self, body: Any) -> dict[str, Any]:
+        """The dev hook behind ``POST /turkcell/__sandbox/incoming`` (not Turkcell): an e-Fatura
+        another party sent us arrives in the incoming list. Body: ``sender{identifier, name,
+        alias}``, ``invoiceNumber``, ``issueDate``, ``type`` (1 Satış, 2 İade), with an İade its
+        ``returnInvoiceNumber`` / ``returnInvoiceDate``, ``invoiceLines`` (the Muhasebe line
+        model), optional ``ettn``, ``invoiceProfileType`` (0/1), ``invoiceStatus``,
+        ``description``. The sender's document is the sender's: GİB does not check what it
+        names, so neither does this hook beyond its shape."""
+        body = require_object(body)
+        sender = require_object(body.get("sender"), "sender")
+        ident = identifier(sender.get("identifier"), "sender.identifier")
+        title = text(sender, "name", required=True, max_len=500, where="sender.")
+        number = text(body, "invoiceNumber", required=True, min_len=16, max_len=16)
+        invoice_type = integer(body, "type", allowed=(SATIS, IADE), required=True)
+        return_number = text(body, "returnInvoiceNumber", max_len=16)
+        return_date = timestamp(body, "returnInvoiceDate")
+        if invoice_type == IADE and (return_number is None or return_date is None):
+            raise Refusal(400, "İade faturasında returnInvoiceNumber ve returnInvoiceDate zorunludur.")
+        raw_lines = body.get("invoiceLines")
+        if not isinstance(raw_lines, list) or not raw_lines:
+            raise Refusal(400, "invoiceLines boş olmayan bir liste olmalıdır.")
+        lines = [check_line(raw, i) for i, raw in enumerate(raw_lines)]
+        key = check_ettn(body["ettn"]) if body.get("ettn") else str(uuid.uuid4())
+        if key in self.incoming or key in self.invoices:
+            raise Refusal(409, f"Bu ETTN ile fatura zaten var: {key}")
+        assert title is not None and number is not None and invoice_type is not None
+        now = self.state.clock.now()
+        inv = IncomingInvoice(
+            ettn=key, sender_identifier=ident, sender_title=title, sender_alias=text(sender, "alias", where="sender."),
+            invoice_number=number, profile=integer(body, "invoiceProfileType", allowed=(0, 1)) or 0,
+            invoice_type=invoice_type, issue_date=timestamp(body, "issueDate", required=True) or now,
+            return_number=return_number if invoice_type == IADE else None,
+            return_date=return_date if invoice_type == IADE else None,
+            lines=lines, totals=self._totals(lines),
+            invoice_status=integer(body, "invoiceStatus") or DELIVERED,
+            description=text(body, "description") or "", created_at=now,
+        )
+        self.incoming[key] = inv
+        return self.render_incoming_detail(inv)
+
+    def render_incoming_detail(self, inv: IncomingInvoice) -> dict[str, Any]:
+        return {
+            "branchId": None, "isSend": False, "recordType": E_FATURA, "recordStatus": inv.record_status,
+            "invoiceStatus": inv.invoice_status, "invoiceProcessStatus": 0, "description": inv.description,
+            "currentAccountAlias": inv.sender_alias, "currentAccountIdentifier": inv.sender_identifier,
+            "currentAccountName": inv.sender_title, "currentAccountAccountName": None, "curAccAccCode": None,
+            "notes": [],
+            "generalInfoModel": {
+                "ettn": inv.ettn, "prefix": inv.invoice_number[:3], "invoiceNumber": inv.invoice_number,
+                "invoiceProfileType": inv.profile, "issueDate": iso(inv.issue_date), "issueTime": iso(inv.issue_date),
+                "type": inv.invoice_type, "returnInvoiceNumber": inv.return_number,
+                "returnInvoiceDate": iso(inv.return_date), "currencyCode": "TRY", "exchangeRate": None,
+            },
+            "invoiceLines": [dict(ln) for ln in inv.lines],
+            "invoiceTotalsModel": {k: format(v, "f") for k, v in inv.totals.items() if k != "taxTotal"},
+            "paymentMeansModel": None,
+        }
+
+    def incoming_item(self, inv: IncomingInvoice) -> dict[str, Any]:
+        # The seed's incoming list item; "target" is the other party, here the sender (I).
+        return {
+            "ettn": inv.ettn, "branchId": None, "invoiceNumber": inv.invoice_number, "profile": inv.profile,
+            "type": inv.invoice_type, "recordType": E_FATURA, "invoiceProcessStatus": 0,
+            "recordStatus": inv.record_status, "invoiceStatus": inv.invoice_status, "issueDate": iso(inv.issue_date),
+            "lineCount": len(inv.lines), "targetAlias": inv.sender_alias, "targetTitle": inv.sender_title,
+            "targetVknTckn": inv.sender_identifier, "currencyId": 1, "exchangeRate": None,
+            "exchangeRateComment": None, "exchangeRateSource": None,
+            "payableAmount": inv.totals["payableAmount"], "taxExclusiveAmount": inv.totals["taxExclusiveAmount"],
+            "taxTotal": inv.totals["taxTotal"], "totalAmount": inv.totals["taxInclusiveAmount"],
+            "createDateUtc": iso(inv.created_at), "updateDateUtc": iso(inv.created_at),
+        }
+
+    def list_incoming(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """Seed 004 "Gelen faturaların listelenmesi": pageIndex and pageSize required (≤ 500),
+        filterQuery with the documented operators, sortedColumn."""
+        categories = {
+            "IssueDate": lambda i: i.issue_date,
+            "CreateDate": lambda i: i.created_at,
+            "Ettn": lambda i: i.ettn,
+            "InvoiceNumber": lambda i: i.invoice_number,
+            "TargetVknTckn": lambda i: i.sender_identifier,
+            "TargetTitle": lambda i: i.sender_title,
+            "Type": lambda i: i.invoice_type,
+            "Profile": lambda i: i.profile,
+            "RecordStatus": lambda i: i.record_status,
+            "InvoiceStatus": lambda i: i.invoice_status,
+        }
+        items = sorted(self.incoming.values(), key=lambda i: (i.created_at, i.ettn))
+        return page(
+            items, query, render=self.incoming_item, categories=categories,
+            date_categories=frozenset({"IssueDate", "CreateDate"}), paging_required=True,
+        )

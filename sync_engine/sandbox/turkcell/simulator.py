@@ -3,11 +3,13 @@ docstring for the endpoints, their names and the ledger kinds)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +17,7 @@ from fastapi.responses import Response
 
 from sync_engine.sandbox.core import SandboxState
 from sync_engine.sandbox.http_util import content_type, form_pairs
+from sync_engine.sandbox.jsonout import dumps
 from sync_engine.sandbox.contract import Contract
 from sync_engine.sandbox.turkcell import contract as contracts
 from sync_engine.sandbox.turkcell.cari import CariBook
@@ -87,6 +90,12 @@ class TurkcellSimulator:
             raise Refusal(status, "; ".join(v.message for v in found))
 
     # --- test helpers -----------------------------------------------------------------
+
+    def place_incoming(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Another party's e-Fatura arrives in our incoming list (``InvoiceBook.place_incoming``),
+        read as the HTTP hook reads it (amounts as Decimal)."""
+        with self.lock:
+            return self.invoices.place_incoming(json.loads(dumps(body), parse_float=Decimal))
 
     def force_status(self, ettn: str, status: int, message: str | None = None) -> None:
         """Make GİB answer ``status`` (e.g. 40 error, 80 rejected), with its ``message``, for a
@@ -241,16 +250,18 @@ class TurkcellSimulator:
         async def account_list(request: Request) -> Response:
             return await self._handle(request, "account_list", lambda _: caris.list_accounts(q(request)))
 
-        # --- invoices (the literal "outgoing" route must come before "{ettn}") ---
+        # --- invoices (the literal "outgoing" / "incoming" routes must come before "{ettn}") ---
         @r.get("/v1/invoices/outgoing")
         async def invoice_list(request: Request) -> Response:
             return await self._handle(request, "invoice_list", lambda _: invoices.list_outgoing(q(request)))
 
+        @r.get("/v1/invoices/incoming")
+        async def invoice_incoming_list(request: Request) -> Response:
+            return await self._handle(request, "invoice_incoming_list", lambda _: invoices.list_incoming(q(request)))
+
         @r.get("/v1/invoices/{ettn}")
         async def invoice_get(request: Request, ettn: str) -> Response:
-            return await self._handle(
-                request, "invoice_get", lambda _: invoices.render_detail(invoices.get(ettn, q(request)))
-            )
+            return await self._handle(request, "invoice_get", lambda _: invoices.get_any(ettn, q(request)))
 
         @r.post("/v1/invoices")
         async def invoice_save(request: Request) -> Response:
@@ -271,6 +282,17 @@ class TurkcellSimulator:
         @r.post("/v1/invoices/reverse")
         async def invoice_reverse(request: Request) -> Response:
             return await self._handle(request, "invoice_reverse", invoices.reverse, body="json")
+
+        # Not Turkcell: a dev hook placing another party's e-Fatura in the incoming list (a
+        # demo in another process, or a test, plays the buyer who issues an İADE).
+        @r.post("/__sandbox/incoming")
+        async def place_incoming(request: Request) -> Response:
+            try:
+                body = parse_json(await request.body(), content_type(request))
+                with self.lock:
+                    return json_response(invoices.place_incoming(body))
+            except Refusal as refusal:
+                return error_response(refusal.status, refusal.message)
 
         # --- e-Fatura service ---
         @r.post("/efatura/v2/earchive/create")
