@@ -13,7 +13,8 @@ The rules that keep effects single (DESIGN §3):
 * journal — same intent-then-probe discipline where the provider can be asked.
 
 A return job (``JobKind.RETURN``) makes the return (İADE) invoice of a refund after the
-sale's GİB send with the same three rules, on the sale's cari.
+sale's GİB send with the same three rules, on the sale's cari; a cancel job cancels the
+sale's e-Arşiv and reverses its journal entry, each once.
 """
 
 from __future__ import annotations
@@ -626,16 +627,39 @@ def _cancel_e_archive(ctx: StepContext, state: StepState) -> StepOutcome:
 
 
 def _journal_reversal(ctx: StepContext, state: StepState) -> StepOutcome:
-    """The journal entry of a cancelled e-Arşiv must be reversed (ters kayıt). No provider
-    documents a reversal call, so the operator is told exactly what to reverse."""
+    """The journal entry of a cancelled e-Arşiv reversed (ters kayıt), exactly once: the
+    intent is committed before the call; after an unknown outcome the provider is asked
+    (``journal_reversed``) and the call is made again only on an explicit "still journaled".
+    A provider without the call: the operator is told exactly what to reverse."""
     ref = ctx.job.get("journal_ref")
     if not ref:
         return DONE  # never journaled: nothing to reverse
-    return StepOutcome(
-        attention=AttentionCategory.CANCELLED_AFTER_SEND,
-        message=f"e-Arşiv {ctx.job.get('invoice_number') or ctx.job.get('invoice_id')} is cancelled at GİB; "
-        f"reverse its journal entry {ref} (ters kayıt) in the provider's accounting by hand",
-    )
+    number = ctx.job.get("invoice_number") or ctx.job.get("invoice_id")
+    provider = ctx.provider
+    if not provider.supports(Capability.REVERSE_JOURNAL):
+        return StepOutcome(
+            attention=AttentionCategory.CANCELLED_AFTER_SEND,
+            message=f"e-Arşiv {number} is cancelled at GİB; reverse its journal entry {ref} (ters kayıt) in "
+            "the provider's accounting by hand",
+        )
+    req = ctx.request()
+    invoice = ctx.invoice_ref()
+    if state in (StepState.IN_PROGRESS, StepState.FAILED):
+        reversed_ = provider.journal_reversed(req, invoice)
+        if reversed_ is None:
+            return StepOutcome(
+                attention=AttentionCategory.CANCELLED_AFTER_SEND,
+                message=f"the reversal of journal entry {ref} (e-Arşiv {number}, cancelled at GİB) has an unknown "
+                f"outcome and {provider.name} cannot be asked; not reversing again — check its accounting, then "
+                "mark this job",
+            )
+        if reversed_:
+            ctx.save(step_journal=StepState.DONE.value)
+            return DONE
+    ctx.save(step_journal=StepState.IN_PROGRESS.value)
+    provider.reverse_journal(req, invoice)
+    ctx.save(step_journal=StepState.DONE.value)
+    return DONE
 
 
 _STEPS: dict[Step, Callable[[StepContext, StepState], StepOutcome]] = {

@@ -1,6 +1,7 @@
-"""The return job (issue #12, a refund after the GİB send), at the runner level on SQLite and
-PostgreSQL: every effect once — a return invoice found after a lost answer is not made again,
-a send in doubt is probed — and where the product cannot document the return, an operator gets the exact
+"""The return job (issue #12, a refund after the GİB send) and the cancel job's journal
+reversal, at the runner level on SQLite and PostgreSQL: every effect once — a return invoice
+found after a lost answer is not made again, a send in doubt is probed, a reversal in doubt is
+asked about — and where the product cannot document the return, an operator gets the exact
 instruction (the sale invoice, the refunded lines and amounts), never a silent success."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import InvoiceLine, LineKind
-from sync_engine.domain.keys import ettn_for, return_key, sale_key
+from sync_engine.domain.keys import cancel_key, ettn_for, return_key, sale_key
 from sync_engine.pipeline.retry import RetryPolicy
 from sync_engine.pipeline.runner import JobRunner
 from sync_engine.providers.base import Capability, DocumentType, RemoteInvoice, ReturnOf
@@ -116,8 +117,8 @@ def test_return_happy_path_makes_sends_and_journals_one_return_invoice(session_f
     assert provider.returned[shop.return_ettn] == ReturnOf(
         invoice_id=sale.invoice_id, invoice_number=sale.invoice_number, issue_date=date(2026, 11, 20),
         ettn=shop.sale_ettn, document_type=None)
-    # The sale stays as it was: one send, one journal entry.
-    assert provider.effects.gib_sends[shop.sale_ettn] == 1 and provider.effects.journals[shop.sale_ettn] == 1
+    # The sale stays as it was: one send, its journal entry not reversed.
+    assert provider.effects.gib_sends[shop.sale_ettn] == 1 and not provider.effects.reversals
     assert "create_invoice" not in provider.operations[provider.operations.index("return_invoice"):]
 
 
@@ -259,3 +260,76 @@ def test_return_without_a_sale_job_stops_with_the_reason(session_factory) -> Non
     job = shop.job(ret_id)
     assert job.attention_category == "refund_after_send" and "no sale invoice for this order" in job.last_error_message
     assert not provider.operations
+
+
+# -- the cancel job's journal reversal ---------------------------------------------------------
+
+REVERSES = SALE_CAPS | {Capability.REVERSE_JOURNAL}
+
+
+def _cancel_job(shop: Shop, sale_id: int) -> int:
+    """As ingest makes it for a sent e-Arşiv (the sale's document copied), its e-Arşiv
+    already cancelled at GİB, so only the reversal is left."""
+    sale = shop.job(sale_id)
+    return shop._create(
+        cancel_key("shop", shop.order_id), kind="cancel", order_json=sale.order_json,
+        customer_id=sale.customer_id, invoice_id=sale.invoice_id, ettn=sale.ettn, invoice_number=sale.invoice_number,
+        journal_ref=sale.journal_ref, step_customer="skipped", step_invoice="skipped", step_e_document="done",
+    )
+
+
+def test_reversal_with_a_lost_answer_is_asked_about_not_repeated(session_factory) -> None:  # noqa: ANN001
+    provider = ScriptedProvider(capabilities=REVERSES)
+    shop = Shop(session_factory, provider, "rv-1")
+    cancel_id = _cancel_job(shop, shop.sale())
+    provider.script.append(LOSE_RESPONSE)  # reversed at the provider, the answer lost
+    assert shop.run(cancel_id) == "retrying"
+    assert shop.job(cancel_id).step_journal == "in_progress"
+    assert shop.run(cancel_id) == "completed"
+    assert provider.effects.reversals[shop.sale_ettn] == 1
+    assert provider.operations[-2:] == ["reverse_journal", "journal_probe"]
+
+
+def test_reversal_that_failed_before_the_effect_is_made_once_after_asking(session_factory) -> None:  # noqa: ANN001
+    provider = ScriptedProvider(capabilities=REVERSES)
+    shop = Shop(session_factory, provider, "rv-2")
+    cancel_id = _cancel_job(shop, shop.sale())
+    provider.script.append(FAIL_BEFORE)
+    assert shop.run(cancel_id) == "retrying"
+    assert shop.run(cancel_id) == "completed"
+    assert provider.effects.reversals[shop.sale_ettn] == 1
+    assert provider.operations[-3:] == ["reverse_journal", "journal_probe", "reverse_journal"]
+
+
+class CannotSay(ScriptedProvider):
+    def journal_reversed(self, req, invoice) -> bool | None:  # noqa: ANN001
+        return None
+
+
+def test_reversal_in_doubt_at_a_provider_that_cannot_be_asked_goes_to_an_operator(session_factory) -> None:  # noqa: ANN001
+    provider = CannotSay(capabilities=REVERSES)
+    shop = Shop(session_factory, provider, "rv-3")
+    cancel_id = _cancel_job(shop, shop.sale())
+    provider.script.append(LOSE_RESPONSE)
+    assert shop.run(cancel_id) == "retrying"
+    assert shop.run(cancel_id) == "needs_attention"
+    job = shop.job(cancel_id)
+    assert job.attention_category == "cancelled_after_send" and "not reversing again" in job.last_error_message
+    assert provider.effects.reversals[shop.sale_ettn] == 1
+
+
+def test_without_the_reversal_call_the_operator_is_told_what_to_reverse(session_factory) -> None:  # noqa: ANN001
+    provider = ScriptedProvider(capabilities=SALE_CAPS)
+    shop = Shop(session_factory, provider, "rv-4")
+    cancel_id = _cancel_job(shop, shop.sale())
+    assert shop.run(cancel_id) == "needs_attention"
+    job = shop.job(cancel_id)
+    assert f"reverse its journal entry J-{shop.sale_ettn}" in job.last_error_message
+    assert not provider.effects.reversals
+
+
+def test_default_reversal_probe_cannot_say_without_a_journal_lookup() -> None:
+    from sync_engine.providers.base import BaseProvider
+
+    # journal_reference is not implemented by BaseProvider: "none" would be a guess.
+    assert BaseProvider().journal_reversed(None, None) is None  # type: ignore[arg-type]

@@ -48,6 +48,7 @@ class Effects:
     journals: Counter[str] = field(default_factory=Counter)
     proformas: Counter[str] = field(default_factory=Counter)
     returns: Counter[str] = field(default_factory=Counter)  # return invoices made, by their ETTN
+    reversals: Counter[str] = field(default_factory=Counter)  # journal reversals, by the invoice's ETTN
 
 
 class ScriptedProvider(BaseProvider):
@@ -170,9 +171,17 @@ class ScriptedProvider(BaseProvider):
 
     def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None:
         def effect() -> JournalRef | None:
-            return JournalRef(reference=f"J-{req.ettn}") if self.effects.journals[req.ettn] else None
+            live = self.effects.journals[req.ettn] - self.effects.reversals[req.ettn]
+            return JournalRef(reference=f"J-{req.ettn}") if live > 0 else None
 
         return self._do("journal_probe", effect)  # type: ignore[return-value]
+
+    # reversal (ters kayıt): not idempotent either; a reversed entry is gone from journal_reference
+    def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        def effect() -> None:
+            self.effects.reversals[req.ettn] += 1
+
+        self._do("reverse_journal", effect)
 
     # proforma: searched before it is created, like an invoice
     def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef:
