@@ -503,6 +503,9 @@ def _return_invoice(ctx: StepContext, state: StepState) -> StepOutcome:
         # The return goes the sale's way (an e-Arşiv's return is an e-Arşiv), without a new lookup.
         ctx.save_with_next(**sale.route)
     original = sale.original
+    # Assumption: a sale whose type the provider chose at send time (document_type unset,
+    # KolayBi / FaturaEntegratör) is taken for an e-Arşiv; a provider that made it an
+    # e-Fatura refuses the return invoice, and the job stops with its words (provider_refused).
     if original.document_type is DocumentType.E_FATURA:
         return _buyer_return(ctx, original)
     provider = ctx.provider
