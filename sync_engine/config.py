@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # How long a GİB send may stay without GİB's final answer (queued / processing) before
     # the job goes to an operator; until then its status is polled with backoff.
     gib_answer_wait_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 48 * 3600.0
+    # How long a return job of an e-Fatura waits for the buyer's return (İADE) invoice before
+    # an operator is asked: 8 days, GİB's window for the buyer's answer / objection (FACTS §5.5).
+    buyer_return_wait_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 8 * 24 * 3600.0
 
     @field_validator("log_format", mode="before")
     @classmethod

@@ -49,6 +49,7 @@ def build_runtime(settings: Settings | None = None) -> WorkerRuntime:
         ),
         lease_ttl_s=settings.lease_ttl_s,
         gib_answer_wait_s=settings.gib_answer_wait_s,
+        buyer_return_wait_s=settings.buyer_return_wait_s,
     )
     return WorkerRuntime(settings, sessions, client, resolver, runner)
 

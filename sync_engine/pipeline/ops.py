@@ -25,7 +25,7 @@ def job_view(job: Any) -> dict[str, Any]:
         "order_id": job.order_id,
         "order_name": job.order_name,
         "idempotency_key": job.idempotency_key,
-        "kind": job.kind,  # sale | proforma
+        "kind": job.kind,  # sale | proforma | cancel | return
         "provider": job.provider,
         "status": job.status,
         "steps": {

@@ -83,6 +83,7 @@ class JobRunner:
         policy: RetryPolicy | None = None,
         lease_ttl_s: float = 300.0,
         gib_answer_wait_s: float = 48 * 3600.0,
+        buyer_return_wait_s: float = 8 * 24 * 3600.0,
         owner: str | None = None,
         clock: Clock = utcnow,
     ) -> None:
@@ -91,6 +92,7 @@ class JobRunner:
         self.policy = policy or RetryPolicy()
         self.lease_ttl_s = lease_ttl_s
         self.gib_answer_wait_s = gib_answer_wait_s
+        self.buyer_return_wait_s = buyer_return_wait_s
         self.owner = owner or default_owner()
         self.clock = clock
 
@@ -112,6 +114,7 @@ class _Run:
         self.policy = runner.policy
         self.lease_ttl_s = runner.lease_ttl_s
         self.gib_answer_wait_s = runner.gib_answer_wait_s
+        self.buyer_return_wait_s = runner.buyer_return_wait_s
         self.clock = runner.clock
         self.owner = owner
         self.job_id = job_id
@@ -271,6 +274,7 @@ class _Run:
             ),
             poll_delay=self.policy.poll_delay,
             gib_answer_wait_s=self.gib_answer_wait_s,
+            buyer_return_wait_s=self.buyer_return_wait_s,
             defer=self.pending.update,
         )
         if ctx.computed.difference != 0:

@@ -25,6 +25,15 @@ def step_capability(kind: str, step: Step) -> Capability | None:
         # The sale's cari and invoice stay; its e-Arşiv is cancelled at GİB, and its journal
         # entry (where the provider journals) is to be reversed.
         return {Step.E_DOCUMENT: Capability.CANCEL_E_ARCHIVE, Step.JOURNAL: Capability.JOURNAL}.get(step)
+    if kind == JobKind.RETURN:
+        # The sale's cari is reused (ingest copies it). The invoice step runs at every provider that
+        # makes invoices, whatever else it offers: it makes our return invoice (RETURN_INVOICE), waits for the
+        # buyer's (an e-Fatura, BUYER_RETURNS) or tells an operator what to issue — a refund
+        # after the GİB send is never skipped silently. The return invoice is sent and
+        # journaled like a sale's; the sale's own journal entry is not reversed (the return's
+        # entry offsets it).
+        return {Step.INVOICE: Capability.INVOICE, Step.E_DOCUMENT: Capability.E_DOCUMENT,
+                Step.JOURNAL: Capability.JOURNAL}.get(step)
     return Capability(step.value)
 
 

@@ -11,6 +11,10 @@ The rules that keep effects single (DESIGN §3):
   sends only on an explicit "not sent". No probe capability → needs_attention, never a
   blind resend.
 * journal — same intent-then-probe discipline where the provider can be asked.
+
+A return job (``JobKind.RETURN``) makes the return (İADE) invoice of a refund after the
+sale's GİB send with the same three rules, on the sale's cari; a cancel job cancels the
+sale's e-Arşiv and reverses its journal entry, each once.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import Buyer, ComputedInvoice, Order, compute_invoice
+from sync_engine.domain.invoice import invoice_date
+from sync_engine.domain.keys import sale_key
 from sync_engine.providers.base import (
     Capability,
     CustomerRef,
@@ -34,12 +40,13 @@ from sync_engine.providers.base import (
     EDocumentState,
     InvoiceRef,
     InvoiceRequest,
+    ReturnOf,
     RouteSource,
     SendState,
 )
 from sync_engine.pipeline.context import StoreRuntime
-from sync_engine.pipeline.states import AttentionCategory, JobKind, Step, StepState
-from sync_engine.store.repositories import MappingRepository
+from sync_engine.pipeline.states import FINISHED, AttentionCategory, JobKind, JobStatus, Step, StepState
+from sync_engine.store.repositories import JobRepository, MappingRepository
 
 @dataclass
 class StepContext:
@@ -59,6 +66,9 @@ class StepContext:
     poll_delay: Callable[[float], float] = lambda elapsed: max(2.0, min(600.0, elapsed / 2))
     # …for at most this long; then an operator is asked.
     gib_answer_wait_s: float = 48 * 3600.0
+    # How long a return job waits for the buyer's İADE of an e-Fatura before an operator is
+    # asked (SYNC_BUYER_RETURN_WAIT_S).
+    buyer_return_wait_s: float = 8 * 24 * 3600.0
     # Hands fields to the next held write (the runner's claim / update / release) instead of
     # a transaction of their own; None: ``save`` at once.
     defer: Callable[..., None] | None = None
@@ -178,6 +188,8 @@ def run_step(step: Step, ctx: StepContext, state: StepState, kind: str = JobKind
         return _proforma(ctx, state)
     if kind == JobKind.CANCEL:
         return {Step.E_DOCUMENT: _cancel_e_archive, Step.JOURNAL: _journal_reversal}[step](ctx, state)
+    if kind == JobKind.RETURN and step is Step.INVOICE:
+        return _return_invoice(ctx, state)
     return _STEPS[step](ctx, state)
 
 
@@ -305,12 +317,13 @@ def _total_mismatch(ctx: StepContext) -> StepOutcome | None:
     """The provider's own total must be what the customer paid, to the kuruş, before
     anything irreversible happens (a wrong total at GİB cannot be taken back)."""
     total = ctx.job.get("provider_total")
-    paid = ctx.computed.paid_total
+    paid = ctx.computed.paid_total  # of a return job: the refund's total
     if total is None or Decimal(total) == paid:
         return None
+    what = "the shop refunded" if ctx.job.get("kind") == JobKind.RETURN else "the customer paid"
     return StepOutcome(
         attention=AttentionCategory.TOTAL_MISMATCH,
-        message=f"the provider computed a total of {Decimal(total)} but the customer paid {paid} "
+        message=f"the provider computed a total of {Decimal(total)} but {what} {paid} "
         f"(difference {paid - Decimal(total)}); nothing was sent to GİB — correct the invoice "
         "at the provider, then retry",
     )
@@ -412,6 +425,172 @@ def _journal(ctx: StepContext, state: StepState) -> StepOutcome:
     return DONE
 
 
+# -- the return job ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sale:
+    """What a return job reads of its order's sale job (one session, then plain values)."""
+
+    job_id: int
+    status: str
+    issued: bool  # its invoice exists and its GİB step is over (sent, or the provider has none)
+    original: ReturnOf
+    route: dict[str, Any]  # document_type / document_alias / route_source, for the return's request
+
+
+def _sale_of(ctx: StepContext) -> _Sale | None:
+    with ctx.sessions() as session:
+        sale = JobRepository(session).get_by_key(sale_key(str(ctx.job["store_id"]), str(ctx.job["order_id"])))
+        if sale is None:
+            return None
+        sale_order = Order.model_validate_json(sale.order_json) if sale.order_json else None
+        return _Sale(
+            job_id=sale.id,
+            status=sale.status,
+            issued=sale.step_invoice == StepState.DONE.value and StepState(sale.step_e_document) in FINISHED,
+            original=ReturnOf(
+                invoice_id=str(sale.invoice_id),
+                invoice_number=sale.invoice_number,
+                # The issue date the sale's request carried (build_request), not the job's.
+                issue_date=invoice_date(sale_order.created_at) if sale_order is not None else None,
+                ettn=sale.ettn,
+                document_type=DocumentType(sale.document_type) if sale.document_type else None,
+            ),
+            route={"document_type": sale.document_type, "document_alias": sale.document_alias,
+                   "route_source": sale.route_source or RouteSource.DEFAULT.value},
+        )
+
+
+def _refunded(ctx: StepContext) -> str:
+    """The refunded lines and amounts, as an operator types them into the provider's panel."""
+    lines = "; ".join(
+        f"{cl.quantity.normalize():f} × {cl.line.name}{f' ({cl.line.sku})' if cl.line.sku else ''} "
+        f"{cl.gross_amount} TL (KDV %{cl.vat_rate.normalize():f})"
+        for cl in ctx.computed.lines
+    )
+    return f"{lines}; total {ctx.computed.paid_total} TL incl. KDV {ctx.computed.vat_total} TL"
+
+
+def _shown(original: ReturnOf) -> str:
+    number = original.invoice_number or f"(provider id {original.invoice_id})"
+    dated = f" of {original.issue_date.isoformat()}" if original.issue_date else ""
+    return f"{number}{dated}"
+
+
+def _refund_attention(message: str) -> StepOutcome:
+    return StepOutcome(attention=AttentionCategory.REFUND_AFTER_SEND, message=message)
+
+
+def _return_invoice(ctx: StepContext, state: StepState) -> StepOutcome:
+    """The return (İADE) invoice of a refund, referencing the sale invoice, exactly once (the
+    sale's rules: intent before the call, a search after an unknown outcome, the total checked
+    against the refund). An e-Fatura's return is the buyer's, so it is waited for instead;
+    where the product cannot document the return, an operator gets the exact instruction."""
+    sale = _sale_of(ctx)
+    order = ctx.order
+    if sale is None:
+        return _refund_attention(
+            f"refund of order {order.order_name}: sync-engine has no sale invoice for this order, so there is "
+            f"no invoice to return; document the return where the order was invoiced: {_refunded(ctx)}")
+    if not sale.issued:
+        if sale.status == JobStatus.CANCELLED.value:
+            return StepOutcome(cancelled=True, message=(
+                f"the sale invoice of order {order.order_name} was never issued (sale job {sale.job_id} "
+                "cancelled): there is nothing to return"))
+        return _wait_for_sale(ctx, sale)
+    if ctx.job.get("document_type") is None and ctx.job.get("route_source") is None:
+        # The return goes the sale's way (an e-Arşiv's return is an e-Arşiv), without a new lookup.
+        ctx.save_with_next(**sale.route)
+    original = sale.original
+    # Assumption: a sale whose type the provider chose at send time (document_type unset,
+    # KolayBi / FaturaEntegratör) is taken for an e-Arşiv; a provider that made it an
+    # e-Fatura refuses the return invoice, and the job stops with its words (provider_refused).
+    if original.document_type is DocumentType.E_FATURA:
+        return _buyer_return(ctx, original)
+    provider = ctx.provider
+    if not provider.supports(Capability.RETURN_INVOICE):
+        return _refund_attention(
+            f"{provider.name} cannot issue a return invoice through its API: issue a return (İADE) invoice "
+            f"there referencing invoice {_shown(original)} for {_refunded(ctx)}; then close this job")
+    req = ctx.request()
+    ref: InvoiceRef | None = None
+    if state in (StepState.IN_PROGRESS, StepState.FAILED):
+        if not provider.supports(Capability.FIND_INVOICE):
+            return _refund_attention(
+                f"an earlier attempt to make the return invoice for {_shown(original)} has an unknown outcome "
+                f"and {provider.name} cannot be searched; not making another — look for it there "
+                f"({req.reference}) and issue it only if it is missing: {_refunded(ctx)}")
+        ref = provider.find_invoice(req)
+    if ref is None:
+        if not ctx.intend(step_invoice=StepState.IN_PROGRESS.value):
+            return StepOutcome(cancelled=True, message="the return job was closed before its return invoice was made")
+        ref = provider.create_return_invoice(req, original, _customer_ref(ctx))
+    ctx.save(
+        invoice_id=ref.invoice_id,
+        ettn=ref.ettn,
+        invoice_number=ref.invoice_number,
+        rounding_difference=provider.rounding_difference(req),
+        provider_total=ref.total,
+        step_invoice=StepState.DONE.value,
+    )
+    return _total_mismatch(ctx) or DONE
+
+
+def _waited(ctx: StepContext) -> float:
+    started = ctx.job.get("created_at")
+    return (ctx.clock() - started).total_seconds() if isinstance(started, datetime) else 0.0
+
+
+def _wait_for_sale(ctx: StepContext, sale: _Sale) -> StepOutcome:
+    """A refund reached us while the sale invoice is still being made or sent: the return
+    references it, so it waits for it — as long as a GİB answer is waited for."""
+    waited = _waited(ctx)
+    if waited > ctx.gib_answer_wait_s:
+        return _refund_attention(
+            f"the sale invoice of order {ctx.order.order_name} (job {sale.job_id}, {sale.status}) has not been "
+            f"issued in {ctx.gib_answer_wait_s / 3600:g} h, so its return cannot be made; resolve the sale job, "
+            f"then retry this one (refunded: {_refunded(ctx)})")
+    return StepOutcome(retry_in=ctx.poll_delay(waited), wait_kind="AwaitingSale",
+                       message=f"waiting for the sale invoice (job {sale.job_id}, {sale.status}) to be issued")
+
+
+def _buyer_return(ctx: StepContext, original: ReturnOf) -> StepOutcome:
+    """The sale was an e-Fatura: the seller cannot cancel or return it; the buyer issues the
+    İADE (FACTS §5.5). Where the provider lists incoming invoices, the job waits for it and
+    records it; else, or past the wait, an operator is told what the buyer must issue."""
+    ask = (f"e-Fatura {_shown(original)} cannot be returned by the seller: the buyer issues a return (İADE) "
+           f"invoice referencing it for {_refunded(ctx)}")
+    provider = ctx.provider
+    if not provider.supports(Capability.BUYER_RETURNS):
+        return _refund_attention(
+            f"{ask}. {provider.name} cannot show incoming invoices: ask the buyer for it, check it when it "
+            "arrives, then close this job")
+    found = provider.find_buyer_return(ctx.request(), original)
+    if found is None:
+        waited = _waited(ctx)
+        if waited > ctx.buyer_return_wait_s:
+            return _refund_attention(
+                f"{ask}; none has arrived in {ctx.buyer_return_wait_s / 86400:g} days — ask the buyer for it "
+                "(or agree a correction), then retry this job to record it")
+        return StepOutcome(retry_in=ctx.poll_delay(waited), wait_kind="AwaitingBuyerReturn",
+                           message=f"waiting for the buyer's return (İADE) invoice for e-Fatura {_shown(original)}")
+    # The buyer's document is the return: nothing of ours goes to GİB, and its accounting is
+    # the incoming invoice's (the provider's purchase flow), not our journal call.
+    ctx.save(
+        invoice_id=found.invoice_id, ettn=found.ettn, invoice_number=found.invoice_number,
+        provider_total=found.total, step_invoice=StepState.DONE.value,
+        step_e_document=StepState.SKIPPED.value, step_journal=StepState.SKIPPED.value,
+    )
+    if found.total is not None and found.total != ctx.computed.paid_total:
+        return StepOutcome(
+            attention=AttentionCategory.TOTAL_MISMATCH,
+            message=f"the buyer's return invoice {found.invoice_number or found.invoice_id} for e-Fatura "
+            f"{_shown(original)} totals {found.total} but the shop refunded {ctx.computed.paid_total} "
+            f"(difference {ctx.computed.paid_total - found.total}); settle it with the buyer, then retry this job")
+    return DONE
+
+
 def _cancel_e_archive(ctx: StepContext, state: StepState) -> StepOutcome:
     """The sale's e-Arşiv cancelled at GİB, exactly once: the provider is asked first (a lost
     answer to an earlier cancel shows as CANCELLED, never as a reason to cancel again), the
@@ -451,16 +630,39 @@ def _cancel_e_archive(ctx: StepContext, state: StepState) -> StepOutcome:
 
 
 def _journal_reversal(ctx: StepContext, state: StepState) -> StepOutcome:
-    """The journal entry of a cancelled e-Arşiv must be reversed (ters kayıt). No provider
-    documents a reversal call, so the operator is told exactly what to reverse."""
+    """The journal entry of a cancelled e-Arşiv reversed (ters kayıt), exactly once: the
+    intent is committed before the call; after an unknown outcome the provider is asked
+    (``journal_reversed``) and the call is made again only on an explicit "still journaled".
+    A provider without the call: the operator is told exactly what to reverse."""
     ref = ctx.job.get("journal_ref")
     if not ref:
         return DONE  # never journaled: nothing to reverse
-    return StepOutcome(
-        attention=AttentionCategory.CANCELLED_AFTER_SEND,
-        message=f"e-Arşiv {ctx.job.get('invoice_number') or ctx.job.get('invoice_id')} is cancelled at GİB; "
-        f"reverse its journal entry {ref} (ters kayıt) in the provider's accounting by hand",
-    )
+    number = ctx.job.get("invoice_number") or ctx.job.get("invoice_id")
+    provider = ctx.provider
+    if not provider.supports(Capability.REVERSE_JOURNAL):
+        return StepOutcome(
+            attention=AttentionCategory.CANCELLED_AFTER_SEND,
+            message=f"e-Arşiv {number} is cancelled at GİB; reverse its journal entry {ref} (ters kayıt) in "
+            "the provider's accounting by hand",
+        )
+    req = ctx.request()
+    invoice = ctx.invoice_ref()
+    if state in (StepState.IN_PROGRESS, StepState.FAILED):
+        reversed_ = provider.journal_reversed(req, invoice)
+        if reversed_ is None:
+            return StepOutcome(
+                attention=AttentionCategory.CANCELLED_AFTER_SEND,
+                message=f"the reversal of journal entry {ref} (e-Arşiv {number}, cancelled at GİB) has an unknown "
+                f"outcome and {provider.name} cannot be asked; not reversing again — check its accounting, then "
+                "mark this job",
+            )
+        if reversed_:
+            ctx.save(step_journal=StepState.DONE.value)
+            return DONE
+    ctx.save(step_journal=StepState.IN_PROGRESS.value)
+    provider.reverse_journal(req, invoice)
+    ctx.save(step_journal=StepState.DONE.value)
+    return DONE
 
 
 _STEPS: dict[Step, Callable[[StepContext, StepState], StepOutcome]] = {

@@ -214,6 +214,7 @@ class Provider(Protocol):
     def can_cancel(self, state: EDocumentState) -> bool: ...
     def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef: ...
     def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None: ...
+    def journal_reversed(self, req: InvoiceRequest, invoice: InvoiceRef) -> bool | None: ...
     def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None: ...
     def check(self) -> list[CheckResult]: ...
     def close(self) -> None: ...
@@ -299,9 +300,18 @@ class BaseProvider:
 
     def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
         """Reverse the journal entry of ``invoice`` (ters kayıt), after its e-Arşiv was
-        cancelled. The step asks ``journal_reference`` first: one already reversed is not
-        reversed again."""
+        cancelled. Not idempotent at any provider: the cancel job commits its intent first
+        and, after an unknown outcome, asks ``journal_reversed`` before calling again."""
         raise self._unsupported(Capability.REVERSE_JOURNAL)
+
+    def journal_reversed(self, req: InvoiceRequest, invoice: InvoiceRef) -> bool | None:
+        """After a reversal with an unknown outcome: True reversed, False still journaled,
+        None the provider cannot say (the job then asks an operator, never reverses twice).
+        By default read from ``journal_reference`` where the adapter implements it — no entry
+        any more means reversed; an adapter whose reversed entries stay listed overrides this."""
+        if type(self).journal_reference is BaseProvider.journal_reference:
+            return None  # the default journal_reference cannot tell "none" from "cannot say"
+        return self.journal_reference(req, invoice) is None
 
     def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None:
         """The buyer's return (İADE) invoice answering the e-Fatura ``original`` for the

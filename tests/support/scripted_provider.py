@@ -23,6 +23,8 @@ from sync_engine.providers.base import (
     InvoiceRequest,
     JournalRef,
     ProformaRef,
+    RemoteInvoice,
+    ReturnOf,
     SendState,
 )
 from sync_engine.providers.errors import PermanentError, TransientError
@@ -45,6 +47,8 @@ class Effects:
     gib_sends: Counter[str] = field(default_factory=Counter)
     journals: Counter[str] = field(default_factory=Counter)
     proformas: Counter[str] = field(default_factory=Counter)
+    returns: Counter[str] = field(default_factory=Counter)  # return invoices made, by their ETTN
+    reversals: Counter[str] = field(default_factory=Counter)  # journal reversals, by the invoice's ETTN
 
 
 class ScriptedProvider(BaseProvider):
@@ -70,6 +74,9 @@ class ScriptedProvider(BaseProvider):
         self.last_answer: dict[str, EDocumentState] = {}
         self.invoice_total: Decimal | None = None  # the total the provider reports, if any
         self.updates: list[tuple[str, Order]] = []  # (customer id, order) of each cari update
+        self.returned: dict[str, ReturnOf] = {}  # return invoice ETTN → the sale it references
+        # Buyers' return invoices in the incoming list, by the e-Fatura they answer (invoice id).
+        self.incoming: dict[str, RemoteInvoice] = {}
 
     def _do(self, operation: str, effect) -> object:  # noqa: ANN001
         self.calls += 1
@@ -111,9 +118,21 @@ class ScriptedProvider(BaseProvider):
 
         return self._do("invoice", effect)  # type: ignore[return-value]
 
+    # return invoice: NOT idempotent (KolayBi-like): a second create is a second İADE
+    def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
+        def effect() -> InvoiceRef:
+            self.effects.returns[req.ettn] += 1
+            self.returned[req.ettn] = original
+            return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, total=self.invoice_total)
+
+        return self._do("return_invoice", effect)  # type: ignore[return-value]
+
+    def find_buyer_return(self, req: InvoiceRequest, original: ReturnOf) -> RemoteInvoice | None:
+        return self._do("find_buyer_return", lambda: self.incoming.get(original.invoice_id))  # type: ignore[return-value]
+
     def find_invoice(self, req: InvoiceRequest) -> InvoiceRef | None:
         def effect() -> InvoiceRef | None:
-            if not self.effects.invoices[req.ettn]:
+            if not (self.effects.invoices[req.ettn] or self.effects.returns[req.ettn]):
                 return None
             return InvoiceRef(invoice_id=req.ettn, ettn=req.ettn, total=self.invoice_total)
 
@@ -152,9 +171,17 @@ class ScriptedProvider(BaseProvider):
 
     def journal_reference(self, req: InvoiceRequest, invoice: InvoiceRef) -> JournalRef | None:
         def effect() -> JournalRef | None:
-            return JournalRef(reference=f"J-{req.ettn}") if self.effects.journals[req.ettn] else None
+            live = self.effects.journals[req.ettn] - self.effects.reversals[req.ettn]
+            return JournalRef(reference=f"J-{req.ettn}") if live > 0 else None
 
         return self._do("journal_probe", effect)  # type: ignore[return-value]
+
+    # reversal (ters kayıt): not idempotent either; a reversed entry is gone from journal_reference
+    def reverse_journal(self, req: InvoiceRequest, invoice: InvoiceRef) -> None:
+        def effect() -> None:
+            self.effects.reversals[req.ettn] += 1
+
+        self._do("reverse_journal", effect)
 
     # proforma: searched before it is created, like an invoice
     def create_proforma(self, req: InvoiceRequest, customer: CustomerRef | None) -> ProformaRef:
