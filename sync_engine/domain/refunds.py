@@ -149,21 +149,21 @@ def return_order(sale_order: Order, refund: Refund) -> Order:
 
 def _unexplained(refund: Refund) -> list[str]:
     """The refund's money against its own lines and shipping, where the shop gave both."""
+    amounts = [rl.amount for rl in refund.lines]
+    known = all(a is not None for a in amounts)
+    explained = sum((a for a in amounts if a is not None), ZERO)
     if refund.discrepancy:
-        explained = refund.total - refund.discrepancy
-        return [f"refund {refund.refund_id} gave back {refund.total} but its lines and shipping come to "
-                f"{explained}; the shop records a refund discrepancy of {refund.discrepancy}"]
+        lines = f"its lines and shipping come to {explained}" if known else "its lines and shipping do not explain it"
+        return [f"refund {refund.refund_id} gave back {refund.total} but {lines}; the shop records a "
+                f"refund discrepancy of {refund.discrepancy}"]
     if not refund.lines:
         if refund.total == ZERO:
             return []
         return [f"refund {refund.refund_id} gave back {refund.total} but names no line or shipping "
                 "(an amount-only refund: what was returned is not known)"]
-    amounts = [rl.amount for rl in refund.lines]
-    if all(a is not None for a in amounts):
-        explained = sum((a for a in amounts if a is not None), ZERO)
-        if explained != refund.total:
-            return [f"refund {refund.refund_id} gave back {refund.total} but its lines and shipping come to "
-                    f"{explained} (difference {refund.total - explained})"]
+    if known and explained != refund.total:
+        return [f"refund {refund.refund_id} gave back {refund.total} but its lines and shipping come to "
+                f"{explained} (difference {refund.total - explained})"]
     return []
 
 
