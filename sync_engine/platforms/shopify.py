@@ -172,18 +172,20 @@ class ShopifyAdapter:
     def _refund(self, h: Mapping[str, str], topic: str, refund: dict[str, Any]) -> ParsedDelivery:
         order_id = id_text(refund.get("order_id"))
         refund_id = id_text(refund.get("id"))
-        if order_id is None or refund_id is None:
-            raise MalformedPayload(f"{topic} body needs both an id and an order_id")
+        if order_id is None and refund_id is None:
+            raise MalformedPayload(f"{topic} body has neither an id nor an order_id")
+        usable = topic == "refunds/create" and order_id is not None and refund_id is not None
         return ParsedDelivery(
-            kind=EventKind.REFUND if topic == "refunds/create" else EventKind.OTHER,
+            kind=EventKind.REFUND if usable else EventKind.OTHER,
             event_key=_event_key(h, topic, f"{order_id}:{refund_id}"),
             topic=topic,
             order_id=order_id,
             order_name=None,
             invoiceable=False,
             order=None,
-            problem=None if topic == "refunds/create" else f"topic {topic} is not handled; event stored",
-            refund=build_refund(refund) if topic == "refunds/create" else None,
+            problem=None if usable else (f"topic {topic} is not handled; event stored" if topic != "refunds/create"
+                                         else "refund body names no order (or has no id); event stored"),
+            refund=build_refund(refund) if usable else None,
         )
 
     def order_from_resource(
