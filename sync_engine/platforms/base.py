@@ -137,6 +137,11 @@ class PlatformAdapter(Protocol):
         """Why the order is undone at the shop (cancelled, deleted, fully refunded); None if not."""
         ...
 
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        """The listed order's refunds: (those whose lines the payload carries, ids of those
+        listed without lines — WooCommerce's ``refunds[]`` summaries)."""
+        ...
+
     def replay_headers(self) -> dict[str, str]:
         """Headers a stored listed order carries, so that ``events replay`` parses its raw body
         as the platform's own order-update webhook."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms._util import (
     blocking_problems,
     first_header,
@@ -219,6 +220,9 @@ class ShopifyAdapter:
         if undone is not None:
             return undone
         return None if self.is_paid(payload) else "order is not paid"
+
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        return build_refunds(unwrap(payload, "order")), ()
 
     def replay_headers(self) -> dict[str, str]:
         return {"X-Shopify-Topic": "orders/updated"}

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms._util import (
     blocking_problems,
     body_digest,
@@ -212,6 +213,9 @@ class WooCommerceAdapter:
         if status in UNPAYABLE_STATUSES:
             return f"order status is {status}"
         return None if is_paid(payload) else "order is not paid"
+
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        return (), refund_summaries(payload)
 
     def replay_headers(self) -> dict[str, str]:
         return {"X-WC-Webhook-Topic": "order.updated"}
