@@ -139,14 +139,22 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     problem = parsed.problem or ("missing order" if order is None else None)
     if order is not None and not problem and (parsed.refunds or parsed.refunds_unfetched):
         # Partly refunded: the invoice is for what the buyer kept (checked like any order).
+        sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+        if sale is not None and sale.order_json and _sent(sale) and parsed.refunds:
+            # Sent: each new refund is returned (a return job names what it cannot return).
+            refunded = _refunded_sale(session, event, sale, order, parsed.refunds, store=store, now=now)
+            if refunded is not None:
+                return refunded
         kept = _kept(order, parsed)
         if isinstance(kept, str):
             problem = kept
+            if sale is not None and not _sent(sale) and sale.closed_at is None:
+                # Not to be invoiced for what was sold, and what was kept is not known.
+                return _stop_for_refund(session, event, sale, problem, now)
         elif kept is None:
             return _cancel(session, event, _fully_refunded(parsed, order), store=store, now=now)
         else:
             order, problem = kept, "; ".join(blocking_problems(kept)) or None
-            sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
             if sale is not None:
                 refunded = _refunded_sale(session, event, sale, kept, parsed.refunds, store=store, now=now)
                 if refunded is not None:
@@ -437,7 +445,7 @@ def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, st
     try:
         kept = kept_order(stored, [refund])
     except RefundProblem as exc:
-        return _refund_problem(session, event, sale, str(exc), now)
+        return _stop_for_refund(session, event, sale, f"refund cannot be applied automatically: {exc}", now)
     if kept is None:
         return _cancel(session, event, _fully_refunded(parsed, stored), store=store, now=now)
     result = _refunded_sale(session, event, sale, kept, (refund,), store=store, now=now)
@@ -489,11 +497,22 @@ def _refunded_sale(session: Session, event: Any, sale: Any, kept: Order, refunds
     return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=reason)
 
 
-def _refund_problem(session: Session, event: Any, sale: Any, problem: str, now: datetime) -> IngestResult:
-    reason = f"refund cannot be applied to sale job {sale.id} automatically: {problem}"
-    JobRepository(session).set_fields(sale.id, now, edited_at=now, edit_note=_text(reason, 2000))
-    EventRepository(session).set_status(event.id, EventStatus.NEEDS_ATTENTION, reason, sale.id)
-    return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=reason)
+def _stop_for_refund(session: Session, event: Any, sale: Any, problem: str, now: datetime) -> IngestResult:
+    """A refund before the GİB send that cannot be taken off the sale job's order: the job
+    stops for an operator (it must not invoice what was sold), its order kept as it is."""
+    jobs = JobRepository(session)
+    message = _text(f"{problem}; sale job {sale.id} stopped before the GİB send", 2000)
+    category = AttentionCategory.INVALID_ORDER.value  # a corrected order delivery restarts it
+    if sale.closed_at is not None or _sent(sale):
+        reason = f"refund for sale job {sale.id}, which is closed or sent: {problem}"
+        EventRepository(session).set_status(event.id, EventStatus.IGNORED, reason, sale.id)
+        return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
+    if not sale.order_json or not jobs.replace_order_before_send(sale.id, now, sale.order_json, category, message):
+        message = _text(f"{problem}; sale job {sale.id} was being worked on: replay this event once it stops", 2000)
+        jobs.set_fields(sale.id, now, edited_at=now, edit_note=message)
+    log.warning("refund not applied", store=sale.store_id, sale_job=sale.id, outcome="needs_attention")
+    EventRepository(session).set_status(event.id, EventStatus.NEEDS_ATTENTION, message, sale.id)
+    return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=message)
 
 
 def _returns(session: Session, event: Any, sale: Any, refunds: list[Refund], *, store: Any,

@@ -232,6 +232,34 @@ def test_refund_after_the_draft_was_saved_stops_the_job_with_the_kept_order(web:
     assert stored_order(web, sale_id).refund_ids == ("9007",)
 
 
+def test_refund_before_the_send_that_cannot_be_applied_stops_the_sale_job(web: WebHarness) -> None:
+    payload = paid_shopify(57)
+    sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    refund = shopify_refund(payload, 9014, [(0, 1)])
+    refund["order_adjustments"] = [{"id": 2, "kind": "refund_discrepancy", "amount": "3.00", "tax_amount": "0.00"}]
+    answer = body_of(web.shopify(refund, topic="refunds/create"))
+    assert answer["status"] == "needs_attention" and "refund discrepancy of 3.00" in answer["reason"]
+    job = web.job(sale_id)
+    assert (job.status, job.attention_category) == ("needs_attention", "invalid_order")
+    assert stored_order(web, sale_id).paid_total == D(payload["total_price"])  # nothing guessed
+    # The same refund in the order update stops it the same way, not invoiced as sold.
+    update = body_of(web.shopify(refunded(payload, refund), topic="orders/updated"))
+    assert update["status"] == "needs_attention" and web.job(sale_id).status == "needs_attention"
+
+
+def test_refund_after_the_send_in_an_order_update_that_cannot_be_returned_waits(web: WebHarness) -> None:
+    payload = paid_shopify(58)
+    sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+    mark_sent(web, sale_id, "e_arsiv", 58)
+    refund = shopify_refund(payload, 9015, [(0, 1)])
+    refund["order_adjustments"] = [{"id": 3, "kind": "refund_discrepancy", "amount": "3.00", "tax_amount": "0.00"}]
+    answer = body_of(web.shopify(refunded(payload, refund), topic="orders/updated"))
+    assert answer["status"] == "needs_attention"
+    ret = web.job(answer["job_id"])
+    assert (ret.kind, ret.attention_category) == ("return", "refund_after_send")
+    assert "refund discrepancy of 3.00" in (ret.last_error_message or "")
+
+
 # --- after the GİB send -------------------------------------------------------------------------
 
 

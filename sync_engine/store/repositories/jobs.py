@@ -338,10 +338,10 @@ class JobRepository:
 
     def replace_order_before_send(self, job_id: int, now: datetime, order_json: str, category: str,
                                   message: str) -> bool:
-        """A newer order (a refund) for a job whose invoice was (maybe) made at the provider but
-        not sent to GİB, and that no worker holds: it takes the new order and stops for an
-        operator, so the draft is never sent with the old amount (its retry re-reads the
-        provider's total before the send). False: sent, closed, or a worker is on it. No commit."""
+        """A refund for a job not sent to GİB that no worker holds: it takes ``order_json`` (what
+        was kept, or its own order when the refund cannot be applied) and stops for an operator,
+        so a draft made is never sent with the old amount (its retry re-reads the provider's
+        total before the send). False: sent, closed, or a worker is on it. No commit."""
         idle = or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
         return guarded_update(
             self.session, Job,
