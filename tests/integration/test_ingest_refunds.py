@@ -215,6 +215,18 @@ def test_refund_before_the_invoice_replaces_the_sale_jobs_order(web: WebHarness)
     assert [j.kind for j in web.jobs()] == ["sale"]
 
 
+def test_woocommerce_refund_object_before_the_invoice_replaces_the_order(web: WebHarness) -> None:
+    payload = paid_woocommerce(56)
+    sale_id = body_of(web.woocommerce(payload, topic="order.updated"))["job_id"]
+    refund = {**woo_refund(payload, 7016, 0),
+              "_links": {"up": [{"href": f"https://kolay-shop.example/wp-json/wc/v3/orders/{payload['id']}"}]}}
+    answer = body_of(web.woocommerce(refund, topic="order.updated"))
+    assert answer["status"] == "accepted" and answer["job_id"] == sale_id, answer
+    kept = stored_order(web, sale_id)
+    assert kept.paid_total == D(payload["total"]) - D(refund["amount"]) == compute_invoice(kept).grand_total
+    assert kept.refund_ids == ("7016",)
+
+
 def test_refund_after_the_draft_was_saved_stops_the_job_with_the_kept_order(web: WebHarness) -> None:
     payload = paid_shopify(62)
     sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
