@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from sync_engine.domain import Order
 from sync_engine.domain.edits import order_difference
-from sync_engine.domain.keys import cancel_key, proforma_key, sale_key
+from sync_engine.domain.keys import cancel_key, proforma_key, return_key, sale_key
+from sync_engine.domain.refunds import Refund, RefundProblem, kept_order, return_order
 from sync_engine.domain.states import AttentionCategory, DocumentType, EventStatus, JobKind, JobStatus
 from sync_engine.logging import get_logger
+from sync_engine.platforms._util import blocking_problems
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, Problem, category_of, rules_for
 from sync_engine.store.repositories import EventRepository, JobRepository
@@ -109,6 +111,8 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         reason = parsed.problem or "test notification: not invoiced"
         events.set_status(event.id, EventStatus.IGNORED, reason, None)
         return IngestResult(202, "ignored", event_id=event.id, reason=reason)
+    if parsed.kind is EventKind.REFUND and parsed.refund is not None and parsed.order_id is not None:
+        return _refund_delivery(session, event, parsed, store=store, now=now)
     if parsed.cancelled and parsed.order_id is not None:
         # A proforma still open is closed out (the buyer must not pay against it), and the
         # sale invoice is stopped before GİB, or flagged for cancelling / returning.
@@ -133,6 +137,28 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     # (no order could be built, foreign currency, lines not adding up to the paid total…).
     order = parsed.order
     problem = parsed.problem or ("missing order" if order is None else None)
+    if order is not None and not problem and (parsed.refunds or parsed.refunds_unfetched):
+        # Partly refunded: the invoice is for what the buyer kept (checked like any order).
+        sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+        if sale is not None and sale.order_json and _sent(sale) and parsed.refunds:
+            # Sent: each new refund is returned (a return job names what it cannot return).
+            refunded = _refunded_sale(session, event, sale, order, parsed.refunds, store=store, now=now)
+            if refunded is not None:
+                return refunded
+        kept = _kept(order, parsed)
+        if isinstance(kept, str):
+            problem = kept
+            if sale is not None and not _sent(sale) and sale.closed_at is None:
+                # Not to be invoiced for what was sold, and what was kept is not known.
+                return _stop_for_refund(session, event, sale, problem, now)
+        elif kept is None:
+            return _cancel(session, event, _fully_refunded(parsed, order), store=store, now=now)
+        else:
+            order, problem = kept, "; ".join(blocking_problems(kept)) or None
+            if sale is not None:
+                refunded = _refunded_sale(session, event, sale, kept, parsed.refunds, store=store, now=now)
+                if refunded is not None:
+                    return refunded
     fields: dict[str, Any] = dict(
         store_id=store.id,
         platform=parsed.order.platform if order else store.platform,
@@ -250,7 +276,10 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
                         "stopped and its draft handled; sent: the job says so"),
             "already": f"{why}: sale job {sale.id} was already closed",
         }.get(outcome, "")
-        if outcome == "sent" and _cancels_e_archive(store, sale):
+        # A refund already answered with a return job: cancelling the e-Arşiv too would undo
+        # that part twice; the rest is returned as well.
+        returned = any(jobs.get_by_key(return_key(store.id, parsed.order_id, r.refund_id)) for r in parsed.refunds)
+        if outcome == "sent" and not returned and _cancels_e_archive(store, sale):
             # The provider cancels e-Arşiv at GİB: the cancel job does it (and asks for the
             # journal reversal where the sale was journaled), on the sale's own document.
             jobs.set_fields(
@@ -265,6 +294,13 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
             events.set_status(event.id, EventStatus.ACCEPTED, f"{why}: cancelling its e-Arşiv", cancel.id)
             return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id,
                                 reason=f"{why}: cancelling its e-Arşiv at GİB", enqueue=True)
+        if outcome == "sent" and parsed.refunds and sale.order_json:
+            # Refunded after the send and not cancelled at GİB above (an e-Fatura, a provider
+            # that cannot cancel): a return job for each refund not yet returned.
+            result = _returns(session, event, sale, list(parsed.refunds), store=store, now=now)
+            jobs.set_fields(cancel.id, now, status=JobStatus.COMPLETED.value, completed_at=now,
+                            last_error_message=f"{why} after its invoice was sent: returned by job {result.job_id}")
+            return result
         if outcome == "sent":
             status, category = JobStatus.NEEDS_ATTENTION, AttentionCategory.CANCELLED_AFTER_SEND
             message = f"{why} after its invoice was sent: " + _after_send_instruction(sale)
@@ -353,6 +389,191 @@ def _edited(session: Session, job: Any, order: Any, now: datetime) -> _Edit | No
                  "a return and a new invoice are issued")
 
 
+REFUNDS_UNFETCHED = ("order was partly refunded (refunds {ids}) but the lines of its refunds could not be "
+                     "fetched from the shop's API{why}: what the buyer kept is not known; replay the event "
+                     "once the shop API answers")
+
+
+def _kept(order: Order, parsed: ParsedDelivery) -> Order | None | str:
+    """What the buyer kept of the delivered order, or why it cannot be told (a text)."""
+    if parsed.refunds_unfetched:
+        why = f" ({parsed.refunds_error})" if parsed.refunds_error else ""
+        return REFUNDS_UNFETCHED.format(ids=", ".join(parsed.refunds_unfetched), why=why)
+    try:
+        return kept_order(order, parsed.refunds)
+    except RefundProblem as exc:
+        return f"order was partly refunded and what the buyer kept cannot be invoiced automatically: {exc}"
+
+
+def _fully_refunded(parsed: ParsedDelivery, order: Order | None) -> ParsedDelivery:
+    return dataclasses.replace(parsed, kind=EventKind.ORDER, order=order, cancelled=True, invoiceable=False,
+                               problem="order fully refunded at the shop")
+
+
+def _sent(sale: Any) -> bool:
+    """The sale's document went (or may have gone) to GİB: a refund now needs a return."""
+    return sale.step_e_document in ("in_progress", "done") or sale.status == JobStatus.COMPLETED.value
+
+
+def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, now: datetime) -> IngestResult:
+    """A refund delivered on its own (Shopify refunds/create, a WooCommerce refund object):
+    applied to the order's sale job — its order replaced by what was kept before the GİB
+    send, a return job after it."""
+    assert parsed.refund is not None and parsed.order_id is not None
+    events = EventRepository(session)
+    refund = parsed.refund if parsed.refund.created_at else parsed.refund.model_copy(update={"created_at": now})
+    sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+    if sale is None or not sale.order_json:
+        # Out of order (the refund before its order) or an order not invoiced here: the
+        # order's own delivery lists its refunds and is invoiced for what was kept.
+        reason = "refund for an order without a sale invoice job here; stored (the order's delivery lists it)"
+        events.set_status(event.id, EventStatus.IGNORED, reason, sale.id if sale else None)
+        return IngestResult(202, "ignored", job_id=sale.id if sale else None, event_id=event.id, reason=reason)
+    stored = Order.model_validate_json(sale.order_json)
+    if _sent(sale):
+        try:
+            nothing_kept = kept_order(stored, [refund]) is None
+        except RefundProblem:
+            nothing_kept = False  # the return job names the problem
+        if nothing_kept and _cancels_e_archive(store, sale):
+            return _cancel(session, event, _fully_refunded(parsed, stored), store=store, now=now)
+        return _returns(session, event, sale, [refund], store=store, now=now)
+    if refund.refund_id in stored.refund_ids:
+        reason = f"refund {refund.refund_id} already taken off sale job {sale.id}'s order"
+        events.set_status(event.id, EventStatus.ACCEPTED, reason, sale.id)
+        return IngestResult(202, "accepted", job_id=sale.id, event_id=event.id, reason=reason)
+    try:
+        kept = kept_order(stored, [refund])
+    except RefundProblem as exc:
+        return _stop_for_refund(session, event, sale, f"refund cannot be applied automatically: {exc}", now)
+    if kept is None:
+        return _cancel(session, event, _fully_refunded(parsed, stored), store=store, now=now)
+    result = _refunded_sale(session, event, sale, kept, (refund,), store=store, now=now)
+    assert result is not None  # not sent, and the refund is new
+    return result
+
+
+def _refunded_sale(session: Session, event: Any, sale: Any, kept: Order, refunds: tuple[Refund, ...], *,
+                   store: Any, now: datetime) -> IngestResult | None:
+    """A sale job whose order was refunded (in part) after the job was made. None: no refund
+    it has not taken yet (the caller goes on as for any other update of the order)."""
+    events = EventRepository(session)
+    jobs = JobRepository(session)
+    stored = Order.model_validate_json(sale.order_json) if sale.order_json else None
+    taken = set(stored.refund_ids) if stored else set()
+    new = [r for r in refunds if r.refund_id not in taken]
+    if not new:
+        return None
+    if sale.closed_at is not None:
+        reason = f"refund for sale job {sale.id}, which is closed ({sale.closed_reason or 'cancelled'})"
+        events.set_status(event.id, EventStatus.IGNORED, reason, sale.id)
+        return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
+    if _sent(sale):
+        return _returns(session, event, sale, new, store=store, now=now)
+    ids = ", ".join(r.refund_id for r in new)
+    old_total = stored.paid_total if stored else None
+    if sale.step_invoice == "pending" and jobs.replace_order_if_unmade(sale.id, now, kept.model_dump_json()):
+        reason = f"refunded before it was invoiced (refund {ids}): the job invoices what was kept, {kept.paid_total}"
+        log.info("refund applied", store=store.id, sale_job=sale.id, outcome="order_replaced")
+        events.set_status(event.id, EventStatus.ACCEPTED, reason, sale.id)
+        return IngestResult(202, "accepted", job_id=sale.id, event_id=event.id, reason=reason)
+    # The invoice may already be saved at the provider with the old amount: the job takes
+    # the kept order and stops, so that draft is never sent to GİB as it is.
+    message = (f"refunded before the GİB send (refund {ids}): the invoice "
+               f"{sale.invoice_number or sale.invoice_id or '(if one was made)'} at {sale.provider} was made for "
+               f"{old_total} but the buyer kept {kept.paid_total}; correct (or delete) it at the provider to "
+               "the kept lines, then retry — nothing was sent to GİB")
+    if jobs.replace_order_before_send(sale.id, now, kept.model_dump_json(), AttentionCategory.TOTAL_MISMATCH.value,
+                                      message):
+        log.info("refund applied", store=store.id, sale_job=sale.id, outcome="draft_to_correct")
+        events.set_status(event.id, EventStatus.NEEDS_ATTENTION, message, sale.id)
+        return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=message)
+    # A worker is on the job right now: whether it sends first is not known here.
+    reason = (f"refund {ids} arrived while sale job {sale.id} was being worked on: replay this event once the "
+              "job stops (before its GİB send the order is replaced; after it a return job is opened)")
+    jobs.set_fields(sale.id, now, edited_at=now, edit_note=f"refund {ids} to apply (event {event.id})")
+    log.warning("refund during a run", store=store.id, sale_job=sale.id, outcome="replay_needed")
+    events.set_status(event.id, EventStatus.NEEDS_ATTENTION, reason, sale.id)
+    return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=reason)
+
+
+def _stop_for_refund(session: Session, event: Any, sale: Any, problem: str, now: datetime) -> IngestResult:
+    """A refund before the GİB send that cannot be taken off the sale job's order: the job
+    stops for an operator (it must not invoice what was sold), its order kept as it is."""
+    jobs = JobRepository(session)
+    message = _text(f"{problem}; sale job {sale.id} stopped before the GİB send", 2000)
+    category = AttentionCategory.INVALID_ORDER.value  # a corrected order delivery restarts it
+    if sale.closed_at is not None or _sent(sale):
+        reason = f"refund for sale job {sale.id}, which is closed or sent: {problem}"
+        EventRepository(session).set_status(event.id, EventStatus.IGNORED, reason, sale.id)
+        return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
+    if not sale.order_json or not jobs.replace_order_before_send(sale.id, now, sale.order_json, category, message):
+        message = _text(f"{problem}; sale job {sale.id} was being worked on: replay this event once it stops", 2000)
+        jobs.set_fields(sale.id, now, edited_at=now, edit_note=message)
+    log.warning("refund not applied", store=sale.store_id, sale_job=sale.id, outcome="needs_attention")
+    EventRepository(session).set_status(event.id, EventStatus.NEEDS_ATTENTION, message, sale.id)
+    return IngestResult(202, "needs_attention", job_id=sale.id, event_id=event.id, reason=message)
+
+
+def _returns(session: Session, event: Any, sale: Any, refunds: list[Refund], *, store: Any,
+             now: datetime) -> IngestResult:
+    """One return (İADE) job per refund of a sent sale invoice, key
+    ``{store}:{order}:return:{refund_id}``: a refund delivered again finds its job.
+
+    The return job's order is exactly what was refunded (``return_order``). It carries over
+    from the sale only what the return is made *on*: the sale's cari (``customer_id``; its
+    customer step is skipped) and routing (document type and alias). Its own invoice_id,
+    ETTN, number and GİB uuid stay empty for its own document; the sale invoice it answers is
+    the sale job of the same store and order (``sale_key(job.store_id, job.order_id)``),
+    which the return step reads for ``ReturnOf``.
+    """
+    events = EventRepository(session)
+    jobs = JobRepository(session)
+    assert sale.order_json
+    sale_order = Order.model_validate_json(sale.order_json)
+    made: list[int] = []
+    new: list[int] = []
+    problems: list[str] = []
+    for refund in refunds:
+        refund = refund if refund.created_at else refund.model_copy(update={"created_at": now})
+        try:
+            returned: Order | None = return_order(sale_order, refund)
+            problem = None
+        except RefundProblem as exc:
+            returned, problem = None, _text(
+                f"refunded after its invoice was sent, and the return cannot be made automatically: {exc}; "
+                f"document the return of invoice {sale.invoice_number or sale.invoice_id or sale.id} by hand")
+        status: dict[str, Any] = (
+            dict(status=JobStatus.QUEUED.value, next_attempt_at=now) if problem is None else dict(
+                status=JobStatus.NEEDS_ATTENTION.value, attention_category=AttentionCategory.REFUND_AFTER_SEND.value,
+                last_error_class=AttentionCategory.REFUND_AFTER_SEND.value, last_error_message=problem))
+        job, created = jobs.create_if_absent(
+            return_key(store.id, sale.order_id, refund.refund_id), store_id=store.id, platform=sale.platform,
+            order_id=sale.order_id, order_name=_text(f"{sale.order_name or sale.order_id} İADE", _ORDER_NAME_MAX),
+            kind=JobKind.RETURN.value, provider=sale.provider, provider_account=sale.provider_account,
+            order_json=returned.model_dump_json() if returned else None, customer_id=sale.customer_id,
+            document_type=sale.document_type, document_alias=sale.document_alias, route_source=sale.route_source,
+            route_checked_at=sale.route_checked_at, step_customer="skipped", created_at=now, updated_at=now,
+            **status,
+        )
+        made.append(job.id)
+        if created:
+            log.info("refund after send", store=store.id, sale_job=sale.id, return_job=job.id,
+                     outcome="return_job" if problem is None else "needs_attention")
+            if problem is None:
+                new.append(job.id)
+            else:
+                problems.append(problem)
+    if problems:
+        reason = "; ".join(problems)
+        events.set_status(event.id, EventStatus.NEEDS_ATTENTION, reason, made[0])
+        return IngestResult(202, "needs_attention", job_id=made[0], event_id=event.id, reason=reason, wake=tuple(new))
+    reason = (f"refunded after its invoice was sent: return job {', '.join(map(str, made))}"
+              if new else f"return already recorded (job {', '.join(map(str, made))})")
+    events.set_status(event.id, EventStatus.ACCEPTED, reason, made[0])
+    return IngestResult(202, "accepted", job_id=made[0], event_id=event.id, reason=reason, wake=tuple(new))
+
+
 def _initial_status(problem: str | None, now: datetime) -> dict[str, Any]:
     """A new job runs now, or waits for an operator when the order cannot be invoiced."""
     if problem:
@@ -437,6 +658,32 @@ def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:
     )
 
 
+def fetch_refund_details(parsed: ParsedDelivery, store: Any, *, timeout_s: float = 5.0) -> ParsedDelivery:
+    """A WooCommerce order that lists refunds by id only, completed with their lines from the
+    shop's Admin API (``GET /wp-json/wc/v3/orders/{id}/refunds``, the store's
+    ``shop_api_url`` / ``shop_api_token``). Call it outside a database transaction: it is a
+    network call. When the shop cannot be asked, the delivery keeps ``refunds_unfetched``
+    with the reason in ``refunds_error``, and ingest parks the order in needs_attention."""
+    if not parsed.refunds_unfetched or parsed.order_id is None or store.platform != "woocommerce":
+        return parsed
+    from sync_engine.platforms.clients import make_lister
+    from sync_engine.platforms.woocommerce import refund_delivery
+
+    if store.shop_api_url is None or store.shop_api_token is None:
+        return dataclasses.replace(parsed, refunds_error="no shop_api_url / shop_api_token for the store")
+    try:
+        lister = make_lister(store.platform, str(store.shop_api_url), store.shop_api_token.get_secret_value(),
+                             timeout_s=timeout_s)
+        try:
+            refunds = lister.get_refunds(parsed.order_id)  # type: ignore[attr-defined]
+        finally:
+            lister.close()
+        return refund_delivery(parsed, refunds)
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the order waiting, with its reason
+        log.warning("refund details not fetched", store=store.id, reason=type(exc).__name__)
+        return dataclasses.replace(parsed, refunds_error=_text(f"{type(exc).__name__}: {exc}", 300))
+
+
 def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter, now: datetime) -> IngestResult:
     """Re-run a stored event (after fixing a mapping, or once the shop sent the missing VKN):
     parse its raw body again and act on it as if it had just arrived. The signature was
@@ -449,7 +696,7 @@ def replay(session: Session, event: Any, *, store: Any, adapter: PlatformAdapter
         return IngestResult(400, "rejected", event_id=event.id, reason=f"malformed payload: {_text(str(exc))}")
     if parsed.kind is EventKind.PING:
         return IngestResult(200, "ping", event_id=event.id)
-    return _act(session, event, parsed, store=store, now=now)
+    return _act(session, event, fetch_refund_details(parsed, store), store=store, now=now)
 
 
 def parse_delivery(adapter: PlatformAdapter, headers: Mapping[str, str], body: bytes, store_id: str,

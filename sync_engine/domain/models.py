@@ -222,6 +222,9 @@ class Order(_Frozen):
     payment: Payment = Field(default_factory=Payment)
     shipment: Shipment = Field(default_factory=Shipment)
     note: str = ""
+    # The shop's refunds already taken off this order (``domain.refunds.kept_order``): a
+    # refund delivered again, or after an order update that showed it, is not taken twice.
+    refund_ids: tuple[str, ...] = ()
 
     @field_validator("paid_total", mode="before")
     @classmethod

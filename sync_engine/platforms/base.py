@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
 
 
@@ -39,7 +40,8 @@ class EventKind(StrEnum):
     ORDER = "order"  # an order body (created / paid / updated / cancelled)
     PING = "ping"  # WooCommerce's unsigned "webhook saved" request
     TEST = "test"  # Shopify's "send test notification" fixed sample order
-    OTHER = "other"  # refunds and topics we store but do not act on yet
+    REFUND = "refund"  # a refund of an order (Shopify refunds/create, a WooCommerce refund object)
+    OTHER = "other"  # topics we store but do not act on
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ class ParsedDelivery:
     * not ``invoiceable`` with an ``order``: nothing to do yet (unpaid, cancelled). With
       ``awaiting_payment`` the order waits for a bank transfer (havale / EFT): a store with
       ``proforma_for_pending`` sends the buyer a proforma to pay against.
+    * kind REFUND: ``refund`` is the refund (``order`` None); ingest applies it to the
+      order's sale job (before the GİB send) or opens a return job (after it).
+    * an ORDER delivery carries the order as the shop lists it (all lines, as sold) and its
+      ``refunds``; ingest invoices what was kept. ``refunds_unfetched``: the shop listed
+      refunds only by id (WooCommerce's ``refunds[]`` summaries); their lines must be fetched
+      from the shop's API before the order can be invoiced.
     * kinds PING, TEST and OTHER never invoice.
     """
 
@@ -68,6 +76,10 @@ class ParsedDelivery:
     problem: str | None  # why not (yet) invoiceable / why order is None, for operators
     awaiting_payment: bool = False  # unpaid, not cancelled, the buyer pays by transfer later
     cancelled: bool = False  # the shop cancelled (or deleted) the order
+    refund: Refund | None = None  # kind REFUND
+    refunds: tuple[Refund, ...] = ()  # the order's refunds, as far as the delivery shows them
+    refunds_unfetched: tuple[str, ...] = ()  # ids of refunds whose lines are still to be fetched
+    refunds_error: str | None = None  # why they could not be fetched
 
 
 class PlatformAdapter(Protocol):
@@ -123,6 +135,11 @@ class PlatformAdapter(Protocol):
 
     def cancel_reason(self, payload: dict[str, Any]) -> str | None:
         """Why the order is undone at the shop (cancelled, deleted, fully refunded); None if not."""
+        ...
+
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        """The listed order's refunds: (those whose lines the payload carries, ids of those
+        listed without lines — WooCommerce's ``refunds[]`` summaries)."""
         ...
 
     def replay_headers(self) -> dict[str, str]:

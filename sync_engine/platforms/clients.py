@@ -249,6 +249,16 @@ class WooCommerceOrderLister(_HttpLister):
             raise self._shape_error("orders_get", response, "no order object")
         return data
 
+    def get_refunds(self, order_id: str) -> list[dict[str, Any]]:
+        """``GET /wp-json/wc/v3/orders/{id}/refunds``: the order's refund objects, with their
+        ``line_items`` and ``shipping_lines`` (an order's own ``refunds[]`` has only
+        ``{id, reason, total}``). One page of 100: no order is refunded a hundred times."""
+        response, data = self._get(f"{self.base}/orders/{order_id}/refunds",
+                                   {"per_page": WOOCOMMERCE_MAX_PAGE}, "refunds_list")
+        if not isinstance(data, list):
+            raise self._shape_error("refunds_list", response, "not a list of refunds")
+        return data
+
 
 def make_lister(platform: str, api_url: str, token: str, **options: Any) -> OrderLister:
     """The lister for a store's ``platform``; WooCommerce's ``token`` is ``key:secret``."""

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms._util import (
     blocking_problems,
     describe,
@@ -174,6 +175,9 @@ class GenericAdapter:
 
     def not_invoiceable_reason(self, payload: dict[str, Any]) -> str | None:
         return None if self.is_paid(payload) else "order is not paid"
+
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        return (), ()  # the generic schema has no refunds
 
     def replay_headers(self) -> dict[str, str]:
         return {}

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms._util import (
     blocking_problems,
     first_header,
@@ -33,18 +34,23 @@ from sync_engine.platforms.base import (
     SignatureError,
 )
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
-from sync_engine.platforms.shopify_order import awaits_payment, build_order, is_paid, unwrap
+from sync_engine.platforms.shopify_order import (
+    awaits_payment,
+    build_order,
+    build_refund,
+    build_refunds,
+    is_paid,
+    unwrap,
+)
 
 INVOICE_TOPICS = frozenset({"orders/create", "orders/paid", "orders/updated"})
 HANDLED_TOPICS = INVOICE_TOPICS | {"orders/cancelled"}
-CANCEL_REFUND_PROBLEM = "refund handling is not implemented yet; event stored"
 CANCELLED = "order cancelled at the shop"
 FULLY_REFUNDED = "order fully refunded at the shop"
-# An order first seen with part of its money given back: invoicing only what was kept
-# (refunded lines and shipping out) is not automated yet, and the full amount would be VAT
-# on money the shop did not keep.
-PARTLY_REFUNDED = ("order was partly refunded before it was invoiced: invoice what the buyer kept "
-                   "(current_total_price) by hand, or replay once the lines are corrected")
+# Part of the money went back but the body lists no refund: the full amount would be VAT on
+# money the shop did not keep, and what was kept is not known.
+PARTLY_REFUNDED_UNLISTED = ("order is partly refunded but the delivery lists no refunds: what the buyer "
+                            "kept is not known; replay once the shop sends its refunds")
 TEST_PROBLEM = "Shopify test notification (fixed sample order); not invoiced"
 # "Send test notification" posts a fixed fake order. Its id 820982911946154508 exceeds 2^53,
 # and samples that passed through JavaScript show it rounded to …500.
@@ -127,14 +133,17 @@ class ShopifyAdapter:
                 order=order,
                 problem=problem,
                 awaiting_payment=awaiting,
+                refunds=refunds,
             )
 
+        refunds: tuple[Any, ...] = ()
         if _is_test(h, order_id):
             sample = build_order(payload, store_id, rules)[0] if topic in HANDLED_TOPICS else None
             return delivery(EventKind.TEST, sample, TEST_PROBLEM)
         if topic not in HANDLED_TOPICS:
             return delivery(EventKind.OTHER, None, f"topic {topic} is not handled; event stored")
         order, problem = build_order(payload, store_id, rules)
+        refunds = build_refunds(payload)
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
             return dataclasses.replace(delivery(EventKind.ORDER, order, CANCELLED), cancelled=True)
         financial = text(payload.get("financial_status")).lower()
@@ -154,9 +163,11 @@ class ShopifyAdapter:
             )
         # Due for a sale invoice; if the order needs an operator first (foreign currency, a
         # 0 % line without exemption code…), the job waits in needs_attention with this reason.
+        # The order as sold must add up (a shop's total stays what was sold, refunds or
+        # not); a partly refunded one carries its refunds, and ingest invoices what was kept.
         issues = blocking_problems(order)
-        if financial == "partially_refunded":
-            issues.append(PARTLY_REFUNDED)
+        if financial == "partially_refunded" and not refunds:
+            issues.append(PARTLY_REFUNDED_UNLISTED)
         return delivery(EventKind.ORDER, order, "; ".join(issues) or None, invoiceable=True)
 
     def _refund(self, h: Mapping[str, str], topic: str, refund: dict[str, Any]) -> ParsedDelivery:
@@ -164,15 +175,18 @@ class ShopifyAdapter:
         refund_id = id_text(refund.get("id"))
         if order_id is None and refund_id is None:
             raise MalformedPayload(f"{topic} body has neither an id nor an order_id")
+        usable = topic == "refunds/create" and order_id is not None and refund_id is not None
         return ParsedDelivery(
-            kind=EventKind.OTHER,
+            kind=EventKind.REFUND if usable else EventKind.OTHER,
             event_key=_event_key(h, topic, f"{order_id}:{refund_id}"),
             topic=topic,
             order_id=order_id,
             order_name=None,
             invoiceable=False,
             order=None,
-            problem=CANCEL_REFUND_PROBLEM,
+            problem=None if usable else (f"topic {topic} is not handled; event stored" if topic != "refunds/create"
+                                         else "refund body names no order (or has no id); event stored"),
+            refund=build_refund(refund) if usable else None,
         )
 
     def order_from_resource(
@@ -206,6 +220,9 @@ class ShopifyAdapter:
         if undone is not None:
             return undone
         return None if self.is_paid(payload) else "order is not paid"
+
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        return build_refunds(unwrap(payload, "order")), ()
 
     def replay_headers(self) -> dict[str, str]:
         return {"X-Shopify-Topic": "orders/updated"}

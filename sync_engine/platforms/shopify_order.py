@@ -25,6 +25,7 @@ from sync_engine.domain import (
     allocate,
     round_kurus,
 )
+from sync_engine.domain.refunds import SHIPPING_REF, Refund, RefundLine
 from sync_engine.platforms._util import amount, describe, id_text, parse_datetime, percent, text
 from sync_engine.platforms.identity import (
     DEFAULT_RULES,
@@ -111,6 +112,7 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         rate, tax = _taxes(item.get("tax_lines"))
         add(
             InvoiceLine(
+                line_ref=id_text(item.get("id")) or "",
                 sku=text(item.get("sku")),
                 name=text(item.get("name")) or text(item.get("title")) or "Item",
                 quantity=quantity,
@@ -135,6 +137,7 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         shipping_discounts += discount
         add(
             InvoiceLine(
+                line_ref=SHIPPING_REF,
                 sku=text(ship.get("code")),
                 name=text(ship.get("title")) or "Shipping",
                 quantity=Decimal(1),
@@ -339,4 +342,68 @@ def payment_method(gateway: str) -> PaymentMethod:
     return PaymentMethod.CREDIT_CARD
 
 
-__all__ = ["build_order", "is_paid", "payment_method", "shop_amount", "unwrap"]
+def build_refunds(payload: Mapping[str, Any]) -> tuple[Refund, ...]:
+    """The order's ``refunds[]`` as Refunds (its ``taxes_included`` says how to read them)."""
+    order_id = id_text(payload.get("id")) or ""
+    included = bool(payload.get("taxes_included"))
+    return tuple(
+        build_refund(r, order_id=order_id, taxes_included=included)
+        for r in payload.get("refunds") or [] if isinstance(r, dict)
+    )
+
+
+def build_refund(r: Mapping[str, Any], *, order_id: str = "", taxes_included: bool | None = None) -> Refund:
+    """A Shopify refund (``refunds/create`` body or an entry of ``order.refunds[]``).
+
+    Money back is the refund's successful ``refund`` transactions. A line's amount is its
+    ``subtotal`` (price × quantity − discounts, in the order's price basis) plus
+    ``total_tax`` unless the order's prices include tax. Shipping given back is
+    ``refund_shipping_lines`` (older payloads: an ``order_adjustments`` entry of kind
+    ``shipping_refund``, its amount negative). ``refund_discrepancy`` adjustments are money
+    the lines do not explain.
+    """
+    lines: list[RefundLine] = []
+    raw: list[tuple[str, Decimal, Decimal, Decimal]] = []  # ref, quantity, subtotal, tax
+    for item in r.get("refund_line_items") or []:
+        ref = id_text(item.get("line_item_id"))
+        if ref is None and isinstance(item.get("line_item"), dict):
+            ref = id_text(item["line_item"].get("id"))
+        raw.append((ref or "", amount(item.get("quantity")), shop_amount(item, "subtotal", ZERO),
+                    shop_amount(item, "total_tax", ZERO)))
+    shipping: list[tuple[Decimal, Decimal]] = []  # amount before tax, tax
+    for ship in r.get("refund_shipping_lines") or []:
+        shipping.append((shop_amount(ship, "subtotal_amount", ZERO), shop_amount(ship, "tax_amount", ZERO)))
+    discrepancy = ZERO
+    for adj in r.get("order_adjustments") or []:
+        kind = text(adj.get("kind")).lower()
+        if kind == "shipping_refund" and not r.get("refund_shipping_lines"):
+            shipping.append((-shop_amount(adj, "amount", ZERO), -shop_amount(adj, "tax_amount", ZERO)))
+        elif kind == "refund_discrepancy":
+            discrepancy += shop_amount(adj, "amount", ZERO) + shop_amount(adj, "tax_amount", ZERO)
+    total = sum(
+        (shop_amount(t, "amount", ZERO) for t in r.get("transactions") or []
+         if text(t.get("kind")).lower() == "refund" and text(t.get("status")).lower() in ("success", "")),
+        ZERO,
+    )
+    if taxes_included is None:
+        # I: a bare refunds/create does not say whether the order's prices include tax: the
+        # reading under which its lines explain the money that went back is the one taken.
+        inclusive = sum((s for _, _, s, _ in raw), ZERO) + sum((s for s, _ in shipping), ZERO)
+        taxes_included = inclusive == total and any(t for _, _, _, t in raw)
+    for ref, quantity, subtotal, tax in raw:
+        lines.append(RefundLine(line_ref=ref, quantity=quantity,
+                                amount=subtotal if taxes_included else subtotal + tax, tax=tax))
+    for before_tax, tax in shipping:
+        lines.append(RefundLine(line_ref=SHIPPING_REF, quantity=Decimal(1), amount=before_tax + tax, tax=tax))
+    return Refund(
+        refund_id=id_text(r.get("id")) or "",
+        order_id=id_text(r.get("order_id")) or order_id,
+        created_at=parse_datetime(r.get("processed_at")) or parse_datetime(r.get("created_at")),
+        lines=tuple(lines),
+        total=total,
+        note=text(r.get("note")),
+        discrepancy=discrepancy or None,
+    )
+
+
+__all__ = ["build_order", "build_refund", "build_refunds", "is_paid", "payment_method", "shop_amount", "unwrap"]

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_engine.domain import Order
+from sync_engine.domain.refunds import Refund
 from sync_engine.platforms._util import (
     blocking_problems,
     body_digest,
@@ -46,12 +47,17 @@ from sync_engine.platforms.base import (
     SignatureError,
 )
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules
-from sync_engine.platforms.woocommerce_order import awaits_payment, build_order, is_paid
+from sync_engine.platforms.woocommerce_order import (
+    awaits_payment,
+    build_order,
+    build_refund,
+    is_paid,
+    refund_summaries,
+)
 
 PING_BODY = re.compile(rb"webhook_id=(\d{1,20})")
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPIC_HEADER = "x-wc-webhook-topic"
-CANCEL_REFUND_PROBLEM = "refund handling is not implemented yet; event stored"
 UNPAYABLE_STATUSES = frozenset({"cancelled", "failed", "trash", "refunded"})
 # Statuses that undo an order: nothing is invoiced, and an invoice made is undone.
 CANCELLED_STATUSES = {
@@ -136,6 +142,8 @@ class WooCommerceAdapter:
         key = f"order:{resource_id}:{modified or body_digest(body)}"
         order, problem = build_order(data, store_id, rules)
         status = text(data.get("status")).lower() or "missing"
+        # refunds[] holds {id, total} only: ingest's caller fetches their lines.
+        unfetched = refund_summaries(data)
 
         def delivery(problem: str | None, invoiceable: bool = False) -> ParsedDelivery:
             return ParsedDelivery(
@@ -148,6 +156,7 @@ class WooCommerceAdapter:
                 order=order,
                 problem=problem,
                 awaiting_payment=not invoiceable and order is not None and awaits_payment(data),
+                refunds_unfetched=unfetched,
             )
 
         if status in CANCELLED_STATUSES:
@@ -162,15 +171,18 @@ class WooCommerceAdapter:
             return delivery(f"order is not paid yet (status {status})")
         # Due for a sale invoice; if the order needs an operator first, the job waits in
         # needs_attention with this reason.
+        # The order as sold (its total stays so, refunds or not); ingest invoices what was kept.
         return delivery("; ".join(blocking_problems(order)) or None, invoiceable=True)
 
     def _refund(self, topic: str | None, data: dict[str, Any], body: bytes) -> ParsedDelivery:
         refund_id = id_text(data.get("id"))
-        return _other(
-            topic,
-            f"refund:{refund_id}:{text(data.get('date_created_gmt')) or body_digest(body)}",
-            _refund_order_id(data),
-            CANCEL_REFUND_PROBLEM,
+        order_id = _refund_order_id(data)
+        key = f"refund:{refund_id}:{text(data.get('date_created_gmt')) or body_digest(body)}"
+        if refund_id is None or order_id is None:
+            return _other(topic, key, order_id, "refund names no order (or has no id); event stored")
+        return dataclasses.replace(
+            _other(topic, key, order_id, None),
+            kind=EventKind.REFUND, refund=build_refund(data, order_id),
         )
 
     def order_from_resource(
@@ -202,11 +214,14 @@ class WooCommerceAdapter:
             return f"order status is {status}"
         return None if is_paid(payload) else "order is not paid"
 
+    def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
+        return (), refund_summaries(payload)
+
     def replay_headers(self) -> dict[str, str]:
         return {"X-WC-Webhook-Topic": "order.updated"}
 
 
-def _other(topic: str | None, key: str, order_id: str | None, problem: str) -> ParsedDelivery:
+def _other(topic: str | None, key: str, order_id: str | None, problem: str | None) -> ParsedDelivery:
     return ParsedDelivery(
         kind=EventKind.OTHER,
         event_key=key,
@@ -237,3 +252,13 @@ def _refund_order_id(data: Mapping[str, Any]) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def refund_delivery(parsed: ParsedDelivery, refunds: list[dict[str, Any]]) -> ParsedDelivery:
+    """``parsed`` (an order with ``refunds_unfetched``) completed with its refund objects, as
+    ``GET /wp-json/wc/v3/orders/{id}/refunds`` answers them."""
+    assert parsed.order_id is not None
+    built = tuple(build_refund(r, parsed.order_id) for r in refunds if isinstance(r, dict))
+    found = {r.refund_id for r in built}
+    missing = [rid for rid in parsed.refunds_unfetched if rid not in found]
+    return dataclasses.replace(parsed, refunds=built, refunds_unfetched=tuple(missing))

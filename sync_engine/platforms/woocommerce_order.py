@@ -27,6 +27,7 @@ from sync_engine.domain import (
     allocate,
     round_kurus,
 )
+from sync_engine.domain.refunds import SHIPPING_REF, Refund, RefundLine
 from sync_engine.platforms._util import amount, describe, id_text, parse_datetime, text, tidy
 from sync_engine.platforms.identity import (
     DEFAULT_RULES,
@@ -166,7 +167,7 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
 
     # First pass: amounts and applied tax ids, so missing rate_percent can be derived.
     raw: list[tuple[dict[str, Decimal], Decimal]] = []
-    specs: list[tuple[str, str, Decimal, Decimal, Decimal, dict[str, Decimal], LineKind]] = []
+    specs: list[tuple[str, str, str, Decimal, Decimal, Decimal, dict[str, Decimal], LineKind]] = []
     for item in p.get("line_items") or []:
         quantity = amount(item.get("quantity"))
         if quantity <= 0:
@@ -179,8 +180,8 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         raw.append((taxes, total))
         name = html.unescape(text(item.get("name"))) or "Item"
         specs.append(
-            (text(item.get("sku")), name, quantity, subtotal, subtotal - total, taxes,
-             LineKind.GOODS)
+            (id_text(item.get("id")) or "", text(item.get("sku")), name, quantity, subtotal,
+             subtotal - total, taxes, LineKind.GOODS)
         )
     for ship in p.get("shipping_lines") or []:
         total = amount(ship.get("total"), ZERO)
@@ -190,7 +191,8 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
             continue
         name = html.unescape(text(ship.get("method_title"))) or "Shipping"
         specs.append(
-            (text(ship.get("method_id")), name, Decimal(1), total, ZERO, taxes, LineKind.SHIPPING)
+            (SHIPPING_REF, text(ship.get("method_id")), name, Decimal(1), total, ZERO, taxes,
+             LineKind.SHIPPING)
         )
     negative_fees: list[tuple[str, Decimal, dict[str, Decimal]]] = []
     for fee in p.get("fee_lines") or []:
@@ -201,13 +203,15 @@ def _build(p: Mapping[str, Any], store_id: str, rules: BuyerRules) -> tuple[Orde
         if total < ZERO:
             negative_fees.append((name, -total, taxes))
         elif total > ZERO:
-            specs.append(("", name, Decimal(1), total, ZERO, taxes, LineKind.SERVICE))
+            specs.append((id_text(fee.get("id")) or "", "", name, Decimal(1), total, ZERO, taxes,
+                          LineKind.SERVICE))
     rates.derive(raw)
 
     items: list[_Item] = []
-    for sku, name, quantity, subtotal, discount, taxes, kind in specs:
+    for ref, sku, name, quantity, subtotal, discount, taxes, kind in specs:
         rate = sum((rates.percent(rid) for rid in taxes), Decimal(0))
         line = InvoiceLine(
+            line_ref=ref,
             sku=sku,
             name=name,
             quantity=quantity,
@@ -353,3 +357,48 @@ def _address(a: Mapping[str, Any]) -> Address:
         fields["country"] = country_name(code, "")
         fields["country_code"] = code
     return Address(**fields)
+
+
+def refund_summaries(p: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids in an order's ``refunds[]`` (``{id, reason, total}`` summaries: no lines)."""
+    return tuple(
+        rid for r in p.get("refunds") or [] if isinstance(r, dict) and (rid := id_text(r.get("id")))
+    )
+
+
+def build_refund(r: Mapping[str, Any], order_id: str) -> Refund:
+    """A WooCommerce refund object (wc/v3 ``orders/<id>/refunds``). Its ``amount`` is the
+    money back, positive; its ``line_items`` and ``shipping_lines`` carry negative
+    ``quantity``, ``total`` (before tax) and ``total_tax``, and name the order line they give
+    back in the meta ``_refunded_item_id`` (WC_Order_Refund stores it so)."""
+    lines: list[RefundLine] = []
+    for item in r.get("line_items") or []:
+        if not isinstance(item, dict):
+            continue
+        total, tax = amount(item.get("total"), ZERO), amount(item.get("total_tax"), ZERO)
+        lines.append(RefundLine(
+            line_ref=_refunded_item(item) or "",
+            quantity=abs(amount(item.get("quantity"), ZERO)),
+            amount=-(total + tax),
+            tax=-tax,
+        ))
+    for ship in r.get("shipping_lines") or []:
+        if not isinstance(ship, dict):
+            continue
+        total, tax = amount(ship.get("total"), ZERO), amount(ship.get("total_tax"), ZERO)
+        lines.append(RefundLine(line_ref=SHIPPING_REF, quantity=Decimal(1), amount=-(total + tax), tax=-tax))
+    return Refund(
+        refund_id=id_text(r.get("id")) or "",
+        order_id=order_id,
+        created_at=parse_datetime(r.get("date_created_gmt")) or parse_datetime(r.get("date_created")),
+        lines=tuple(lines),
+        total=abs(amount(r.get("amount"), ZERO)),
+        note=html.unescape(text(r.get("reason"))),
+    )
+
+
+def _refunded_item(item: Mapping[str, Any]) -> str | None:
+    for entry in item.get("meta_data") or []:
+        if isinstance(entry, dict) and entry.get("key") == "_refunded_item_id":
+            return id_text(entry.get("value"))
+    return None

@@ -78,7 +78,13 @@ def delivery_for(adapter: PlatformAdapter, payload: dict[str, Any], store_id: st
         # The platform adapters' own check: an order that needs a person (foreign currency,
         # lines not adding up) becomes a needs_attention job with the reason.
         problem = "; ".join(blocking_problems(order)) or None
+    # A partly refunded order is invoiced for what was kept (ingest); refunds listed by id
+    # only are not fetched here: the order waits for an operator's replay instead.
+    refunds, unfetched = adapter.refunds_of(payload)
     return ParsedDelivery(
+        refunds=refunds,
+        refunds_unfetched=unfetched,
+        refunds_error="not fetched during reconciliation" if unfetched else None,
         kind=EventKind.ORDER,
         event_key=f"reconcile:{order_id}:{adapter.updated_at_text(payload)}",
         topic=next(iter(adapter.replay_headers().values()), None),

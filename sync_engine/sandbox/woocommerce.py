@@ -4,6 +4,9 @@ Endpoints (fault names in brackets, ledger kinds in braces):
 
 * ``GET /woocommerce/{shop}/wp-json/wc/v3/orders`` [orders_list] {list_call}
 * ``GET /woocommerce/{shop}/wp-json/wc/v3/orders/{id}`` [orders_get] {get_call}
+* ``GET /woocommerce/{shop}/wp-json/wc/v3/orders/{id}/refunds`` [refunds_list] {refunds_call}:
+  the order's refund objects, newest first (an unknown order: 404
+  ``woocommerce_rest_order_invalid_id`` "Invalid order ID.")
 * ``POST /woocommerce/{shop}/__sandbox/orders`` (not WooCommerce: seeds orders for a demo in
   another process; body = one order or a list)
 
@@ -39,6 +42,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -108,6 +112,7 @@ class _Site:
     key: str = DEFAULT_CONSUMER_KEY
     secret: str = DEFAULT_CONSUMER_SECRET
     orders: dict[int, _Stored] = field(default_factory=dict)
+    refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # order id → refund objects
 
 
 class WooCommerceSimulator:
@@ -165,6 +170,22 @@ class WooCommerceSimulator:
     def orders(self, shop: str) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(s.payload) for s in self._site(shop).orders.values()]
+
+    def add_refund(self, shop: str, order_id: int | str, refund: dict[str, Any]) -> dict[str, Any]:
+        """Store a refund object (wc/v3 shape: positive ``amount``; line items with negative
+        quantity, total and total_tax, ``_refunded_item_id`` meta) and list it in the order's
+        ``refunds[]`` as WooCommerce does: ``{id, reason, total}`` with a negative total. The
+        order's ``total`` stays as it was; ``status`` becomes ``refunded`` when the refunds
+        reach it. Returns the updated order."""
+        stored = json.loads(wp_json_encode(refund))
+        with self._lock:
+            order = self._site(shop).orders[int(order_id)].payload
+            refunds = self._site(shop).refunds.setdefault(int(order_id), [])
+            refunds.insert(0, stored)
+            summaries = [{"id": r["id"], "reason": r.get("reason", ""), "total": f"-{r['amount']}"} for r in refunds]
+            refunded = sum((Decimal(str(r["amount"])) for r in refunds), Decimal(0))
+            status = "refunded" if refunded >= Decimal(str(order["total"])) else order.get("status")
+        return self.update_order(shop, order_id, {"refunds": summaries, "status": status})
 
     # --- HTTP ------------------------------------------------------------------------
 
@@ -242,6 +263,26 @@ class WooCommerceSimulator:
                 return Response(row.raw, media_type="application/json; charset=UTF-8")
 
             return self.state.guarded(self.name, "orders_get", effect, self._error)
+
+        @r.get("/{shop}/wp-json/wc/v3/orders/{order_id}/refunds")
+        def list_refunds(shop: str, order_id: str, request: Request) -> Response:
+            try:
+                self._authenticate(request, shop, "list resources")
+            except _WPError as exc:
+                return self._refuse("refunds_list", exc)
+
+            def effect() -> Response:
+                with self._lock:
+                    site = self._site(shop)
+                    known = order_id.isdigit() and int(order_id) in site.orders
+                    rows = copy.deepcopy(site.refunds.get(int(order_id), [])) if known else []
+                self.state.ledger.record(self.name, "refunds_call", f"{shop}:{order_id}", found=known)
+                if not known:
+                    return wp_response({"code": "woocommerce_rest_order_invalid_id",
+                                        "message": "Invalid order ID.", "data": {"status": 404}}, 404)
+                return wp_response(rows, headers={"X-WP-Total": str(len(rows)), "X-WP-TotalPages": "1"})
+
+            return self.state.guarded(self.name, "refunds_list", effect, self._error)
 
         @r.post("/{shop}/__sandbox/orders")
         def seed(shop: str, body: Any = Body(...)) -> dict[str, int]:

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from sync_engine.ingest import ingest
+from sync_engine.ingest import fetch_refund_details, ingest, parse_delivery
+from sync_engine.platforms.base import MalformedPayload
+from sync_engine.platforms.identity import rules_for
 from sync_engine.logging import get_logger
 from sync_engine.platforms.base import SignatureError
 from sync_engine.platforms.registry import get_platform
@@ -76,10 +78,16 @@ def _handle(ctx: WebContext, store: object, platform: str, headers: dict[str, st
     except SignatureError as exc:
         log.warning("webhook signature rejected", store=store.id, platform=platform, reason=str(exc))  # type: ignore[attr-defined]
         return {"status": "unauthorized", "reason": "invalid signature"}, 401
+    try:
+        # Parsed here, before the transaction: a WooCommerce order listing refunds by id
+        # needs their lines from the shop's API (a network call).
+        parsed = fetch_refund_details(parse_delivery(adapter, headers, body, store.id, rules_for(store)), store)  # type: ignore[attr-defined]
+    except MalformedPayload:
+        parsed = None  # ingest parses again and stores it as rejected, with the reason
     with ctx.sessions() as session:
         result = ingest(
             session, store=store, adapter=adapter, headers=headers, body=body,
-            source="webhook", now=datetime.now(UTC),
+            source="webhook", now=datetime.now(UTC), parsed=parsed,
         )
         session.commit()
     # One line per delivery, with the reason when it was not simply accepted.

@@ -22,6 +22,7 @@ from sync_engine.domain import (
     is_valid_tckn,
     is_valid_vkn,
 )
+from sync_engine.domain.refunds import RefundProblem, kept_order
 from sync_engine.platforms import (
     EventKind,
     MalformedPayload,
@@ -140,7 +141,6 @@ class Expect:
     problem: str | None = None  # a fragment of the expected problem
 
 
-CANCEL = "refund handling is not implemented yet; event stored"
 CANCELLED = "order cancelled at the shop"
 SHOPIFY_FILES: dict[str, Expect] = {
     # README §3.4: order 450789469 is a doc example whose fields do not all agree; its
@@ -167,11 +167,12 @@ SHOPIFY_FILES: dict[str, Expect] = {
         vat={"8.5": "14.45", "0": "0.00"}, problem="VAT 8.5% is not a Turkish rate",
         invoiceable=True,
     ),
+    # Refunds: their own tests below (test_refund_*).
     "shopify-refund-create-lineitem-shipping-rest__Shopify_shopify-app-js.json": Expect(
-        "refunds/create", EventKind.OTHER, "450789469", None, False, problem=CANCEL,
+        "refunds/create", EventKind.REFUND, "450789469", None, False,
     ),
     "shopify-refund-create-shipping-only-rest__Shopify_shopify-app-js.json": Expect(
-        "refunds/create", EventKind.OTHER, "450789469", None, False, problem=CANCEL,
+        "refunds/create", EventKind.REFUND, "450789469", None, False,
     ),
     "shopify-orders-updated-before-refund__kevinhughes27_shopify-tax-receipts.json": Expect(
         "orders/updated", EventKind.ORDER, "762815840312", "#1029", True,
@@ -224,6 +225,9 @@ def test_saved_payload(name: str) -> None:
     assert d.order_id == expect.order_id
     assert d.order_name == expect.order_name
     assert d.invoiceable is expect.invoiceable
+    if d.kind is EventKind.REFUND:
+        assert d.refund is not None and d.refund.order_id == expect.order_id and d.problem is None
+        return
     # None of them is a TRY order: there is always a reason for an operator.
     assert d.problem is not None and expect.problem is not None
     assert expect.problem in d.problem
@@ -791,9 +795,29 @@ def test_paid_statuses_on_invoice_topics_are_invoiceable(topic: str, status: str
     assert d.invoiceable is True and not d.cancelled
 
 
-def test_a_partly_refunded_order_first_seen_waits_instead_of_being_invoiced_in_full() -> None:
+def test_a_partly_refunded_order_carries_its_refunds_for_ingest_to_invoice_what_was_kept() -> None:
+    refund = {"id": 77001, "order_id": 5601234567890, "processed_at": "2025-03-15T10:00:00+03:00",
+              "refund_line_items": [{"line_item_id": 13000000000002, "quantity": 1, "subtotal": "359.90", "total_tax": "32.72"}],
+              "transactions": [{"kind": "refund", "status": "success", "amount": "359.90"}]}
+    d = parse(tr_order(financial_status="partially_refunded", refunds=[refund]))
+    assert d.invoiceable and d.problem is None and d.order is not None
+    assert [r.refund_id for r in d.refunds] == ["77001"]
+    # taxes_included: the line subtotal is the money back, VAT included.
+    assert d.refunds[0].lines[0].amount == Decimal("359.90") and d.refunds[0].total == Decimal("359.90")
+    kept = kept_order(d.order, d.refunds)
+    assert kept is not None and kept.paid_total == Decimal("936.06") == compute_invoice(kept).grand_total
+    assert "13000000000002" not in [ln.line_ref for ln in kept.lines]
+
+
+def test_a_partly_refunded_order_that_lists_no_refunds_waits() -> None:
     d = parse(tr_order(financial_status="partially_refunded"))
-    assert d.invoiceable and d.problem is not None and "partly refunded before it was invoiced" in d.problem
+    assert d.invoiceable and d.problem is not None and "lists no refunds" in d.problem
+
+
+def test_line_refs_are_the_shops_line_ids_and_shipping() -> None:
+    d = parse(tr_order())
+    assert d.order is not None
+    assert [ln.line_ref for ln in d.order.lines] == ["13000000000001", "13000000000002", "13000000000003", "shipping"]
 
 
 def test_a_fully_refunded_order_is_a_cancellation_not_an_invoice() -> None:
@@ -810,12 +834,59 @@ def test_cancelled_order_is_stored_not_invoiced() -> None:
     assert updated_after_cancel.invoiceable is False and updated_after_cancel.cancelled
 
 
-def test_refund_webhook_is_other_and_not_invoiced() -> None:
+def test_refund_webhook_shipping_only_is_a_refund_of_the_shipping() -> None:
     refund = unwrapped("shopify-refund-create-shipping-only-rest__Shopify_shopify-app-js.json")
     d = parse(refund, topic="refunds/create", **{"X-Shopify-Webhook-Id": "abc"})
-    assert d.kind is EventKind.OTHER and d.invoiceable is False and d.order is None
-    assert d.order_id == "450789469" and d.problem == CANCEL
+    assert d.kind is EventKind.REFUND and d.invoiceable is False and d.order is None
+    assert d.order_id == "450789469" and d.problem is None
     assert d.event_key == "refunds/create:webhook:abc"
+    assert d.refund is not None and d.refund.refund_id == "929361471" and d.refund.total == Decimal("5.00")
+    # refund_shipping_lines 5.00, and the same shipping as a shipping_refund adjustment of
+    # -5.00: counted once.
+    assert [(r.line_ref, r.quantity, r.amount, r.tax) for r in d.refund.lines] == [
+        ("shipping", Decimal(1), Decimal("5.00"), Decimal("0.00"))]
+
+
+def test_refund_webhook_with_line_items_whose_money_the_lines_do_not_explain() -> None:
+    d = parse((PAYLOADS / "shopify-refund-create-lineitem-shipping-rest__Shopify_shopify-app-js.json").read_bytes(),
+              topic="refunds/create")
+    assert d.kind is EventKind.REFUND and d.refund is not None
+    r = d.refund
+    assert (r.refund_id, r.order_id, r.note, r.total) == ("929361472", "450789469", "wrong size", Decimal("41.94"))
+    assert [(x.line_ref, x.quantity, x.amount) for x in r.lines] == [("518995019", Decimal(1), Decimal("0.00"))]
+    # subtotal 0.0 (a JSON number) against a 41.94 transaction: a problem naming both.
+    order = parse((PAYLOADS / "shopify-order-rest-partially-refunded__Shopify_shopify-app-js.json").read_bytes()).order
+    assert order is not None
+    with pytest.raises(RefundProblem, match=r"gave back 41\.94 but its lines and shipping come to 0\.00"):
+        kept_order(order, [r])
+
+
+def test_cancel_with_refund_discrepancy_is_named() -> None:
+    d = parse((PAYLOADS / "shopify-order-cancel-with-refund-rest__Shopify_shopify-app-js.json").read_bytes(),
+              topic="orders/cancelled")
+    assert d.cancelled and len(d.refunds) == 1
+    r = d.refunds[0]
+    assert r.total == Decimal("110.00") and r.discrepancy == Decimal("89.64")
+    assert [(x.line_ref, x.amount, x.tax) for x in r.lines] == [("466157049", Decimal("199.64"), Decimal("3.98"))]
+    assert d.order is not None
+    with pytest.raises(RefundProblem, match=r"gave back 110\.00 but its lines and shipping come to 199\.64; "
+                                            r"the shop records a refund discrepancy of 89\.64"):
+        kept_order(d.order, d.refunds)
+
+
+def test_partial_refund_of_a_real_dev_store_order_leaves_what_was_kept() -> None:
+    d = parse((PAYLOADS / "shopify-orders-updated-partial-refund__kevinhughes27_shopify-tax-receipts.json").read_bytes())
+    assert d.order is not None and len(d.refunds) == 1
+    r = d.refunds[0]
+    # subtotal 199 and total_tax 25.87 as JSON numbers; taxes on top of the price.
+    assert [(x.line_ref, x.quantity, x.amount, x.tax) for x in r.lines] == [
+        ("2435146022968", Decimal(1), Decimal("224.87"), Decimal("25.87"))]
+    kept = kept_order(d.order, d.refunds)
+    assert kept is not None
+    assert kept.paid_total == Decimal("232.87") == compute_invoice(kept).grand_total
+    assert kept.reported_vat[Decimal(13)] == Decimal("25.87")
+    goods = [ln for ln in kept.lines if ln.line_ref != "shipping"]
+    assert [(ln.quantity, ln.unit_price) for ln in goods] == [(Decimal(1), Decimal("199.00"))]
 
 
 def test_orders_with_no_invoiceable_lines_are_reported_not_raised() -> None:

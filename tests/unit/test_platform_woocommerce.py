@@ -15,14 +15,14 @@ from sync_engine.platforms import EventKind, MalformedPayload, SignatureError, g
 from sync_engine.platforms._util import hmac_sha256_b64
 from sync_engine.domain.states import AttentionCategory
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, InvalidTaxId, category_of
-from sync_engine.platforms.woocommerce import WooCommerceAdapter
+from sync_engine.domain.refunds import kept_order
+from sync_engine.platforms.woocommerce import WooCommerceAdapter, refund_delivery
 
 from tests.support.paths import PAYLOADS  # noqa: E402  (shared/ beside the repo)
 SECRET = "wc-webhook-secret"
 STORE = "woo-shop"
 TCKN = "10000000146"
 VKN = "1000036109"
-CANCEL = "refund handling is not implemented yet; event stored"
 woo = WooCommerceAdapter()
 
 
@@ -204,13 +204,70 @@ def test_docs_order_list_every_order() -> None:
     assert woo.is_paid(refunded)  # completed, even with date_paid null
 
 
-def test_refund_object_is_other_not_invoiced() -> None:
+def test_refund_object_is_a_refund_not_invoiced() -> None:
     name = "woocommerce-order-refund-v3__woocommerce_woocommerce-rest-api-docs.json"
     d = parse((PAYLOADS / name).read_bytes())
-    assert d.kind is EventKind.OTHER and d.order is None and d.invoiceable is False
+    assert d.kind is EventKind.REFUND and d.order is None and d.invoiceable is False
     assert d.order_id == "723"  # from its _links.up
-    assert d.problem == CANCEL
+    assert d.problem is None
     assert d.event_key == "refund:726:2017-03-21T20:07:11"
+    # amount "10.00" is positive in the refund object; it names no line (an amount-only refund).
+    assert d.refund is not None and (d.refund.refund_id, d.refund.total, d.refund.lines) == ("726", Decimal("10.00"), ())
+
+
+def test_order_with_refund_summaries_lists_them_for_fetching() -> None:
+    orders = load("woocommerce-orders-list-with-refunds-v3__woocommerce_woocommerce-rest-api-docs.json")
+    d = parse(json.dumps(orders[1], default=str).encode())
+    assert d.refunds_unfetched == tuple(str(r["id"]) for r in orders[1]["refunds"]) and d.refunds == ()
+    assert d.invoiceable  # ingest invoices what was kept, once the refunds' lines are known
+
+
+def woo_refund(rid: int, amount: str, items: list[tuple[str, int, str, str]],
+               shipping: tuple[str, str, str] | None = None) -> dict[str, Any]:
+    """A wc/v3 refund object: negative quantities and totals, the refunded line in meta."""
+    def meta(ref: str) -> list[dict[str, Any]]:
+        return [{"id": rid * 10, "key": "_refunded_item_id", "value": ref}]
+
+    return {
+        "id": rid, "date_created": "2025-03-16T12:00:00", "date_created_gmt": "2025-03-16T09:00:00",
+        "amount": amount, "reason": "iade", "refunded_by": 1, "refunded_payment": True, "meta_data": [],
+        "line_items": [{"id": rid + i, "name": "x", "quantity": -q, "subtotal": f"-{total}", "total": f"-{total}",
+                        "total_tax": f"-{tax}", "meta_data": meta(ref)}
+                       for i, (ref, q, total, tax) in enumerate(items, 1)],
+        "shipping_lines": [] if shipping is None else [
+            {"id": rid + 99, "method_title": "Kargo", "total": f"-{shipping[1]}", "total_tax": f"-{shipping[2]}",
+             "meta_data": meta(shipping[0])}],
+        "_links": {"up": [{"href": "https://shop.example/wp-json/wc/v3/orders/3120"}]},
+    }
+
+
+def test_line_refs_are_the_line_item_ids_and_shipping() -> None:
+    d = parse(tr_order())
+    assert d.order is not None
+    assert [ln.line_ref for ln in d.order.lines] == ["1", "2", "3", "shipping", "20"]
+
+
+def test_refund_object_with_lines_and_shipping_and_what_was_kept() -> None:
+    refund = woo_refund(4001, "409.80", [("2", 1, "327.18", "32.72")], shipping=("10", "41.58", "8.32"))
+    d = parse(refund)
+    assert d.kind is EventKind.REFUND and d.order_id == "3120" and d.refund is not None
+    assert [(x.line_ref, x.quantity, x.amount, x.tax) for x in d.refund.lines] == [
+        ("2", Decimal(1), Decimal("359.90"), Decimal("32.72")), ("shipping", Decimal(1), Decimal("49.90"), Decimal("8.32"))]
+    order = parse(tr_order()).order
+    assert order is not None
+    kept = kept_order(order, [d.refund])
+    assert kept is not None
+    assert kept.paid_total == Decimal("901.20") == compute_invoice(kept).grand_total
+    assert [ln.line_ref for ln in kept.lines] == ["1", "3", "20"]
+    assert kept.reported_vat == {Decimal(20): Decimal("107.47"), Decimal(1): Decimal("2.54")}
+
+
+def test_refund_delivery_completes_the_summaries_with_the_fetched_refunds() -> None:
+    order = tr_order(refunds=[{"id": 4001, "reason": "", "total": "-359.90"}, {"id": 4002, "reason": "", "total": "-1.00"}])
+    d = parse(order)
+    assert d.refunds_unfetched == ("4001", "4002")
+    done = refund_delivery(d, [woo_refund(4001, "359.90", [("2", 1, "327.18", "32.72")])])
+    assert [r.refund_id for r in done.refunds] == ["4001"] and done.refunds_unfetched == ("4002",)
 
 
 # --- dedupe, topics, malformed --------------------------------------------------------------

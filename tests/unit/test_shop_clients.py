@@ -231,3 +231,25 @@ def test_make_lister_and_link_parsing(server: SandboxServer) -> None:
     assert link_targets(header)["next"].endswith("page_info=def")
     assert link_targets(header)["previous"].endswith("page_info=abc")
     assert link_targets(None) == {}
+
+
+def test_woocommerce_refunds_of_an_order(sb: Sandbox, server: SandboxServer, woo_orders: list[dict[str, Any]]) -> None:
+    sim = sb["woocommerce"]
+    order = {**woo_orders[5], "id": 990001, "refunds": []}
+    sim.add_order("refunds", order)
+    refund = {"id": 990101, "date_created_gmt": "2025-03-16T09:00:00", "amount": "10.00", "reason": "", "refunded_by": 1,
+              "line_items": [{"id": 990102, "quantity": -1, "total": "-8.33", "total_tax": "-1.67",
+                              "meta_data": [{"key": "_refunded_item_id", "value": str(order["line_items"][0]["id"])}]}],
+              "shipping_lines": []}
+    updated = sim.add_refund("refunds", 990001, refund)
+    # The order lists it WooCommerce's way: {id, reason, total} with a negative total.
+    assert updated["refunds"] == [{"id": 990101, "reason": "", "total": "-10.00"}]
+    with woo(server, "refunds") as w:
+        got = w.get_refunds("990001")
+        assert [r["id"] for r in got] == [990101]
+        assert got[0]["line_items"][0]["total_tax"] == "-1.67"
+        with pytest.raises(PermanentError) as missing:
+            w.get_refunds("1")
+        assert missing.value.status == 404 and "Invalid order ID" in missing.value.message
+    with woo(server, "refunds", secret="cs_wrong") as w, pytest.raises(AuthError):
+        w.get_refunds("990001")

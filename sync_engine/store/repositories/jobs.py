@@ -336,6 +336,22 @@ class JobRepository:
             {"order_json": order_json, "updated_at": now},
         )
 
+    def replace_order_before_send(self, job_id: int, now: datetime, order_json: str, category: str,
+                                  message: str) -> bool:
+        """A refund for a job not sent to GİB that no worker holds: it takes ``order_json`` (what
+        was kept, or its own order when the refund cannot be applied) and stops for an operator,
+        so a draft made is never sent with the old amount (its retry re-reads the provider's
+        total before the send). False: sent, closed, or a worker is on it. No commit."""
+        idle = or_(Job.lease_owner.is_(None), Job.lease_expires_at < now)
+        return guarded_update(
+            self.session, Job,
+            [Job.id == job_id, Job.step_e_document == "pending", Job.closed_at.is_(None),
+             Job.status != JobStatus.COMPLETED.value, idle],
+            {"order_json": order_json, "status": JobStatus.NEEDS_ATTENTION.value, "next_attempt_at": None,
+             "attention_category": category, "last_error_class": category, "last_error_message": message,
+             "updated_at": now},
+        )
+
     def set_fields(self, job_id: int, now: datetime, **fields: Any) -> bool:
         """Unconditional write for operators (retry, cancel); may clear a lease. No commit."""
         check_columns(Job, fields)
