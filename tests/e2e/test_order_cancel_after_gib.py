@@ -1,8 +1,8 @@
 """#12 on the live stack: an order cancelled at the shop after its e-Arşiv went to GİB.
 Real worker processes, the simulators over HTTP: KolayBi's e-Arşiv is cancelled at GİB once
 and the cancel job completes; Turkcell's is cancelled once it reaches status 60, then the job
-asks for its journal entry to be reversed (no reversal call is documented). A second cancel
-delivery cancels nothing again."""
+reverses its journal entry (ters kayıt, seed 004) once. A second cancel delivery cancels or
+reverses nothing again."""
 
 from __future__ import annotations
 
@@ -75,12 +75,14 @@ def test_a_cancel_after_the_gib_send_cancels_the_e_arsiv_once(db_url: str, tmp_p
         kolay, turkcell = stack.wait([cancels["kolay-shop"], cancels["demo-shop"]], timeout_s=120)
 
         assert (kolay.kind, kolay.status, kolay.e_document_status) == ("cancel", "completed", "cancelled")
-        assert (turkcell.status, turkcell.attention_category, turkcell.e_document_status) == (
-            "needs_attention", "cancelled_after_send", "cancelled")
-        assert "reverse its journal entry" in (turkcell.last_error_message or "")
+        # Turkcell: cancelled at GİB, then its journal entry reversed (ters kayıt) by the job.
+        assert (turkcell.status, turkcell.e_document_status, turkcell.step_journal) == (
+            "completed", "cancelled", "done"), turkcell.last_error_message
         for sim in ("kolaybi", "turkcell"):
             per_key = stack.sandbox.ledger.per_key(sim, "cancel")
             assert len(per_key) == 1 and set(per_key.values()) == {1}, (sim, per_key)
+        reversed_ = stack.sandbox.ledger.per_key("turkcell", "journal_reversed")
+        assert len(reversed_) == 1 and set(reversed_.values()) == {1}, reversed_
 
         # The shop sends the cancel again (a later update of the cancelled order): recorded
         # once, cancelled once.
@@ -90,6 +92,7 @@ def test_a_cancel_after_the_gib_send_cancels_the_e_arsiv_once(db_url: str, tmp_p
             assert again.job_id == cancels[store_id] and "already recorded" in (again.reason or "")
         for sim in ("kolaybi", "turkcell"):
             assert sum(stack.sandbox.ledger.per_key(sim, "cancel").values()) == 1
+        assert sum(stack.sandbox.ledger.per_key("turkcell", "journal_reversed").values()) == 1
 
 
 def test_a_cancel_between_the_invoice_and_the_gib_send_withdraws_the_draft(db_url: str, tmp_path: Path) -> None:

@@ -1,0 +1,117 @@
+"""#12 on the live stack: a partial refund after the sale invoice went to GİB. Real worker
+processes, the four simulators and the WooCommerce shop over HTTP: at Turkcell, KolayBi and
+FaturaEntegratör the refund becomes one return (İADE) invoice for exactly what was refunded,
+sent to GİB once (and journaled at Turkcell); SinApp, which has no return document, names the
+return to make by hand. Delivering the refund again makes nothing new."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync_engine.config import load_stores
+from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
+from sync_engine.domain import Order, compute_invoice
+from sync_engine.ingest import fetch_refund_details, ingest, parse_delivery
+from sync_engine.platforms.identity import rules_for
+from sync_engine.platforms.registry import get_platform
+from sync_engine.sandbox.credentials import SHOP_SECRETS
+from tests.support.refunds import shopify_refund, woo_refund
+from tests.support.stack import live_stack
+from tests.support.web import paid_shopify, paid_woocommerce
+
+pytestmark = pytest.mark.slow
+
+D = Decimal
+SECRETS = {"demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
+           "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET"}
+SIMULATOR = {"demo-shop": "turkcell", "kolay-shop": "kolaybi", "entegre-shop": "faturaentegrator"}
+
+
+def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str, Any], topic: str) -> Any:
+    """What the web process does with a signed delivery (parse, fetch WooCommerce refund lines
+    from the shop, ingest, enqueue after commit)."""
+    store = stores[store_id]
+    secret = SHOP_SECRETS[SECRETS[store_id]]
+    if store.platform == "shopify":
+        headers, body = build_shopify(payload, secret=secret, topic=topic, shop_domain=f"{store_id}.myshopify.com")
+    else:
+        headers, body = build_woocommerce(payload, secret=secret, topic=topic)
+    adapter = get_platform(store.platform)
+    adapter.verify(headers, body, [secret])
+    parsed = fetch_refund_details(parse_delivery(adapter, headers, body, store.id, rules_for(store)), store)
+    with stack.sessions() as session:
+        result = ingest(session, store=store, adapter=adapter, headers=headers, body=body,
+                        source="webhook", now=datetime.now(UTC), parsed=parsed)
+        session.commit()
+    if result.enqueue and result.job_id is not None:
+        stack.enqueue(result.job_id)
+    for job_id in result.wake:
+        stack.enqueue(job_id)
+    return result
+
+
+def refund_of(stack: Any, store_id: str, payload: dict[str, Any], refund_id: int) -> tuple[dict[str, Any], str, D]:
+    """One unit of the order's first line given back: the delivery that says so, its topic and
+    the money refunded. WooCommerce lists the refund on the order (its lines come from the
+    shop's API); Shopify sends the refund object."""
+    if store_id in ("kolay-shop", "sinapp-shop"):
+        woo = stack.sandbox["woocommerce"]
+        woo.add_order(store_id, payload)
+        refund = woo_refund(payload, refund_id, 0)
+        order = woo.add_refund(store_id, payload["id"], refund)
+        return {**order, "date_modified_gmt": "2030-01-03T09:00:00"}, "order.updated", D(refund["amount"])
+    refund = shopify_refund(payload, refund_id, [(0, 1)])
+    return refund, "refunds/create", D(refund["transactions"][0]["amount"])
+
+
+def test_a_partial_refund_after_the_gib_send_is_returned_once_where_the_provider_can(
+    db_url: str, tmp_path: Path,
+) -> None:
+    with live_stack(db_url, tmp_path) as stack:
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        orders = {"demo-shop": paid_shopify(81), "kolay-shop": paid_woocommerce(88),
+                  "entegre-shop": paid_shopify(83), "sinapp-shop": paid_woocommerce(91)}
+        sales = {s: deliver(stack, stores, s, p, "orders/paid" if stores[s].platform == "shopify" else "order.updated").job_id
+                 for s, p in orders.items()}
+        done = stack.wait(list(sales.values()), timeout_s=150)
+        assert all(j.status == "completed" for j in done), [(j.store_id, j.status, j.last_error_message) for j in done]
+
+        returns, refunded, deliveries = {}, {}, {}
+        for n, (store_id, payload) in enumerate(orders.items()):
+            delivery, topic, money = refund_of(stack, store_id, payload, 5100 + n)
+            deliveries[store_id] = (delivery, topic)
+            result = deliver(stack, stores, store_id, delivery, topic)
+            assert result.status == "accepted" and result.job_id, (store_id, result)
+            returns[store_id], refunded[store_id] = result.job_id, money
+        settled = dict(zip(returns, stack.wait(list(returns.values()), timeout_s=150)))
+
+        for store_id, sim in SIMULATOR.items():
+            ret, sale = settled[store_id], stack.job(sales[store_id])
+            assert (ret.kind, ret.status) == ("return", "completed"), (store_id, ret.status, ret.last_error_message)
+            order = Order.model_validate_json(ret.order_json)
+            # Exactly the refund, to the kuruş, as the provider computed it.
+            assert order.paid_total == refunded[store_id] == compute_invoice(order).grand_total
+            assert ret.provider_total in (None, refunded[store_id]), (store_id, ret.provider_total)
+            assert ret.invoice_id and ret.invoice_id != sale.invoice_id and ret.step_e_document == "done"
+            made = stack.sandbox.ledger.per_key(sim, "return_invoice_created")
+            assert len(made) == 1 and set(made.values()) == {1}, (sim, made)
+        # Turkcell journals the return like the sale.
+        assert settled["demo-shop"].step_journal == "done" and settled["demo-shop"].journal_ref
+
+        sinapp = settled["sinapp-shop"]
+        assert (sinapp.status, sinapp.attention_category) == ("needs_attention", "refund_after_send")
+        sale_number = stack.job(sales["sinapp-shop"]).invoice_number or stack.job(sales["sinapp-shop"]).invoice_id
+        assert str(sale_number) in (sinapp.last_error_message or ""), sinapp.last_error_message
+        assert f"{refunded['sinapp-shop']:.2f}" in (sinapp.last_error_message or "")
+
+        # The same refunds delivered again: the same jobs, no second return anywhere.
+        for store_id, (delivery, topic) in deliveries.items():
+            again = deliver(stack, stores, store_id, delivery, topic)
+            assert again.job_id == returns[store_id], (store_id, again)
+        for sim in SIMULATOR.values():
+            assert sum(stack.sandbox.ledger.per_key(sim, "return_invoice_created").values()) == 1
