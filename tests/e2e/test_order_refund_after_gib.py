@@ -16,6 +16,7 @@ import pytest
 from sync_engine.config import load_stores
 from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from sync_engine.domain import Order, compute_invoice
+from sync_engine.domain.invoice import invoice_date
 from sync_engine.ingest import fetch_refund_details, ingest, parse_delivery
 from sync_engine.platforms.identity import rules_for
 from sync_engine.platforms.registry import get_platform
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.slow
 D = Decimal
 SECRETS = {"demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
            "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET"}
+EFATURA_VKN = "1234567890"  # seeded in the sandbox's GİB directory
 SIMULATOR = {"demo-shop": "turkcell", "kolay-shop": "kolaybi", "entegre-shop": "faturaentegrator"}
 
 
@@ -115,3 +117,40 @@ def test_a_partial_refund_after_the_gib_send_is_returned_once_where_the_provider
             assert again.job_id == returns[store_id], (store_id, again)
         for sim in SIMULATOR.values():
             assert sum(stack.sandbox.ledger.per_key(sim, "return_invoice_created").values()) == 1
+
+
+def test_a_refund_of_an_e_fatura_waits_for_the_buyers_iade_and_records_it(db_url: str, tmp_path: Path) -> None:
+    """An e-Fatura cannot be cancelled or returned by the seller (FACTS §5.5): the return job
+    waits until the buyer's İADE invoice, naming the sale invoice, arrives in Turkcell's
+    incoming list (seed 004, Gelen faturalar), records it, and makes no document of its own."""
+    with live_stack(db_url, tmp_path) as stack:
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        payload = paid_shopify(81, "company")
+        for attribute in payload["note_attributes"]:
+            if attribute["name"] == "Vergi No":
+                attribute["value"] = EFATURA_VKN  # registered in the sandbox's GİB directory
+        sale_id = deliver(stack, stores, "demo-shop", payload, "orders/paid").job_id
+        (sale,) = stack.wait([sale_id], timeout_s=120)
+        assert (sale.status, sale.document_type) == ("completed", "e_fatura"), sale.last_error_message
+
+        refund = shopify_refund(payload, 6100, [(0, 1)])
+        ret_id = deliver(stack, stores, "demo-shop", refund, "refunds/create").job_id
+        (waiting,) = stack.wait([ret_id], timeout_s=60, until=lambda j: j.last_error_class == "AwaitingBuyerReturn")
+        assert waiting.status == "retrying" and waiting.invoice_id is None
+
+        returned = Order.model_validate_json(waiting.order_json)
+        computed = compute_invoice(returned)
+        sale_day = invoice_date(Order.model_validate_json(sale.order_json).created_at)
+        stack.sandbox["turkcell"].place_incoming({
+            "sender": {"identifier": EFATURA_VKN, "name": "Alıcı Şirket A.Ş."}, "invoiceNumber": "ALC2030000000007",
+            "issueDate": "2030-01-04T00:00:00Z", "type": 2, "returnInvoiceNumber": sale.invoice_number,
+            "returnInvoiceDate": f"{sale_day.isoformat()}T00:00:00Z",
+            "invoiceLines": [{"inventoryCard": "İade", "amount": 1, "unitCode": "C62", "unitPrice": g.net,
+                              "lineExtensionAmount": g.net, "vatRate": g.rate, "vatAmount": g.vat}
+                             for g in computed.groups],
+        })
+        stack.enqueue(ret_id)  # the next poll would find it too; no need to wait for it
+        (ret,) = stack.wait([ret_id], timeout_s=60, until=lambda j: j.status in ("completed", "needs_attention"))
+        assert (ret.status, ret.invoice_number) == ("completed", "ALC2030000000007"), ret.last_error_message
+        assert stack.sandbox.ledger.count("turkcell", "return_invoice_created") == 0  # the buyer's, not ours
+        assert sum(stack.sandbox.ledger.per_key("turkcell", "gib_send").values()) == 1  # the sale only
