@@ -182,6 +182,10 @@ class InvoiceConfig(_Model):
     # A buyer whose TCKN fails its checksum: "needs_attention" (an operator asks the buyer)
     # or "anonymous" (invoiced as the anonymous consumer 11111111111); the job says which.
     invalid_tax_id: Literal["needs_attention", "anonymous"] = "needs_attention"
+    # How long after its GİB send a sent e-Arşiv is still cancelled at GİB when its order is
+    # cancelled or fully refunded (I, FACTS §5.5: the portal's 8-day window); later the sale
+    # stands and the refund is answered with a return (İADE) invoice. 0: always return.
+    e_archive_cancel_days: Annotated[int, Field(ge=0, le=365)] = 8
 
     @model_validator(mode="after")
     def _carrier_pair(self) -> InvoiceConfig:

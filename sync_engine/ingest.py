@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -279,7 +279,7 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
         # A refund already answered with a return job: cancelling the e-Arşiv too would undo
         # that part twice; the rest is returned as well.
         returned = any(jobs.get_by_key(return_key(store.id, parsed.order_id, r.refund_id)) for r in parsed.refunds)
-        if outcome == "sent" and not returned and _cancels_e_archive(store, sale):
+        if outcome == "sent" and not returned and _cancels_e_archive(store, sale, now):
             # The provider cancels e-Arşiv at GİB: the cancel job does it (and asks for the
             # journal reversal where the sale was journaled), on the sale's own document.
             jobs.set_fields(
@@ -328,11 +328,12 @@ def _withdraws_drafts(store: Any) -> bool:
     return Capability.WITHDRAW_DRAFT in capabilities and Capability.FIND_INVOICE in capabilities
 
 
-def _cancels_e_archive(store: Any, sale: Any) -> bool:
+def _cancels_e_archive(store: Any, sale: Any, now: datetime) -> bool:
     """Whether the cancel job can cancel this sale's document at GİB itself: an e-Arşiv whose
-    send was made (or is being made), at a provider that cancels e-Arşiv. Where the provider
-    chose the type at send time (KolayBi) the job does not know it: the cancel is tried, and a
-    provider that finds an e-Fatura refuses it (the job then says so, in its words)."""
+    send was made (or is being made), at a provider that cancels e-Arşiv, within the store's
+    cancel window. Where the provider chose the type at send time (KolayBi) the job does not
+    know it: the cancel is tried, and a provider that finds an e-Fatura refuses it (the job
+    then says so, in its words). Past the window a refund is answered with a return invoice."""
     from sync_engine.providers.base import Capability
 
     e_archive = sale.document_type == DocumentType.E_ARSIV.value or (
@@ -341,7 +342,21 @@ def _cancels_e_archive(store: Any, sale: Any) -> bool:
         e_archive
         and sale.step_e_document in ("in_progress", "done")
         and Capability.CANCEL_E_ARCHIVE in _capabilities(store)
+        and _within_cancel_window(store, sale, now)
     )
+
+
+def _within_cancel_window(store: Any, sale: Any, now: datetime) -> bool:
+    # ASSUMPTION (I, FACTS §5.5): an e-Arşiv is cancelled within the GİB portal's 8-day
+    # window; later, the sale stands and a refund is documented by a return (İADE) invoice.
+    # ``[stores.invoice] e_archive_cancel_days`` sets it (0: never cancel, always return).
+    days = store.invoice.e_archive_cancel_days
+    sent_at = sale.e_document_sent_at or sale.updated_at
+    if sent_at is None:
+        return days > 0
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    return now - sent_at <= timedelta(days=days)
 
 
 def _after_send_instruction(sale: Any) -> str:
@@ -435,7 +450,7 @@ def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, st
             nothing_kept = kept_order(stored, [refund]) is None
         except RefundProblem:
             nothing_kept = False  # the return job names the problem
-        if nothing_kept and _cancels_e_archive(store, sale):
+        if nothing_kept and _cancels_e_archive(store, sale, now):
             return _cancel(session, event, _fully_refunded(parsed, stored), store=store, now=now)
         return _returns(session, event, sale, [refund], store=store, now=now)
     if refund.refund_id in stored.refund_ids:

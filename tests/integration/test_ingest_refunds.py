@@ -9,7 +9,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -265,6 +265,27 @@ def test_full_refund_of_a_sent_e_arsiv_keeps_the_cancel_path(web: WebHarness) ->
     cancel = web.job(answer["job_id"])
     assert (cancel.kind, cancel.status, cancel.invoice_number) == ("cancel", "queued", "DMS2025000000149")
     assert [j.kind for j in web.jobs()] == ["sale", "cancel"]
+
+
+def test_full_refund_of_an_e_arsiv_sent_past_the_cancel_window_is_a_return(web: WebHarness) -> None:
+    """``[stores.invoice] e_archive_cancel_days`` (8): a full refund nine days after the GİB
+    send no longer cancels the e-Arşiv; it is answered with a return invoice for everything —
+    whether the refund comes alone or in the order's update."""
+    for n, deliver in ((52, "refund"), (53, "update")):
+        payload = paid_shopify(n)
+        sale_id = body_of(web.shopify(payload, topic="orders/paid"))["job_id"]
+        mark_sent(web, sale_id, "e_arsiv", n)
+        with web.sessions() as session:
+            JobRepository(session).set_fields(sale_id, datetime.now(UTC), e_document_sent_at=datetime.now(UTC) - timedelta(days=9))
+            session.commit()
+        refund = everything(payload, 9100 + n)
+        answer = body_of(web.shopify(refund, topic="refunds/create") if deliver == "refund" else
+                         web.shopify(refunded(payload, refund, status="refunded"), topic="orders/updated"))
+        assert answer["status"] == "accepted" and "cancelling" not in answer["reason"], answer
+        ret = web.job(answer["job_id"])
+        assert (ret.kind, ret.status, ret.document_type) == ("return", "queued", "e_arsiv"), deliver
+        assert stored_order(web, ret.id).paid_total == D(payload["total_price"])
+        assert not any(j.kind == "cancel" and j.status == "queued" for j in web.jobs())
 
 
 def test_full_refund_of_a_sent_e_fatura_is_a_return_job_for_everything(web: WebHarness) -> None:
