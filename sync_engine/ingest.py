@@ -290,6 +290,10 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
                 journal_ref=sale.journal_ref, step_customer="skipped", step_invoice="skipped",
                 last_error_message=f"{why}: e-Arşiv {sale.invoice_number or sale.invoice_id} to be cancelled at GİB",
             )
+            # The sale's document is the cancel job's now: closed, so that nothing re-drives
+            # it (reconciliation would see a cancelled, reversed invoice as "not journaled").
+            jobs.set_fields(sale.id, now, closed_at=now,
+                            closed_reason=f"{why} after the GİB send: its e-Arşiv is cancelled by job {cancel.id}")
             log.info("order cancelled", store=store.id, sale_job=sale.id, outcome="e_archive_cancel")
             events.set_status(event.id, EventStatus.ACCEPTED, f"{why}: cancelling its e-Arşiv", cancel.id)
             return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id,

@@ -114,8 +114,9 @@ def classify_invoiced(
             invoice=invoice_evidence(primary), **mismatch,
         ))
         return Planned(findings)
-    if job.lease_live(now) or job.status == JobStatus.CANCELLED.value:
-        # A worker is on it right now (the normal in-flight case), or nobody should be.
+    if job.lease_live(now) or job.status == JobStatus.CANCELLED.value or job.closed_at is not None:
+        # A worker is on it right now (the normal in-flight case), or nobody should be (its
+        # order was cancelled, its document closed out).
         return Planned(findings) if findings else None
     if job.step_invoice != DONE:
         findings.append(_finding(Category.ADOPT, Action.ADOPTED, job, at=primary, invoice=invoice_evidence(primary)))

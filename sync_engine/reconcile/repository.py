@@ -32,7 +32,7 @@ _COLUMNS = (
     Job.step_e_document, Job.step_journal, Job.invoice_id, Job.ettn, Job.invoice_number,
     Job.gib_uuid, Job.journal_ref, Job.attention_category, Job.attempt_count, Job.lease_owner,
     Job.lease_expires_at, Job.next_attempt_at, Job.rounding_difference, Job.created_at,
-    Job.updated_at, Job.order_json,
+    Job.updated_at, Job.closed_at, Job.order_json,
 )
 
 
@@ -73,6 +73,10 @@ class JobSnapshot:
     rounding_difference: Decimal | None
     created_at: datetime
     updated_at: datetime
+    # Set when the document needs no more work: e.g. a sale whose e-Arşiv was cancelled at
+    # GİB after its order was cancelled (the provider then lists it not journaled — on
+    # purpose, after the ters kayıt — and nothing may re-drive it).
+    closed_at: datetime | None
     facts: OrderFacts | None  # None: no order could be read (the job waits for a person)
 
     def lease_live(self, now: datetime) -> bool:

@@ -451,16 +451,16 @@ def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged
         assert "cancelling its e-Arşiv" in finding.evidence["ingest_reason"]
         cancel = next(j for j in h.jobs("demo-shop") if j.kind == "cancel")
         (cancel,) = h.stack.wait([cancel.id], timeout_s=120)
-        # Turkcell cancels the e-Arşiv at GİB (once it is at status 60), then asks for the
-        # journal entry to be reversed by hand.
-        assert (cancel.status, cancel.attention_category, cancel.e_document_status) == (
-            "needs_attention", "cancelled_after_send", "cancelled")
-        assert "reverse its journal entry" in (cancel.last_error_message or "")
+        # Turkcell cancels the e-Arşiv at GİB (once it is at status 60), then reverses its
+        # journal entry (ters kayıt), once each.
+        assert (cancel.status, cancel.e_document_status, cancel.step_journal) == ("completed", "cancelled", "done"), \
+            cancel.last_error_message
         assert sum(h.sandbox.ledger.per_key("turkcell", "cancel").values()) == 1
+        assert sum(h.sandbox.ledger.per_key("turkcell", "journal_reversed").values()) == 1
         sale = next(j for j in h.jobs("demo-shop") if j.kind == "sale" and j.order_id == str(payloads[0]["id"]))
         assert sale.status == "completed"  # what was sent stays recorded as sent
-        # The next run records nothing new: the cancel waiting for a person is only reported.
+        # The next run records nothing new: the cancel is done.
         before = h.snapshot()
         again = h.reconcile("demo-shop")
-        assert categories(again) == {"stuck": 1} and {f.action.value for f in again.findings} == {"reported"}
+        assert "cancel_missed" not in categories(again), again.as_json()
         assert {k: v for k, v in h.snapshot().items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}

@@ -39,7 +39,7 @@ def job(order_id: str = "1001", **changes: object) -> JobSnapshot:
         step_journal="done", invoice_id=ettn_for(key), ettn=ettn_for(key), invoice_number="DMS2026000000001",
         gib_uuid=ettn_for(key), journal_ref=ettn_for(key), attention_category=None, attempt_count=1,
         lease_owner=None, lease_expires_at=None, next_attempt_at=None, rounding_difference=Decimal("0.00"),
-        created_at=NOW - timedelta(hours=10), updated_at=NOW - timedelta(hours=10),
+        created_at=NOW - timedelta(hours=10), updated_at=NOW - timedelta(hours=10), closed_at=None,
         facts=OrderFacts(issue_date=DAY, paid_total=Decimal("442.15"), vat_rates=2),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -160,6 +160,13 @@ def test_not_journaled_redrives_the_journal_step_only_where_the_provider_journal
     assert planned is not None and planned.repair is not None
     assert planned.repair.fields["step_journal"] == "failed"
     assert decide(job(step_journal="skipped"), [invoice(journaled=False)], FATURAENTEGRATOR) is None
+
+
+def test_a_closed_sale_is_never_redriven_even_when_listed_unsent_or_unjournaled() -> None:
+    # Its e-Arşiv was cancelled at GİB and its journal entry reversed by the cancel job: the
+    # provider lists it so on purpose.
+    closed = job(closed_at=NOW - timedelta(hours=1))
+    assert decide(closed, [invoice(of=closed, sent=False, journaled=False)]) is None
 
 
 def test_amount_mismatch_is_reported_and_nothing_else_is_repaired() -> None:
