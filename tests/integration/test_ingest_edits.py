@@ -10,13 +10,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
+
+from sync_engine.cli import app
+from sync_engine.config import get_settings
 
 from sync_engine.domain.keys import reissue_key, return_key, sale_key
 from sync_engine.reissue import REISSUE_SETTLE
 from sync_engine.store.models import Job
 from sync_engine.store.repositories import JobRepository
 from tests.support.web import (
+    ADMIN_TOKEN,
     WebHarness,
     body_of,
     paid_shopify,
@@ -129,7 +135,9 @@ def test_a_further_edit_after_the_reissue_was_sent_reissues_that_one(web: WebHar
         assert repo.live_sale(STORE, order_id).idempotency_key == reissue_key(STORE, order_id, 2)  # type: ignore[union-attr]
 
 
-def test_an_e_fatura_is_only_flagged_with_the_instruction(web: WebHarness) -> None:
+def test_an_e_fatura_is_only_flagged_with_the_instruction(
+    web: WebHarness, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opt_in(web)
     payload = paid_shopify(23)
     sale_id = invoiced(web, payload, document_type="e_fatura")
@@ -137,8 +145,20 @@ def test_an_e_fatura_is_only_flagged_with_the_instruction(web: WebHarness) -> No
     assert answer["status"] == "needs_attention" and answer["reason"].startswith("amount_changed_after_invoice: total ")
     (sale,) = order_jobs(web, payload["id"])
     assert sale.id == sale_id and "cannot be returned by the seller" in (sale.edit_note or "")
+    # Shown where an operator looks: the ops API, the console's order page, `jobs show`.
     view = web.api("GET", f"/api/jobs/{sale_id}").json()
     assert view["edited"]["note"] == sale.edit_note
+    web.client.post("/ui/login", data={"token": ADMIN_TOKEN, "next": "/ui/jobs"}, follow_redirects=False)
+    page = web.client.get(f"/ui/orders/{STORE}/{payload['id']}").text
+    assert f'id="edited-{sale_id}"' in page and "cannot be returned by the seller" in page
+    monkeypatch.setenv("SYNC_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        shown = CliRunner().invoke(app, ["jobs", "show", str(sale_id)], env={"COLUMNS": "400"})
+    finally:
+        get_settings.cache_clear()
+    assert shown.exit_code == 0 and "edited after its invoice" in shown.output, shown.output
+    assert "cannot be returned by the seller" in shown.output
 
 
 def test_an_edit_before_the_gib_send_is_flagged_until_the_send(web: WebHarness) -> None:
