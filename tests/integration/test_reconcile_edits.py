@@ -20,7 +20,7 @@ import pytest
 
 from sync_engine.domain.keys import reissue_key, return_key
 from sync_engine.reconcile.findings import Category
-from sync_engine.sandbox.orders import TR_TZ, shopify_order
+from sync_engine.devtools.orders import TR_TZ, shopify_order
 from tests.integration.test_reconcile import RECONCILE_REDIS_URL, Harness, _fast_budgets, categories
 from tests.support import stack as stack_module
 from tests.support.stack import live_stack
