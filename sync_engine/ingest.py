@@ -140,7 +140,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     problem = parsed.problem or ("missing order" if order is None else None)
     if order is not None and not problem and (parsed.refunds or parsed.refunds_unfetched):
         # Partly refunded: the invoice is for what the buyer kept (checked like any order).
-        sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+        sale = JobRepository(session).live_sale(store.id, parsed.order_id)
         if sale is not None and sale.order_json and _sent(sale) and parsed.refunds:
             # Sent: each new refund is returned (a return job names what it cannot return).
             refunded = _refunded_sale(session, event, sale, order, parsed.refunds, store=store, now=now)
@@ -438,7 +438,7 @@ def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, st
     assert parsed.refund is not None and parsed.order_id is not None
     events = EventRepository(session)
     refund = parsed.refund if parsed.refund.created_at else parsed.refund.model_copy(update={"created_at": now})
-    sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+    sale = JobRepository(session).live_sale(store.id, parsed.order_id)
     if sale is None or not sale.order_json:
         # Out of order (the refund before its order) or an order not invoiced here: the
         # order's own delivery lists its refunds and is invoiced for what was kept.

@@ -46,6 +46,8 @@ log = get_logger(__name__)
 # over within ten minutes; the reissued sale starts after that, so the burst makes one invoice.
 REISSUE_SETTLE = timedelta(minutes=10)
 
+_ORDER_NAME_MAX = 128  # jobs.order_name
+
 # Between the difference and what was done about it in ``jobs.edit_note``.
 _NOTE_SEPARATOR = " — "
 
@@ -141,24 +143,24 @@ def _reissue(jobs: JobRepository, store: Any, sale: Any, order: Order, version: 
     """The return of ``sale`` in full and the new sale for ``order``, each created once."""
     invoiced = Order.model_validate_json(sale.order_json)
     common = dict(
-        store_id=sale.store_id, platform=sale.platform, order_id=sale.order_id, order_name=sale.order_name,
-        provider=store.provider.name, provider_account=store.provider.account_key(), created_at=now, updated_at=now,
+        store_id=sale.store_id, platform=sale.platform, order_id=sale.order_id, created_at=now, updated_at=now,
     )
     returned, _ = jobs.create_if_absent(
         return_key(sale.store_id, sale.order_id, edit_return_id(version)), **common,
-        kind=JobKind.RETURN.value,
+        # As ingest makes a refund's return job: its own document ids empty, on the sale's
+        # provider account, cari (customer step skipped) and routing; the sale it answers is
+        # found from its key (JobRepository.sale_returned_by).
+        kind=JobKind.RETURN.value, order_name=f"{sale.order_name or sale.order_id} İADE"[:_ORDER_NAME_MAX],
+        provider=sale.provider, provider_account=sale.provider_account,
         # All of what was invoiced, under a name that tells the two documents apart.
         order_json=invoiced.model_copy(update={"order_name": f"{invoiced.order_name} İADE"}).model_dump_json(),
-        # The return goes on the sale's cari, to the same buyer by the same channel; the sale
-        # it answers is found from its key (JobRepository.sale_returned_by).
         step_customer=StepState.SKIPPED.value, customer_id=sale.customer_id,
-        document_type=sale.document_type, document_alias=sale.document_alias,
-        status=JobStatus.QUEUED.value, next_attempt_at=now,
-        last_error_message=(f"order edited after its invoice was sent: returns invoice {_number(sale)} "
-                            f"(sale job {sale.id}) in full"),
+        document_type=sale.document_type, document_alias=sale.document_alias, route_source=sale.route_source,
+        route_checked_at=sale.route_checked_at, status=JobStatus.QUEUED.value, next_attempt_at=now,
     )
     reissued, created = jobs.create_if_absent(
         reissue_key(sale.store_id, sale.order_id, version), **common, kind=JobKind.SALE.value,
+        order_name=sale.order_name, provider=store.provider.name, provider_account=store.provider.account_key(),
         order_json=order.model_dump_json(), status=JobStatus.QUEUED.value,
         # Not woken: the sweeper starts it once due (REISSUE_SETTLE, see the module's rule).
         next_attempt_at=now + REISSUE_SETTLE,

@@ -137,8 +137,14 @@ def test_with_the_opt_in_an_edit_found_by_reconciliation_is_returned_and_reissue
         assert Decimal(json.loads(reissued.order_json or "{}")["paid_total"]) == Decimal(str(edited["total_price"]))
         assert reissued.status == "queued" and f"job {returned.id}" in (sale.edit_note or "")
         assert returned.id in h.enqueued and reissued.id not in h.enqueued
+        # The pipeline makes the return at Turkcell once: an İade e-Arşiv of the whole invoice.
+        (returned,) = h.stack.wait([returned.id], timeout_s=120)
+        assert returned.status == "completed", (returned.attention_category, returned.last_error_message)
+        assert h.sandbox.ledger.count("turkcell", "return_invoice_created") == 1
 
         # The next run: the live sale is the new one and matches the shop; nothing new.
         again = h.reconcile(STORE)
+        assert again.repairs == 0, again.as_json()
         assert not [f for f in again.findings if f.category is Category.AMOUNT_CHANGED_AFTER_INVOICE], again.as_json()
         assert [j.id for j in h.jobs(STORE) if j.order_id == order_id] == [sale.id, returned.id, reissued.id]
+        assert h.sandbox.ledger.count("turkcell", "return_invoice_created") == 1
