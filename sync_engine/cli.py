@@ -248,6 +248,8 @@ def jobs_show(
     console.print(f"  ETTN {view['ettn'] or '-'}  number {view['invoice_number'] or '-'}  GİB uuid {view['gib_uuid'] or '-'}")
     if view["last_error"]:
         console.print(f"  [yellow]{view['attention_category'] or ''} {view['last_error']['message']}[/yellow]")
+    if view["edited"]:
+        console.print(f"  [yellow]edited after its invoice ({view['edited']['at']}): {view['edited']['note']}[/yellow]")
     table = Table("started", "step", "operation", "try", "ms", "HTTP", "error", "message", title="timeline")
     for a in view["attempts"]:
         table.add_row(
@@ -380,6 +382,8 @@ def jobs_explain(
                               f"{redact_text(a.message or '')[:80]}")
             if job.closed_reason:
                 console.print(f"  closed: {redact_text(job.closed_reason)}")
+            if job.edit_note:
+                console.print(f"  edited after its invoice: {redact_text(job.edit_note)}")
             console.print(f"  [cyan]next:[/cyan] {texts.next_action(job, now, lang)}")
         for h in history:
             console.print(f"  history: {h.at:%Y-%m-%d %H:%M} {h.actor} {h.action} job {h.job_id} "

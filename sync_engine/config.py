@@ -186,6 +186,10 @@ class InvoiceConfig(_Model):
     # cancelled or fully refunded (I, FACTS §5.5: the portal's 8-day window); later the sale
     # stands and the refund is answered with a return (İADE) invoice. 0: always return.
     e_archive_cancel_days: Annotated[int, Field(ge=0, le=365)] = 8
+    # An order edited at the shop after its invoice went to GİB: false — the job is flagged
+    # with the difference for an operator; true — the invoice is returned in full (a return
+    # job) and the edited order invoiced anew (a new sale job). An e-Fatura is only flagged.
+    reissue_on_edit: StrictBool = False
 
     @model_validator(mode="after")
     def _carrier_pair(self) -> InvoiceConfig:

@@ -27,6 +27,7 @@ from sync_engine.logging import get_logger
 from sync_engine.platforms._util import blocking_problems
 from sync_engine.platforms.base import EventKind, MalformedPayload, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.identity import DEFAULT_RULES, BuyerRules, Problem, category_of, rules_for
+from sync_engine.reissue import edit_after_invoice
 from sync_engine.store.repositories import EventRepository, JobRepository
 
 # Header values kept with the event for operators; signatures and tokens are not kept.
@@ -139,7 +140,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     problem = parsed.problem or ("missing order" if order is None else None)
     if order is not None and not problem and (parsed.refunds or parsed.refunds_unfetched):
         # Partly refunded: the invoice is for what the buyer kept (checked like any order).
-        sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+        sale = JobRepository(session).live_sale(store.id, parsed.order_id)
         if sale is not None and sale.order_json and _sent(sale) and parsed.refunds:
             # Sent: each new refund is returned (a return job names what it cannot return).
             refunded = _refunded_sale(session, event, sale, order, parsed.refunds, store=store, now=now)
@@ -190,10 +191,11 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
             # VKN, or a replay with nothing fixed): say so, as the first event did (DESIGN §7).
             events.set_status(event.id, EventStatus.NEEDS_ATTENTION, problem, job.id)
             return IngestResult(202, "needs_attention", job_id=job.id, event_id=event.id, reason=problem)
-        changed = _edited(session, job, order, now)
+        changed = _edited(session, store, job, order, problem, now)
         if changed is not None:
-            events.set_status(event.id, changed.status, changed.reason, job.id)
-            return IngestResult(202, changed.status.value, job_id=job.id, event_id=event.id, reason=changed.reason)
+            events.set_status(event.id, changed.status, changed.reason, changed.job_id)
+            return IngestResult(202, changed.status.value, job_id=changed.job_id, event_id=event.id,
+                                reason=changed.reason, wake=changed.wake)
         # Another event about the same order (orders/create, then orders/paid…): one job.
         events.set_status(event.id, EventStatus.ACCEPTED, "job already exists for this order", job.id)
         return IngestResult(202, "accepted", job_id=job.id, event_id=event.id, reason="job already exists")
@@ -256,7 +258,7 @@ def _cancel(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any,
         reason = f"cancel already recorded (job {cancel.id})"
         events.set_status(event.id, EventStatus.ACCEPTED, reason, cancel.id)
         return IngestResult(202, "accepted", job_id=cancel.id, event_id=event.id, reason=reason)
-    sale = jobs.get_by_key(sale_key(store.id, parsed.order_id))
+    sale = jobs.live_sale(store.id, parsed.order_id)
     status, category = JobStatus.COMPLETED, None
     wake: tuple[int, ...] = ()
     if sale is None:
@@ -382,13 +384,17 @@ def _after_send_instruction(sale: Any) -> str:
 class _Edit:
     status: EventStatus
     reason: str
+    job_id: int
+    wake: tuple[int, ...] = ()
 
 
-def _edited(session: Session, job: Any, order: Any, now: datetime) -> _Edit | None:
+def _edited(session: Session, store: Any, job: Any, order: Any, problem: str | None, now: datetime) -> _Edit | None:
     """A newer version of an order that already has its sale job (the shop's clock decides
-    "newer"). Nothing made at the provider yet: the job takes the new order, so the invoice
-    is what the customer now pays. The invoice made: the job is flagged with the difference
-    (``amount_changed_after_invoice``) — the invoice is not changed by itself."""
+    "newer"), compared with the order's live sale (the newest, after a reissue). Nothing made
+    at the provider yet: the job takes the new order, so the invoice is what the customer now
+    pays. The invoice made: ``reissue.edit_after_invoice`` flags the job with the difference
+    (``amount_changed_after_invoice``) and, where the store opts in, returns and reissues it."""
+    job = JobRepository(session).live_sale(job.store_id, job.order_id) or job
     if order is None or not job.order_json:
         return None
     stored = Order.model_validate_json(job.order_json)
@@ -397,15 +403,10 @@ def _edited(session: Session, job: Any, order: Any, now: datetime) -> _Edit | No
     difference = order_difference(stored, order)
     if difference is None:
         return None
-    jobs = JobRepository(session)
-    if job.step_invoice == "pending" and jobs.replace_order_if_unmade(job.id, now, order.model_dump_json()):
-        return _Edit(EventStatus.ACCEPTED, f"order changed before it was invoiced ({difference}); the job invoices the new one")
-    if job.edit_note == difference:
-        return _Edit(EventStatus.ACCEPTED, f"order change already flagged: {difference}")
-    jobs.set_fields(job.id, now, edited_at=now, edit_note=difference)
-    log.warning("order changed after its invoice", store=job.store_id, job_id=job.id, change=difference)
-    return _Edit(EventStatus.NEEDS_ATTENTION, f"amount_changed_after_invoice: {difference}; the invoice stands until "
-                 "a return and a new invoice are issued")
+    if job.step_invoice == "pending" and JobRepository(session).replace_order_if_unmade(job.id, now, order.model_dump_json()):
+        return _Edit(EventStatus.ACCEPTED, f"order changed before it was invoiced ({difference}); the job invoices the new one", job.id)
+    outcome = edit_after_invoice(session, store, job, order, difference, now, problem=problem)
+    return _Edit(outcome.status, outcome.reason, outcome.job_id, outcome.wake)
 
 
 REFUNDS_UNFETCHED = ("order was partly refunded (refunds {ids}) but the lines of its refunds could not be "
@@ -441,7 +442,7 @@ def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, st
     assert parsed.refund is not None and parsed.order_id is not None
     events = EventRepository(session)
     refund = parsed.refund if parsed.refund.created_at else parsed.refund.model_copy(update={"created_at": now})
-    sale = JobRepository(session).get_by_key(sale_key(store.id, parsed.order_id))
+    sale = JobRepository(session).live_sale(store.id, parsed.order_id)
     if sale is None or not sale.order_json:
         # Out of order (the refund before its order) or an order not invoiced here: the
         # order's own delivery lists its refunds and is invoiced for what was kept.

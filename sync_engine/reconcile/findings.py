@@ -20,6 +20,9 @@ class Category(StrEnum):
     MISSING_PROFORMA = "missing_proforma"  # an order awaiting a transfer, no proforma job (lost webhook)
     PROFORMA_CLOSED = "proforma_closed"  # a proforma whose order was cancelled or stayed unpaid past due
     CANCEL_MISSED = "cancel_missed"  # cancelled / fully refunded at the shop, its invoice job never told
+    # the shop's order differs for the invoice (total, lines, buyer) from what its sale job
+    # invoiced, after the invoice was made: the edit webhook was lost, or came too early
+    AMOUNT_CHANGED_AFTER_INVOICE = "amount_changed_after_invoice"
     # Provider side
     MISSING_AT_PROVIDER = "missing_at_provider"  # the job says invoiced; the provider has none
     ADOPT = "adopt"  # the provider has the invoice; the job never recorded it
@@ -39,6 +42,7 @@ class Action(StrEnum):
     ENQUEUED = "enqueued"  # a wake-up call only; the row was already runnable
     FLAGGED = "flagged"  # written onto the job as needs_attention
     CLOSED = "closed"  # a document of the order's chain closed out (no provider call)
+    REISSUED = "reissued"  # an edited order's invoice returned in full and invoiced anew (new jobs)
     REPORTED = "reported"  # in the report only; nothing touched (needs a person)
     ALREADY_FLAGGED = "already_flagged"  # an earlier run flagged it; nothing written again
     SKIPPED_CHANGED = "skipped_changed"  # the job moved while the run looked: left alone
@@ -53,11 +57,13 @@ _WOULD = {
     Action.ENQUEUED: "would_enqueue",
     Action.FLAGGED: "would_flag",
     Action.CLOSED: "would_close",
+    Action.REISSUED: "would_reissue",
 }
 
 # Actions that change the state table or the queue (the "repairs" of a run).
 CHANGING_ACTIONS = frozenset(
-    {Action.INGESTED, Action.ADOPTED, Action.REDRIVEN, Action.ENQUEUED, Action.FLAGGED, Action.CLOSED}
+    {Action.INGESTED, Action.ADOPTED, Action.REDRIVEN, Action.ENQUEUED, Action.FLAGGED, Action.CLOSED,
+     Action.REISSUED}
 )
 
 

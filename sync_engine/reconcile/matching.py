@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sync_engine.domain.keys import ettn_for, sale_key
+from sync_engine.domain.keys import ettn_for, sale_key, sale_key_parts
 from sync_engine.providers.base import RemoteInvoice
 from sync_engine.reconcile.repository import JobSnapshot
 
@@ -35,8 +35,8 @@ def reference_key(order_ref: str | None, store_id: str, platform: str) -> str | 
     if not order_ref:
         return None
     ref = order_ref.strip()
-    if ref.startswith(f"{store_id}:") and ref.endswith(":sale"):
-        return ref  # the key itself (FaturaEntegratör's order_id)
+    if sale_key_parts(ref, store_id) is not None:
+        return ref  # the key itself (FaturaEntegratör's order_id), a reissue's too
     match = _REFERENCE.search(ref)
     if match is None or match.group("platform") != platform:
         return None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import Order
+from sync_engine.domain.keys import sale_key_parts
 from sync_engine.pipeline.context import build_request, invoice_settings
 from sync_engine.providers.base import Capability, Provider, RemoteInvoice
 from sync_engine.providers.http import CallRecord, observe_calls
@@ -117,7 +118,7 @@ class ProviderSide:
         for key, invoices in matches.unresolved.items():
             plans.append(Planned([Finding(
                 Category.UNKNOWN_AT_PROVIDER, Action.REPORTED,
-                order_id=key[len(self.store.id) + 1 : -len(":sale")],
+                order_id=(sale_key_parts(key, self.store.id) or (key,))[0],
                 invoice_ref=invoices[0].invoice_number or invoices[0].invoice_id,
                 evidence={"idempotency_key": key, "invoices": [invoice_evidence(i) for i in invoices]},
             )]))

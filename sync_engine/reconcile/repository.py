@@ -36,6 +36,14 @@ _COLUMNS = (
 )
 
 
+# What an edit check of a sale job reads (reissue.plan_edit, and the invoiced order).
+_EDIT_COLUMNS = (
+    Job.id, Job.idempotency_key, Job.store_id, Job.order_id, Job.status, Job.step_invoice,
+    Job.step_e_document, Job.invoice_id, Job.invoice_number, Job.document_type, Job.closed_at,
+    Job.closed_reason, Job.edit_note, Job.order_json,
+)
+
+
 @dataclass(frozen=True)
 class OrderFacts:
     """What reconciliation reads from a job's stored order."""
@@ -143,6 +151,20 @@ class ReconcileJobs:
             )
             found.update(self.session.scalars(stmt))
         return found
+
+    def made_sales(self, store_id: str, order_ids: Sequence[str]) -> dict[str, Any]:
+        """The live sale (the newest sale job) of each of these orders whose invoice was
+        made: the columns ``reissue.plan_edit`` reads, and the order it invoiced."""
+        live: dict[str, Any] = {}
+        for chunk in _chunks(list(dict.fromkeys(order_ids))):
+            stmt = (
+                select(*_EDIT_COLUMNS)
+                .where(Job.store_id == store_id, Job.kind == "sale", Job.order_id.in_(chunk))
+                .order_by(Job.id)
+            )
+            for row in self.session.execute(stmt):
+                live[row.order_id] = row  # id order: the newest wins
+        return {order_id: row for order_id, row in live.items() if row.step_invoice != "pending" and row.order_json}
 
     def created_between(self, store_id: str, start: datetime, end: datetime, kind: str = "sale") -> Iterator[JobSnapshot]:
         """The store's jobs of ``kind`` created in [start, end), streamed in id order (the

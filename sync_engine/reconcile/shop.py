@@ -14,12 +14,14 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync_engine.domain import Order
+from sync_engine.domain.edits import order_difference
 from sync_engine.domain.keys import proforma_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms import blocking_problems, id_text, text
@@ -32,6 +34,7 @@ from sync_engine.reconcile.progress import Progress
 from sync_engine.reconcile.repository import ReconcileJobs
 from sync_engine.reconcile.restarts import with_restarts
 from sync_engine.reconcile.window import Window
+from sync_engine.reissue import EditAction, flagged, plan_edit
 from sync_engine.store.models import EventSource
 from sync_engine.store.repositories import JobRepository
 
@@ -97,6 +100,20 @@ def delivery_for(adapter: PlatformAdapter, payload: dict[str, Any], store_id: st
     )
 
 
+def _newer_at_shop(updated_at_text: str, invoiced_at: datetime | None) -> bool:
+    """Whether the listed order is newer than the one invoiced (ingest's rule for an edit);
+    a stamp that cannot be read is compared by content."""
+    if invoiced_at is None or not updated_at_text:
+        return True
+    try:
+        listed = datetime.fromisoformat(updated_at_text.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if listed.tzinfo is None:  # WooCommerce's *_gmt stamps carry no offset
+        listed = listed.replace(tzinfo=UTC)
+    return listed > invoiced_at
+
+
 def _batches(orders: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for order in orders:
@@ -157,10 +174,14 @@ class ShopSide:
             )
             stats["shop_orders_with_job"] += sum(1 for i in ids if i in known)
             cancels = ReconcileJobs(session).order_ids_with_jobs(self.store.id, ids, kind="cancel")
+            made = ReconcileJobs(session).made_sales(self.store.id, [i for i in ids if i in known and i not in cancels])
             pending: list[int] = []
             for order_id, payload in zip(ids, batch, strict=True):
                 if order_id in known and order_id not in cancels and adapter.cancel_reason(payload):
                     self._missed_cancel(session, adapter, order_id, payload, pending)
+                    continue
+                if order_id in made:
+                    self._edit(session, adapter, order_id, payload, made[order_id], pending)
                     continue
                 if not order_id or order_id in known:
                     continue
@@ -209,6 +230,47 @@ class ShopSide:
         self.report.add(finding)
         if not self.dry_run:
             self._ingest(session, adapter, payload, parsed, finding, pending)
+
+    def _edit(self, session: Session, adapter: PlatformAdapter, order_id: str, payload: dict[str, Any],
+              sale: Any, pending: list[int]) -> None:
+        """An order invoiced here whose shop version now differs for the invoice (the edit
+        webhook lost, or seen before the GİB send): it goes through ingest as that webhook
+        would have — flagged, or returned and reissued where the store opts in — and a run
+        that finds it flagged with the same difference changes nothing."""
+        # The stamps first (a plain JSON read): most listed orders are as invoiced, and a full
+        # parse of both orders for each of 100,000 would cost the run half a minute.
+        invoiced_at = json.loads(sale.order_json).get("updated_at")
+        if not _newer_at_shop(adapter.updated_at_text(payload),
+                              datetime.fromisoformat(invoiced_at) if invoiced_at else None):
+            return
+        stored = Order.model_validate_json(sale.order_json)
+        parsed = delivery_for(adapter, payload, self.store.id, rules=rules_for(self.store))
+        if parsed.order is None:
+            return
+        difference = order_difference(stored, parsed.order)
+        if difference is None:
+            return
+        plan = plan_edit(self.store, sale, difference, parsed.problem)
+        # One event per listed version, sale job and outcome: an edit flagged before the GİB
+        # send and reissued by a later run after it is two events, not a duplicate.
+        parsed = dataclasses.replace(
+            parsed, event_key=f"reconcile-edit:{order_id}:{adapter.updated_at_text(payload)}:{sale.id}:{plan.action}")
+        action = Action.REISSUED if plan.action is EditAction.REISSUE else Action.FLAGGED
+        finding = Finding(
+            Category.AMOUNT_CHANGED_AFTER_INVOICE, Action.ALREADY_FLAGGED if flagged(sale, plan) else action,
+            order_id=order_id, job_id=sale.id, invoice_ref=sale.invoice_number or sale.invoice_id,
+            evidence={"order_name": parsed.order_name, "updated_at": adapter.updated_at_text(payload),
+                      "difference": difference, "note": plan.note, "document_type": sale.document_type,
+                      "steps": {"invoice": sale.step_invoice, "e_document": sale.step_e_document}},
+        )
+        self.report.add(finding)
+        if self.dry_run or finding.action is Action.ALREADY_FLAGGED:
+            return
+        result = self._ingest(session, adapter, payload, parsed, finding, pending)
+        if result.status == "duplicate":
+            # This very listing was ingested by an earlier run whose flag a person since
+            # cleared or another edit replaced: nothing is written again.
+            finding.action = Action.REPORTED
 
     def _missing(self, session: Session, adapter: PlatformAdapter, order_id: str,
                  payload: dict[str, Any], pending: list[int], *, awaiting: bool = False) -> None:

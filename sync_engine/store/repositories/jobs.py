@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from sync_engine.domain.keys import sale_version_key
 from sync_engine.domain.states import AttentionCategory
 from sync_engine.store.models import LEASABLE_STATUSES, Job, JobStatus
 from sync_engine.store.repositories._common import (
@@ -102,6 +103,25 @@ class JobRepository:
             .order_by(Job.id)
             .limit(1)
         ).first()
+
+    def live_sale(self, store_id: str, order_id: str) -> Job | None:
+        """The order's live sale invoice: its newest sale job (a reissue after an edit,
+        ``keys.reissue_key``, replaces the one before it), None before the order is paid."""
+        return self.session.scalars(
+            select(Job)
+            .where(Job.store_id == store_id, Job.order_id == order_id, Job.kind == "sale")
+            .order_by(Job.id.desc())
+            .limit(1)
+        ).first()
+
+    def sale_returned_by(self, return_job: Job) -> Job | None:
+        """The sale job a return job answers: for an edit's return (refund id ``edit-{n}``,
+        ``keys.edit_return_id``) the sale version it replaced, else the order's live sale."""
+        refund_id = return_job.idempotency_key.rsplit(":return:", 1)[-1]
+        if refund_id.startswith("edit-") and refund_id[5:].isdigit():
+            version = int(refund_id[5:]) - 1
+            return self.get_by_key(sale_version_key(return_job.store_id, return_job.order_id, version))
+        return self.live_sale(return_job.store_id, return_job.order_id)
 
     def for_order(self, store_id: str, order_id: str) -> builtins.list[Job]:
         """Every job of a shop order (its document chain: proforma, sale), oldest first."""

@@ -99,6 +99,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sale": ("Satış faturası", "Sale invoice"),
     "proforma": ("Proforma", "Proforma"),
     "cancel_doc": ("İptal / İADE", "Cancel / return"),
+    "return_doc": ("İADE faturası", "Return invoice"),
+    "edited": ("Faturadan sonra değişti", "Changed after invoicing"),
     "customer": ("Cari", "Cari (customer)"),
     "invoice": ("Fatura", "Invoice"),
     "e_document": ("GİB belgesi (e-Fatura / e-Arşiv)", "GİB document (e-Fatura / e-Arşiv)"),
@@ -118,7 +120,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "ignored": ("yok sayıldı", "ignored"),
 }
 
-KIND_LABEL = {JobKind.SALE.value: "sale", JobKind.PROFORMA.value: "proforma", JobKind.CANCEL.value: "cancel_doc"}
+KIND_LABEL = {JobKind.SALE.value: "sale", JobKind.PROFORMA.value: "proforma", JobKind.CANCEL.value: "cancel_doc",
+              JobKind.RETURN.value: "return_doc"}
 
 # The one short text per AttentionCategory: what an operator does about it, then what to press.
 ATTENTION_FIX: dict[str, tuple[str, str]] = {
