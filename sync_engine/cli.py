@@ -37,10 +37,10 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _sessions():  # noqa: ANN202
-    from sync_engine.config import get_settings
-    from sync_engine.store.db import make_engine, make_session_factory
+    from sync_engine.bootstrap import bootstrap
 
-    return make_session_factory(make_engine(get_settings().database_url))
+    # Log lines would interleave with the tables and the JSON these commands print.
+    return bootstrap(configure_logs=False).sessions
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -70,11 +70,9 @@ def web(
     _refuse_embedded_redis("web")
     import uvicorn
 
-    from sync_engine.config import get_settings
-    from sync_engine.logging import configure_logging
+    from sync_engine.bootstrap import bootstrap
 
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    bootstrap()  # the redacting log handler, before uvicorn logs its first line
     # log_config=None: uvicorn keeps our redacting handlers instead of installing its own.
     uvicorn.run(
         "sync_engine.web.app:create_app", factory=True, host=host, port=port, workers=workers,
@@ -413,16 +411,16 @@ def events_replay(
 ) -> None:
     """Re-run stored events through normalisation and job creation (e.g. after fixing a
     mapping, or a shop added a missing VKN). Jobs are never duplicated: one per order."""
-    from sync_engine.config import get_settings, load_stores
+    from sync_engine.bootstrap import bootstrap
     from sync_engine.ingest import replay
-    from sync_engine.platforms.registry import get_platform
-    from sync_engine.store.repositories import EventRepository
     from sync_engine.queue import enqueue
+    from sync_engine.store.repositories import EventRepository
 
-    stores = load_stores(get_settings().stores_file)
+    wiring = bootstrap(configure_logs=False)
+    stores = wiring.stores
     results: list[tuple[int, str, str]] = []
     to_enqueue: list[int] = []
-    with _sessions()() as session:
+    with wiring.sessions() as session:
         repo = EventRepository(session)
         events = [repo.get(i) for i in event_ids] if event_ids else repo.list(store_id=store, status=status, limit=limit)
         for event in events:
@@ -431,7 +429,8 @@ def events_replay(
             if event.store_id not in stores:
                 results.append((event.id, "skipped", f"store {event.store_id} is not configured"))
                 continue
-            result = replay(session, event, store=stores[event.store_id], adapter=get_platform(event.platform), now=datetime.now(UTC))
+            result = replay(session, event, store=stores[event.store_id], adapter=wiring.platform_for(event.platform),
+                            now=datetime.now(UTC))
             session.commit()
             results.append((event.id, result.status, result.reason or ""))
             if result.enqueue and result.job_id is not None:
@@ -470,23 +469,21 @@ def providers_check(
     import redis
     from rich.markup import escape
 
-    from sync_engine.config import ConfigError, get_settings, load_stores
-    from sync_engine.logging import configure_logging
+    from sync_engine.bootstrap import bootstrap
+    from sync_engine.config import ConfigError
     from sync_engine.providers.check import check_stores, print_checks
-    from sync_engine.providers.registry import build_provider
 
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
+    wiring = bootstrap(log_stream=sys.stderr)
     try:
-        stores = load_stores(settings.stores_file)
+        stores = wiring.stores
     except ConfigError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     try:
-        client.ping()
+        wiring.redis.ping()
+        cached = True
     except redis.RedisError:
-        client = None  # token and directory caches are skipped; the calls are still made
-    rows = check_stores(stores, lambda s: build_provider(s.provider, redis_client=client), store)
+        cached = False  # token and directory caches are skipped; the calls are still made
+    rows = check_stores(stores, lambda s: wiring.provider_for(s, cache_in_redis=cached), store)
     if print_checks(rows):
         raise typer.Exit(1)
