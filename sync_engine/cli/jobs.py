@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from sync_engine.cli.common import console, sessions
 from sync_engine.logging import redact_text
+
+T = TypeVar("T")
 
 jobs_app = typer.Typer(help="Inspect, explain, retry, cancel and resolve jobs.", no_args_is_help=True)
 
@@ -84,6 +88,20 @@ def _actor() -> str:
         return "cli"
 
 
+def _act(change: Callable[[Session], T]) -> T:
+    """One operator action in its own transaction; a refusal (OpsError) is exit 1."""
+    from sync_engine.pipeline.ops import OpsError
+
+    with sessions()() as session:
+        try:
+            result = change(session)
+            session.commit()
+        except OpsError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    return result
+
+
 @jobs_app.command("retry")
 def jobs_retry(
     job_id: Annotated[Optional[int], typer.Argument(help="Job id (or use --filter).")] = None,
@@ -128,16 +146,9 @@ def jobs_cancel(
     note: Annotated[str, typer.Option(help="Why (kept on the job's history).")] = "",
 ) -> None:
     """Cancel a job before anything reached GİB (refused after a GİB send)."""
-    from sync_engine.pipeline.ops import OpsError
     from sync_engine.web.ui import actions
 
-    with sessions()() as session:
-        try:
-            actions.cancel(session, job_id, _actor(), datetime.now(UTC), note)
-            session.commit()
-        except OpsError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+    _act(lambda session: actions.cancel(session, job_id, _actor(), datetime.now(UTC), note))
     console.print(f"job {job_id} cancelled")
 
 
@@ -147,17 +158,10 @@ def jobs_resolve(
     note: Annotated[str, typer.Option(help="What was done (required; kept on the job's history).")],
 ) -> None:
     """Close a needs_attention job settled by hand, with a note."""
-    from sync_engine.pipeline.ops import OpsError
     from sync_engine.web.ui import actions
 
-    with sessions()() as session:
-        try:
-            job = actions.resolve(session, job_id, _actor(), datetime.now(UTC), note)
-            session.commit()
-        except OpsError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        console.print(f"job {job_id} resolved ({job.status})")
+    status = _act(lambda session: actions.resolve(session, job_id, _actor(), datetime.now(UTC), note).status)
+    console.print(f"job {job_id} resolved ({status})")
 
 
 @jobs_app.command("explain")

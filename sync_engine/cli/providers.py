@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
-from sync_engine.cli.common import console
+from sync_engine.cli.common import console, wiring_with_stores
 
 providers_app = typer.Typer(help="Provider accounts: read-only checks before going live.", no_args_is_help=True)
 
@@ -18,18 +17,10 @@ def providers_check(
 ) -> None:
     """Verify each store's provider account with read-only calls; exit 1 if anything fails."""
     import redis
-    from rich.markup import escape
 
-    from sync_engine.bootstrap import bootstrap
-    from sync_engine.config import ConfigError
     from sync_engine.providers.check import check_stores, print_checks
 
-    wiring = bootstrap(log_stream=sys.stderr)
-    try:
-        stores = wiring.stores
-    except ConfigError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
+    wiring, stores = wiring_with_stores(console)
     try:
         wiring.redis.ping()
         cached = True

@@ -7,7 +7,6 @@ Registered in ``sync_engine/cli/main.py`` as ``app.command("reconcile")(reconcil
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Optional
 
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sync_engine.cli.common import console
+from sync_engine.cli.common import console, wiring_with_stores
 from sync_engine.reconcile.findings import StoreReport
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -62,18 +61,11 @@ def reconcile_command(
     safe through the pipeline, flag the rest, store the report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from sync_engine.bootstrap import bootstrap
-    from sync_engine.config import ConfigError
     from sync_engine.reconcile.service import ReconcileDeps, reconcile_stores
     from sync_engine.reconcile.window import choose_window
 
     # With --json, stdout is the report: log lines go to stderr.
-    wiring = bootstrap(log_stream=sys.stderr)
-    try:
-        stores = wiring.stores
-    except ConfigError as exc:
-        err_console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
+    wiring, stores = wiring_with_stores(err_console)
     now = datetime.now(UTC)
     overlap = timedelta(hours=overlap_hours)
     try:
