@@ -1,6 +1,6 @@
 """Field types shared by the settings, the stores file and every provider's config model.
 
-Each validator fails with one sentence naming what is wrong; ``config.py`` turns that into
+Each validator fails with one sentence naming what is wrong; ``config/stores.py`` turns that into
 ``stores[<id>].<key>: <sentence>``.
 """
 

@@ -9,8 +9,8 @@ from celery import Celery
 from celery.signals import setup_logging
 
 from schedules import BEAT_SCHEDULE
+from sync_engine.bootstrap import bootstrap
 from sync_engine.config import get_settings
-from sync_engine.logging import configure_logging
 from sync_engine.queue import MAX_COUNTDOWN_S, TASK_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S, celery_config, use_app
 
 __all__ = ["MAX_COUNTDOWN_S", "TASK_TIME_LIMIT_S", "VISIBILITY_TIMEOUT_S", "app", "make_celery"]
@@ -29,6 +29,6 @@ use_app(app)  # enqueue() in this process sends with the worker's app
 
 @setup_logging.connect
 def _logging(**_kwargs: object) -> None:
-    # Celery's own handlers would bypass the redaction processor: use ours for everything.
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    # Celery's own handlers would bypass the redaction processor: use ours for everything
+    # (beat has no other wiring; a worker builds the rest in workers/runtime.py).
+    bootstrap()

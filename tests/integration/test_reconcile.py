@@ -388,7 +388,7 @@ def test_cli_dry_run_then_real_run_with_stored_report(db_url: str, tmp_path: Pat
     ingests, queues and stores its report; the table output shows it."""
     with harness(db_url, tmp_path, start_worker=False) as h:
         payloads = [h.add_order("entegre-shop") for _ in range(3)]
-        cli = [sys.executable, "-m", "sync_engine.reconcile.cli", "--store", "entegre-shop",
+        cli = [sys.executable, "-m", "sync_engine.cli.reconcile", "--store", "entegre-shop",
                "--date", h.day.isoformat()]
 
         before = h.snapshot()

@@ -36,6 +36,21 @@ def test_the_dev_tools_contract_names_every_product_module() -> None:
     assert set(contract["source_modules"]) == product | {"workers", "schedules"}
 
 
+def test_the_cli_loads_the_dev_tools_only_inside_the_dev_commands() -> None:
+    # Module-level imports would load the simulators into every production command (and
+    # fail in the image, which leaves them out); function-level ones load them on demand.
+    import ast
+
+    tree = ast.parse((ROOT / "sync_engine" / "cli" / "dev.py").read_text(encoding="utf-8"))
+    top_level = [
+        node.module for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+    ] + [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+    assert not [m for m in top_level if m.startswith(("sync_engine.sandbox", "sync_engine.devtools"))]
+    inside = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    assert any(m.startswith("sync_engine.devtools") for m in inside)
+
+
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan, iteratively)."""
     index: dict[str, int] = {}

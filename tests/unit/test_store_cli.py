@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from sync_engine.store.cli import db_app
+from sync_engine.cli.db import db_app
 from sync_engine.store.db import head_revision
 
 
@@ -26,7 +26,7 @@ def test_current_then_upgrade_then_current(blank_db_url: str) -> None:
 
 
 def test_password_is_not_printed() -> None:
-    from sync_engine.store.cli import _shown
+    from sync_engine.cli.db import _shown
 
     shown = _shown("postgresql+psycopg://sync:s3cret@db.internal:5432/sync")
     assert "s3cret" not in shown and "db.internal" in shown

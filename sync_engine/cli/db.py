@@ -1,4 +1,4 @@
-"""`sync-engine db …`: schema commands, mounted by sync_engine.cli as the `db` group."""
+"""`sync-engine db …`: schema commands, mounted by sync_engine/cli/main.py as the `db` group."""
 
 from __future__ import annotations
 

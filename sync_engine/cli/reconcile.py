@@ -1,13 +1,12 @@
 """``sync-engine reconcile``: run the reconciliation now, for one store or all, and show it.
 
-Registered in ``sync_engine/cli.py`` as ``app.command("reconcile")(reconcile_command)``;
-``python -m sync_engine.reconcile.cli`` runs the same command on its own.
+Registered in ``sync_engine/cli/main.py`` as ``app.command("reconcile")(reconcile_command)``;
+``python -m sync_engine.cli.reconcile`` runs the same command on its own.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Optional
 
@@ -16,11 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sync_engine.cli.common import console, wiring_with_stores
 from sync_engine.reconcile.findings import StoreReport
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-# Differences tables are wide; do not squeeze them when output is not a terminal.
-console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 # Rows of differences shown per store; the stored report and --json have all of them.
@@ -61,24 +59,13 @@ def reconcile_command(
 ) -> None:
     """Compare shop orders, the state table and the provider's invoices; re-drive what is
     safe through the pipeline, flag the rest, store the report."""
-    import redis
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from sync_engine.config import ConfigError, get_settings, load_stores
-    from sync_engine.logging import configure_logging
-    from sync_engine.providers.registry import build_provider
     from sync_engine.reconcile.service import ReconcileDeps, reconcile_stores
     from sync_engine.reconcile.window import choose_window
-    from sync_engine.store.db import make_engine, make_session_factory
 
-    settings = get_settings()
     # With --json, stdout is the report: log lines go to stderr.
-    configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
-    try:
-        stores = load_stores(settings.stores_file)
-    except ConfigError as exc:
-        err_console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from None
+    wiring, stores = wiring_with_stores(err_console)
     now = datetime.now(UTC)
     overlap = timedelta(hours=overlap_hours)
     try:
@@ -92,12 +79,11 @@ def reconcile_command(
         err_console.print(f"[red]{escape(f'unknown store(s): {unknown}; known: {list(stores)}')}[/red]")
         raise typer.Exit(2)
 
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     providers: dict[str, Any] = {}
 
     def provider_for(cfg: Any) -> Any:
         if cfg.id not in providers:
-            providers[cfg.id] = build_provider(cfg.provider, redis_client=client)
+            providers[cfg.id] = wiring.provider_for(cfg)
         return providers[cfg.id]
 
     def enqueue(job_id: int) -> object:
@@ -105,7 +91,6 @@ def reconcile_command(
 
         return send(job_id)
 
-    engine = make_engine(settings.database_url)
     bar = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err_console, transient=True,
@@ -113,7 +98,7 @@ def reconcile_command(
     try:
         with bar:
             deps = ReconcileDeps(
-                sessions=make_session_factory(engine), provider_for=provider_for, enqueue=enqueue,
+                sessions=wiring.sessions, provider_for=provider_for, enqueue=enqueue,
                 progress=RichProgress(bar),
             )
             reports = reconcile_stores(deps, stores, store_ids=store, window_for=lambda cfg: windows[cfg.id],
@@ -121,7 +106,7 @@ def reconcile_command(
     finally:
         for provider in providers.values():
             provider.close()
-        engine.dispose()
+        wiring.close()
 
     if as_json:
         typer.echo(json.dumps({"runs": [r.as_json() for r in reports]}, ensure_ascii=False, indent=2))
@@ -178,5 +163,5 @@ def _detail(evidence: dict[str, Any]) -> str:
     return ", ".join(parts)[:90]
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m sync_engine.reconcile.cli`
+if __name__ == "__main__":  # pragma: no cover - `python -m sync_engine.cli.reconcile`
     app()
