@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sync_engine.config import InvoiceConfig
+from sync_engine.config.stores import InvoiceConfig
 from sync_engine.domain import Buyer, BuyerKind, InvoiceLine
 from sync_engine.domain.edits import order_difference
 from sync_engine.domain.keys import (
