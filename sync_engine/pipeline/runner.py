@@ -270,7 +270,7 @@ class _Run:
             update=lambda **f: self._update(job_id, **f),
             claim=lambda **f: self._claim(job_id, **f),
             request_factory=lambda document_type, alias: build_request(
-                _document_key(job), order, runtime.settings, document_type, alias
+                _document_key(job, self.sessions), order, runtime.settings, document_type, alias
             ),
             poll_delay=self.policy.poll_delay,
             gib_answer_wait_s=self.gib_answer_wait_s,
@@ -418,11 +418,15 @@ class _Run:
         return RunResult(job_id, ran=True, status=JobStatus.RETRYING.value, retry_in=delay)
 
 
-def _document_key(job: dict[str, object]) -> str:
+def _document_key(job: dict[str, object], sessions: sessionmaker[Session]) -> str:
     """The idempotency key of the document a job works on: its own, except a cancel job's,
-    which works on its order's sale invoice (same ETTN, same request)."""
+    which works on its order's live sale invoice (same ETTN, same request) — the newest sale
+    job, a reissue after an edit (``JobRepository.live_sale``)."""
     if str(job.get("kind") or "") == JobKind.CANCEL:
-        return sale_key(str(job["store_id"]), str(job["order_id"]))
+        store_id, order_id = str(job["store_id"]), str(job["order_id"])
+        with sessions() as session:
+            sale = JobRepository(session).live_sale(store_id, order_id)
+        return sale.idempotency_key if sale is not None else sale_key(store_id, order_id)
     return str(job["idempotency_key"])
 
 

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import Buyer, ComputedInvoice, Order, compute_invoice
 from sync_engine.domain.invoice import invoice_date
-from sync_engine.domain.keys import sale_key
 from sync_engine.providers.base import (
     Capability,
     CustomerRef,
@@ -441,7 +440,11 @@ class _Sale:
 
 def _sale_of(ctx: StepContext) -> _Sale | None:
     with ctx.sessions() as session:
-        sale = JobRepository(session).get_by_key(sale_key(str(ctx.job["store_id"]), str(ctx.job["order_id"])))
+        jobs = JobRepository(session)
+        this = jobs.get(ctx.job_id)
+        # The sale this return answers: an edit's return the version it replaced, a refund's
+        # the order's live sale (``JobRepository.sale_returned_by``).
+        sale = jobs.sale_returned_by(this) if this is not None else None
         if sale is None:
             return None
         sale_order = Order.model_validate_json(sale.order_json) if sale.order_json else None
