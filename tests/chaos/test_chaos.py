@@ -174,3 +174,100 @@ def test_cancels_under_chaos_never_reach_gib_after_the_stop_and_never_cancel_twi
         for key in keys[18:]:
             assert stack.job(orders[key][1]).status == "completed"
 
+
+
+REFUNDS_PER_STORE = 4
+RETURNS = {"turkcell_esirket": ("return_invoice_created", "gib_send", "journal"),
+           "kolaybi": ("return_invoice_created", "gib_send"),
+           "faturaentegrator": ("return_invoice_created", "gib_send")}
+
+
+def test_refunds_under_chaos_are_returned_once_each(db_url: str, tmp_path: Path) -> None:
+    """#12 under faults: a partial refund after each sale's GİB send, delivered twice (and a
+    third time after a worker is SIGKILLed and Redis flushed), with 500s, 504s after the
+    effect and latency on every endpoint. Each refund makes exactly one return (İADE)
+    invoice, sent (and journaled) once, where the provider has return invoices; SinApp's wait
+    for a person; nothing of the sale is made twice."""
+    from decimal import Decimal
+
+    from sync_engine.config import load_stores
+    from sync_engine.domain.refunds import Refund, RefundLine
+    from sync_engine.ingest import ingest
+    from sync_engine.platforms.base import EventKind, ParsedDelivery
+    from sync_engine.platforms.registry import get_platform
+
+    rng = random.Random(20261207)
+    with live_stack(db_url, tmp_path, transform=_short_timeouts, env={"SYNC_MAX_ATTEMPTS": "60"}) as stack:
+        faults = stack.sandbox.state.faults
+        faults.seed(13)
+        stores = load_stores(stack.dev.stores_file, environ=stack.dev.env)
+        orders = {}
+        for store in STORES:
+            for n in range(REFUNDS_PER_STORE):
+                o = order(order_id=f"iade-{store}-{n}", store_id=store, buyer=_buyer(rng, n))
+                # The shop's line ids, by which a refund names what it gives back.
+                o = o.model_copy(update={"lines": tuple(ln.model_copy(update={"line_ref": f"L{i}"})
+                                                        for i, ln in enumerate(o.lines))})
+                orders[(store, o.order_id)] = (o, stack.create_job(store, o))
+        for _, job_id in orders.values():
+            stack.enqueue(job_id)
+        stack.wait([j for _, j in orders.values()], timeout_s=200, sweep_every_s=3,
+                   until=lambda j: j.status == "completed")
+        # Faults from here on: the returns meet them, the sales are done.
+        for sim in ("turkcell", "kolaybi", "faturaentegrator", "sinapp"):
+            faults.add(FaultRule(sim, "*", FaultMode.BEFORE_500, probability=0.08))
+            faults.add(FaultRule(sim, "*", FaultMode.AFTER_504, probability=0.08))
+            faults.add(FaultRule(sim, "*", FaultMode.LATENCY, probability=0.2, latency_ms=150))
+
+        # One of the two T-shirts (149.90, 20 % VAT included) given back.
+        one_shirt = RefundLine(line_ref="L0", quantity=Decimal(1), amount=Decimal("149.90"), tax=Decimal("24.98"))
+        returns: dict[tuple[str, str], int] = {}
+
+        def refund(key: tuple[str, str], delivery: int) -> None:
+            store_id, order_id = key
+            o, _ = orders[key]
+            r = Refund(refund_id=f"r-{order_id}", order_id=order_id, created_at=datetime.now(UTC),
+                       lines=(one_shirt,), total=Decimal("149.90"))
+            parsed = ParsedDelivery(kind=EventKind.REFUND, event_key=f"refund:{order_id}:{delivery}",
+                                    topic="refunds/create", order_id=order_id, order_name=o.order_name, refund=r,
+                                    invoiceable=False, order=None, problem=None)
+            with stack.sessions() as session:
+                result = ingest(session, store=stores[store_id], adapter=get_platform(stores[store_id].platform),
+                                headers={}, body=b"{}", source="webhook", now=datetime.now(UTC), parsed=parsed)
+                session.commit()
+            assert result.job_id is not None, result
+            assert returns.setdefault(key, result.job_id) == result.job_id, (key, result)
+            if result.enqueue:
+                stack.enqueue(result.job_id)
+            for job_id in result.wake:
+                stack.enqueue(job_id)
+
+        for key in orders:
+            refund(key, 1)
+            refund(key, 2)  # the shop retries the webhook
+        time.sleep(1.5)
+        stack.dev.kill("worker")  # SIGKILL while return jobs hold leases, mid-call
+        stack.redis.flushdb()
+        stack.dev.start_worker("worker2")
+        for key in orders:
+            refund(key, 3)  # and once more, after the crash
+        jobs = {key: job for key, job in zip(returns, stack.wait(list(returns.values()), timeout_s=240, sweep_every_s=3,
+                                                                 until=lambda j: j.status in SETTLED))}
+
+        assert sum(faults.fired.values()) > 10, faults.fired  # the chaos really happened
+        for (store, _), job in jobs.items():
+            provider = STORES[store]
+            if provider in RETURNS:
+                assert (job.kind, job.status) == ("return", "completed"), (store, job.status, job.last_error_message)
+            else:  # SinApp documents no return invoice: a person makes it, told exactly what
+                assert (job.status, job.attention_category) == ("needs_attention", "refund_after_send"), job.last_error_message
+        for provider, kinds in RETURNS.items():
+            sim = SIM[provider]
+            made = stack.sandbox.ledger.per_key(sim, "return_invoice_created")
+            assert len(made) == REFUNDS_PER_STORE and set(made.values()) == {1}, (sim, made)
+            for kind in kinds[1:]:  # the sale's and the return's: one each
+                per_key = stack.sandbox.ledger.per_key(sim, kind)
+                assert len(per_key) == 2 * REFUNDS_PER_STORE and set(per_key.values()) == {1}, (sim, kind, per_key)
+        for sim in SIM.values():
+            assert set(stack.sandbox.ledger.per_key(sim, "invoice_created").values()) <= {1}, sim
+        assert stack.sandbox.ledger.count("sinapp", "return_invoice_created") == 0
