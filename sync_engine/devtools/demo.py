@@ -3,7 +3,9 @@
 Starts the sandbox, web, a worker and beat as separate processes on SQLite and the local
 Redis (an embedded one, sync_engine/devtools/embedded_redis.py, when none answers); posts signed webhooks for the demo's Turkish orders to one store per provider; shows
 the jobs moving; ends with a table per order and the sandbox ledger's verdict (each order
-invoiced once, sent to GİB once where the provider does that); stops what it started.
+invoiced once, sent to GİB once where the provider does that); then a second act
+(``lifecycle_demo``): one cancel before the GİB send, one after it and one partial refund,
+with their document chains; stops what it started.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.table import Table
 
 from sync_engine.config import is_embedded_redis
 from sync_engine.config_types import redact_url
+from sync_engine.devtools import lifecycle_demo as lifecycle
 from sync_engine.devtools.devstack import DevStack, free_port, port_free, redis_reachable, sandbox_secrets
 from sync_engine.devtools.embedded_redis import (
     EmbeddedRedis,
@@ -145,16 +148,22 @@ def _run_stack(workdir: Path, redis_url: str, sandbox_port: int, web_port: int, 
             stack.start_worker(concurrency=8)
             stack.start_beat()
         console.print(f"  sandbox {sandbox_url}   web {web_url}   worker (threads × 8)   beat")
-        posted = post_demo_webhooks(web_url, console)
+        posted, payloads = post_demo_webhooks(web_url, console)
         transfer = post_transfer_order(web_url, console) if stack.proforma_store(TRANSFER_STORE) else None
         jobs = watch(sessions, posted + (transfer is not None), timeout_s, console, stack)
         if transfer is not None and _proforma_made(jobs, transfer):
             # The buyer's transfer arrives: the merchant marks the order paid.
             post_transfer_paid(web_url, transfer, console)
             jobs = watch(sessions, posted + 2, timeout_s, console, stack)
+        # The invoices as first made, judged before the second act adds cancels and returns.
+        verdict = judge(jobs, httpx.get(f"{sandbox_url}/__ledger", timeout=10).json())
+        acts = lifecycle.post_lifecycle(web_url, payloads, _sent_e_archives(jobs),
+                                        {s: sandbox_secrets()[SECRET_ENV[s]] for s in DEMO_STORES}, console)
+        lifecycle.wait_for(sessions, acts, timeout_s)
         ledger = httpx.get(f"{sandbox_url}/__ledger", timeout=10).json()
-        verdict = judge(jobs, ledger)
+        verdict += lifecycle.judge_lifecycle(sessions, acts, ledger)
         show_results(jobs, verdict, console)
+        lifecycle.show_chains(sessions, acts, console)
         ok = all(good for good, _ in verdict)
         if not ok:
             console.print(f"[red]demo failed; process logs are in {workdir}[/red]")
@@ -164,20 +173,34 @@ def _run_stack(workdir: Path, redis_url: str, sandbox_port: int, web_port: int, 
             stack.stop_all()
 
 
-def post_demo_webhooks(web_url: str, console: Console) -> int:
+def _sent_e_archives(jobs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per store, the orders whose sale invoice went to GİB (as e-Arşiv where the job knows
+    the type): the second act cancels or refunds one of them."""
+    sent: dict[str, list[str]] = {}
+    for job in jobs:
+        if (job.get("kind", "sale") == "sale" and job["status"] == "completed"
+                and job["steps"]["e_document"]["state"] == "done" and job["document_type"] in (None, "e_arsiv")):
+            sent.setdefault(job["store_id"], []).append(job["order_id"])
+    return sent
+
+
+def post_demo_webhooks(web_url: str, console: Console) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """Post the demo's orders; returns how many were accepted, and the payloads per store."""
     from sync_engine.devtools.orders import demo_orders
     from sync_engine.devtools.webhooks import WebhookSender
 
     secrets = sandbox_secrets()
     start = datetime.now(UTC) - timedelta(hours=2)
     answers: Counter[str] = Counter()
+    payloads: dict[str, list[dict[str, Any]]] = {}
     with httpx.Client(timeout=10) as client:
         sender = WebhookSender(client)
         for store, (platform, _provider, _sim) in DEMO_STORES.items():
             url = f"{web_url}/webhooks/{platform}/{store}"
             secret = secrets[SECRET_ENV[store]]
             first = None
-            for payload in demo_orders(platform, start=start):
+            payloads[store] = demo_orders(platform, start=start)
+            for payload in payloads[store]:
                 if platform == "shopify":
                     delivery = sender.shopify(url, payload, secret=secret, topic="orders/paid",
                                               shop_domain=f"{store}.myshopify.com")
@@ -191,7 +214,7 @@ def post_demo_webhooks(web_url: str, console: Console) -> int:
                 again = sender.redeliver(first)
                 answers[f"{again.status} (redelivery)"] += 1
     console.print("  webhooks posted: " + ", ".join(f"{n} × HTTP {code}" for code, n in sorted(answers.items())))
-    return sum(n for code, n in answers.items() if code == "202")
+    return sum(n for code, n in answers.items() if code == "202"), payloads
 
 
 # One order at the KolayBi shop is paid by bank transfer (havale / EFT): on-hold first, so

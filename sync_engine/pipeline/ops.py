@@ -91,7 +91,7 @@ def order_chain(session: Session, store_id: str, order_id: str) -> list[dict[str
     """The order's document chain, oldest first: proforma, sale invoice, cancel, returns —
     one job each, with the documents it made (invoice, GİB document, journal entry)."""
     return [
-        {"job_id": j.id, "kind": j.kind, "key": j.idempotency_key, "status": j.status,
+        {"job_id": j.id, "kind": j.kind, "key": j.idempotency_key, "order_name": j.order_name, "status": j.status,
          "attention_category": j.attention_category, "document_id": j.invoice_id,
          "document_type": j.document_type, "invoice_number": j.invoice_number, "ettn": j.ettn,
          "gib_uuid": j.gib_uuid, "e_document_status": j.e_document_status,

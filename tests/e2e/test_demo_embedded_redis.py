@@ -56,8 +56,15 @@ def test_the_demo_runs_on_the_embedded_redis_when_none_answers_and_stops_it(tmp_
     for store, (_platform, provider, _sim) in DEMO_STORES.items():
         assert re.search(rf"✔ {store} \({provider}\): (\d+)/\1 orders completed, \1 invoices at the provider, none twice",
                          verdict), verdict
-    # Two lines per store (invoices, GİB sends or its no-GİB note), one for the bank transfer.
-    assert verdict.count("✔") == 2 * len(DEMO_STORES) + verdict.count("bank-transfer order")
+    # Two lines per store (invoices, GİB sends or its no-GİB note), one for the bank transfer,
+    # and one per story of the second act (cancels and a refund, #12).
+    stories = ("cancel before the GİB send: no sale invoice made, nothing sent to GİB",
+               "cancel after the GİB send: e-Arşiv cancelled at GİB 1×, journal reversed 1×",
+               "partial refund after the GİB send: 1 return invoice(s) at the provider, sent to GİB once")
+    for story in stories:
+        assert f"✔ {story}" in verdict, verdict
+    assert verdict.count("✔") == 2 * len(DEMO_STORES) + verdict.count("bank-transfer order") + len(stories)
+    assert "document chains (cancels and refunds)" in out
     assert "bank-transfer order(s): 1 proforma(s) at the provider, none twice; paid later → invoiced" in verdict
     # And the embedded server is gone: its process and its port.
     log = tmp_path / "var" / "demo" / "redis" / "redis.log"
