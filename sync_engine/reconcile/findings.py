@@ -23,6 +23,9 @@ class Category(StrEnum):
     # the shop's order differs for the invoice (total, lines, buyer) from what its sale job
     # invoiced, after the invoice was made: the edit webhook was lost, or came too early
     AMOUNT_CHANGED_AFTER_INVOICE = "amount_changed_after_invoice"
+    # refunded at the shop after the invoice went to GİB, and no return job: the refund
+    # webhook was lost
+    RETURN_MISSED = "return_missed"
     # Provider side
     MISSING_AT_PROVIDER = "missing_at_provider"  # the job says invoiced; the provider has none
     ADOPT = "adopt"  # the provider has the invoice; the job never recorded it

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_engine.domain import Order
 from sync_engine.domain.edits import order_difference
-from sync_engine.domain.keys import proforma_key
+from sync_engine.domain.keys import proforma_key, return_key
 from sync_engine.ingest import ingest
 from sync_engine.platforms import blocking_problems, id_text, text
 from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter
@@ -181,6 +181,7 @@ class ShopSide:
                     self._missed_cancel(session, adapter, order_id, payload, pending)
                     continue
                 if order_id in made:
+                    self._missed_returns(session, adapter, order_id, payload, made[order_id], pending)
                     self._edit(session, adapter, order_id, payload, made[order_id], pending)
                     continue
                 if not order_id or order_id in known:
@@ -230,6 +231,39 @@ class ShopSide:
         self.report.add(finding)
         if not self.dry_run:
             self._ingest(session, adapter, payload, parsed, finding, pending)
+
+    def _missed_returns(self, session: Session, adapter: PlatformAdapter, order_id: str,
+                        payload: dict[str, Any], sale: Any, pending: list[int]) -> None:
+        """Refunds the shop lists for an order whose invoice went to GİB, with no return job
+        (the refund webhook lost): each goes through ingest as that webhook would have, and
+        gets its return job. A run after that finds the jobs and changes nothing. WooCommerce
+        lists refunds without their lines: those wait for the order's replay (the report says
+        which)."""
+        if sale.closed_at is not None or not (sale.step_e_document in ("in_progress", "done")
+                                              or sale.status == "completed"):
+            return
+        refunds, unfetched = adapter.refunds_of(payload)
+        jobs = JobRepository(session)
+        for refund in refunds:
+            if jobs.get_by_key(return_key(self.store.id, order_id, refund.refund_id)) is not None:
+                continue
+            finding = Finding(Category.RETURN_MISSED, Action.INGESTED, order_id=order_id,
+                              evidence={"refund_id": refund.refund_id, "refunded": str(refund.total),
+                                        "sale_job": sale.id, "invoice": sale.invoice_number or sale.invoice_id})
+            self.report.add(finding)
+            if self.dry_run:
+                continue
+            parsed = ParsedDelivery(
+                kind=EventKind.REFUND, event_key=f"reconcile-refund:{order_id}:{refund.refund_id}",
+                topic="refunds/create", order_id=order_id, order_name=text(payload.get("name")) or None,
+                invoiceable=False, order=None, problem=None, refund=refund,
+            )
+            self._ingest(session, adapter, payload, parsed, finding, pending)
+        missing = [r for r in unfetched if jobs.get_by_key(return_key(self.store.id, order_id, r)) is None]
+        if missing:
+            self.report.add(Finding(Category.RETURN_MISSED, Action.REPORTED, order_id=order_id,
+                                    evidence={"refund_ids": missing, "why": "the shop lists these refunds "
+                                              "without their lines; replay the order's event to return them"}))
 
     def _edit(self, session: Session, adapter: PlatformAdapter, order_id: str, payload: dict[str, Any],
               sale: Any, pending: list[int]) -> None:

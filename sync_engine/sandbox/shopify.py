@@ -41,6 +41,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -205,6 +206,20 @@ class ShopifySimulator:
         return self.update_order(shop, order_id, {
             "cancelled_at": now, "closed_at": now, "cancel_reason": reason,
             "financial_status": "refunded",
+        })
+
+    def refund_order(self, shop: str, order_id: int | str, refund: dict[str, Any]) -> dict[str, Any]:
+        """A refund made in the admin: the order lists it in ``refunds[]`` (the REST order
+        resource carries its refunds) and is ``partially_refunded``, or ``refunded`` once the
+        refunds' transactions reach its total."""
+        with self._lock:
+            stored = self._shop(shop).orders[int(order_id)].payload
+            refunds = [*copy.deepcopy(stored.get("refunds") or []), copy.deepcopy(refund)]
+            total = Decimal(str(stored.get("total_price") or "0"))
+        back = sum((Decimal(str(t.get("amount") or "0")) for r in refunds for t in r.get("transactions") or []
+                    if t.get("kind") == "refund" and t.get("status") == "success"), Decimal(0))
+        return self.update_order(shop, order_id, {
+            "refunds": refunds, "financial_status": "refunded" if back >= total else "partially_refunded",
         })
 
     def orders(self, shop: str) -> list[dict[str, Any]]:

@@ -422,6 +422,45 @@ def test_cli_dry_run_then_real_run_with_stored_report(db_url: str, tmp_path: Pat
         assert "0 difference(s)" in out.stdout
 
 
+def test_a_refund_whose_webhook_never_came_gets_its_return_once(db_url: str, tmp_path: Path) -> None:
+    """#12: one item of an order refunded at the shop after its e-Arşiv went to GİB, the
+    refunds/create webhook lost: the run finds the refund in the listed order (return_missed)
+    and makes its return job through ingest, which returns it at Turkcell once; a dry run first
+    changes nothing, a run after it finds nothing missing."""
+    from tests.support.refunds import shopify_refund
+
+    with harness(db_url, tmp_path) as h:
+        payloads = [h.add_order("demo-shop") for _ in range(2)]
+        for payload in payloads:
+            h.deliver("demo-shop", payload)
+        settled = h.wait_settled(["demo-shop"])
+        assert all(j.status == "completed" for j in settled), [(j.id, j.last_error_message) for j in settled]
+        clock = h.sandbox.state.clock
+        shift = (datetime.combine(h.day, time(18, 0), TR_TZ) - clock.now()).total_seconds()
+        clock.advance(shift)
+        try:
+            h.sandbox["shopify"].refund_order("demo-shop", payloads[0]["id"], shopify_refund(payloads[0], 4401, [(0, 1)]))
+        finally:
+            clock.advance(-shift)
+
+        before = h.snapshot()
+        dry = h.reconcile("demo-shop", dry_run=True)
+        assert categories(dry) == {"return_missed": 1} and h.snapshot() == before, dry.as_json()
+        report = h.reconcile("demo-shop")
+        assert categories(report) == {"return_missed": 1}, report.as_json()
+        (finding,) = report.findings
+        assert (finding.order_id, finding.evidence["refund_id"]) == (str(payloads[0]["id"]), "4401")
+        ret = next(j for j in h.jobs("demo-shop") if j.kind == "return")
+        assert finding.job_id == ret.id
+        (ret,) = h.stack.wait([ret.id], timeout_s=120)
+        assert ret.status == "completed", ret.last_error_message
+        made = h.sandbox.ledger.per_key("turkcell", "return_invoice_created")
+        assert len(made) == 1 and set(made.values()) == {1}, made
+        again = h.reconcile("demo-shop")
+        assert "return_missed" not in categories(again), again.as_json()
+        assert sum(h.sandbox.ledger.per_key("turkcell", "return_invoice_created").values()) == 1
+
+
 def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged(db_url: str, tmp_path: Path) -> None:
     """#12: an order cancelled at the shop after its e-Arşiv went to GİB, the cancel webhook
     lost: the run records the cancel as the webhook would have (a cancel job that cancels the
