@@ -7,43 +7,18 @@ reverses nothing again."""
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sync_engine.config import load_stores
-from sync_engine.ingest import ingest
-from sync_engine.platforms.registry import get_platform
-from sync_engine.sandbox.credentials import SHOP_SECRETS
-from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
+from tests.support.deliver import deliver
 from tests.support.stack import live_stack
 from tests.support.web import paid_shopify, paid_woocommerce
 
 pytestmark = pytest.mark.slow
 
-SECRETS = {"demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET"}
-
-
-def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str, Any], topic: str) -> Any:
-    store = stores[store_id]
-    secret = SHOP_SECRETS[SECRETS[store_id]]
-    if store.platform == "shopify":
-        headers, body = build_shopify(payload, secret=secret, topic=topic, shop_domain=f"{store_id}.myshopify.com")
-    else:
-        headers, body = build_woocommerce(payload, secret=secret, topic=topic)
-    adapter = get_platform(store.platform)
-    adapter.verify(headers, body, [secret])
-    with stack.sessions() as session:
-        result = ingest(session, store=store, adapter=adapter, headers=headers, body=body,
-                        source="webhook", now=datetime.now(UTC))
-        session.commit()
-    if result.enqueue and result.job_id is not None:
-        stack.enqueue(result.job_id)
-    for job_id in result.wake:
-        stack.enqueue(job_id)
-    return result
 
 
 def cancelled(store_id: str, payload: dict[str, Any], stamp: str) -> tuple[dict[str, Any], str]:

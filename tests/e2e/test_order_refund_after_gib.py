@@ -6,7 +6,6 @@ return to make by hand. Delivering the refund again makes nothing new."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,47 +13,18 @@ from typing import Any
 import pytest
 
 from sync_engine.config import load_stores
-from sync_engine.devtools.webhooks import build_shopify, build_woocommerce
 from sync_engine.domain import Order, compute_invoice
 from sync_engine.domain.invoice import invoice_date
-from sync_engine.ingest import fetch_refund_details, ingest, parse_delivery
-from sync_engine.platforms.identity import rules_for
-from sync_engine.platforms.registry import get_platform
-from sync_engine.sandbox.credentials import SHOP_SECRETS
 from tests.support.refunds import shopify_refund, woo_refund
+from tests.support.deliver import deliver
 from tests.support.stack import live_stack
 from tests.support.web import paid_shopify, paid_woocommerce
 
 pytestmark = pytest.mark.slow
 
 D = Decimal
-SECRETS = {"demo-shop": "DEMO_SHOP_WEBHOOK_SECRET", "kolay-shop": "KOLAY_SHOP_WEBHOOK_SECRET",
-           "entegre-shop": "ENTEGRE_SHOP_WEBHOOK_SECRET", "sinapp-shop": "SINAPP_SHOP_WEBHOOK_SECRET"}
 EFATURA_VKN = "1234567890"  # seeded in the sandbox's GİB directory
 SIMULATOR = {"demo-shop": "turkcell", "kolay-shop": "kolaybi", "entegre-shop": "faturaentegrator"}
-
-
-def deliver(stack: Any, stores: dict[str, Any], store_id: str, payload: dict[str, Any], topic: str) -> Any:
-    """What the web process does with a signed delivery (parse, fetch WooCommerce refund lines
-    from the shop, ingest, enqueue after commit)."""
-    store = stores[store_id]
-    secret = SHOP_SECRETS[SECRETS[store_id]]
-    if store.platform == "shopify":
-        headers, body = build_shopify(payload, secret=secret, topic=topic, shop_domain=f"{store_id}.myshopify.com")
-    else:
-        headers, body = build_woocommerce(payload, secret=secret, topic=topic)
-    adapter = get_platform(store.platform)
-    adapter.verify(headers, body, [secret])
-    parsed = fetch_refund_details(parse_delivery(adapter, headers, body, store.id, rules_for(store)), store)
-    with stack.sessions() as session:
-        result = ingest(session, store=store, adapter=adapter, headers=headers, body=body,
-                        source="webhook", now=datetime.now(UTC), parsed=parsed)
-        session.commit()
-    if result.enqueue and result.job_id is not None:
-        stack.enqueue(result.job_id)
-    for job_id in result.wake:
-        stack.enqueue(job_id)
-    return result
 
 
 def refund_of(stack: Any, store_id: str, payload: dict[str, Any], refund_id: int) -> tuple[dict[str, Any], str, D]:

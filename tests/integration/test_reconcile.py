@@ -14,7 +14,7 @@ import random
 import subprocess
 import sys
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -158,6 +158,17 @@ class Harness:
         """Until every job of these stores is completed or waits for a person."""
         ids = [j.id for s in store_ids for j in self.jobs(s)]
         return self.stack.wait(ids, timeout_s=timeout_s)
+
+    def later_that_day(self, change: Callable[[], object]) -> None:
+        """Make a change at the shop at 18:00 of the listed day (the run lists the day's
+        changed orders), then bring the sandbox clock back."""
+        clock = self.sandbox.state.clock
+        shift = (datetime.combine(self.day, time(18, 0), TR_TZ) - clock.now()).total_seconds()
+        clock.advance(shift)
+        try:
+            change()
+        finally:
+            clock.advance(-shift)
 
 
 def _fast_budgets(text: str) -> str:
@@ -435,13 +446,8 @@ def test_a_refund_whose_webhook_never_came_gets_its_return_once(db_url: str, tmp
             h.deliver("demo-shop", payload)
         settled = h.wait_settled(["demo-shop"])
         assert all(j.status == "completed" for j in settled), [(j.id, j.last_error_message) for j in settled]
-        clock = h.sandbox.state.clock
-        shift = (datetime.combine(h.day, time(18, 0), TR_TZ) - clock.now()).total_seconds()
-        clock.advance(shift)
-        try:
-            h.sandbox["shopify"].refund_order("demo-shop", payloads[0]["id"], shopify_refund(payloads[0], 4401, [(0, 1)]))
-        finally:
-            clock.advance(-shift)
+        h.later_that_day(lambda: h.sandbox["shopify"].refund_order(
+            "demo-shop", payloads[0]["id"], shopify_refund(payloads[0], 4401, [(0, 1)])))
 
         before = h.snapshot()
         dry = h.reconcile("demo-shop", dry_run=True)
@@ -471,14 +477,8 @@ def test_a_cancel_whose_webhook_never_came_is_found_and_the_sent_invoice_flagged
             h.deliver("demo-shop", payload)
         settled = h.wait_settled(["demo-shop"])
         assert all(j.status == "completed" for j in settled), [(j.id, j.last_error_message) for j in settled]
-        # The merchant cancelled it later that day (the run lists the day's changed orders).
-        clock = h.sandbox.state.clock
-        shift = (datetime.combine(h.day, time(18, 0), TR_TZ) - clock.now()).total_seconds()
-        clock.advance(shift)
-        try:
-            h.sandbox["shopify"].cancel_order("demo-shop", payloads[0]["id"])
-        finally:
-            clock.advance(-shift)
+        # The merchant cancelled it later that day.
+        h.later_that_day(lambda: h.sandbox["shopify"].cancel_order("demo-shop", payloads[0]["id"]))
 
         before = h.snapshot()
         dry = h.reconcile("demo-shop", dry_run=True)
