@@ -544,8 +544,7 @@ def _returns(session: Session, event: Any, sale: Any, refunds: list[Refund], *, 
     from the sale only what the return is made *on*: the sale's cari (``customer_id``; its
     customer step is skipped) and routing (document type and alias). Its own invoice_id,
     ETTN, number and GİB uuid stay empty for its own document; the sale invoice it answers is
-    the sale job of the same store and order (``sale_key(job.store_id, job.order_id)``),
-    which the return step reads for ``ReturnOf``.
+    found by the return step (``JobRepository.sale_returned_by``) and read for ``ReturnOf``.
     """
     events = EventRepository(session)
     jobs = JobRepository(session)
@@ -679,15 +678,15 @@ def _fixes_invalid_order(job: Any, order: Any, problem: str | None) -> bool:
 
 
 def fetch_refund_details(parsed: ParsedDelivery, store: Any, *, timeout_s: float = 5.0) -> ParsedDelivery:
-    """A WooCommerce order that lists refunds by id only, completed with their lines from the
-    shop's Admin API (``GET /wp-json/wc/v3/orders/{id}/refunds``, the store's
-    ``shop_api_url`` / ``shop_api_token``). Call it outside a database transaction: it is a
-    network call. When the shop cannot be asked, the delivery keeps ``refunds_unfetched``
-    with the reason in ``refunds_error``, and ingest parks the order in needs_attention."""
-    if not parsed.refunds_unfetched or parsed.order_id is None or store.platform != "woocommerce":
+    """An order that lists refunds by id only (WooCommerce), completed with their lines from
+    the shop's Admin API (the store's ``shop_api_url`` / ``shop_api_token``), by the platform
+    adapter (``complete_refunds``). Call it outside a database transaction: it is a network
+    call. When the shop cannot be asked, the delivery keeps ``refunds_unfetched`` with the
+    reason in ``refunds_error``, and ingest parks the order in needs_attention."""
+    if not parsed.refunds_unfetched or parsed.order_id is None:
         return parsed
     from sync_engine.platforms.clients import make_lister
-    from sync_engine.platforms.woocommerce import refund_delivery
+    from sync_engine.platforms.registry import get_platform
 
     if store.shop_api_url is None or store.shop_api_token is None:
         return dataclasses.replace(parsed, refunds_error="no shop_api_url / shop_api_token for the store")
@@ -695,10 +694,9 @@ def fetch_refund_details(parsed: ParsedDelivery, store: Any, *, timeout_s: float
         lister = make_lister(store.platform, str(store.shop_api_url), store.shop_api_token.get_secret_value(),
                              timeout_s=timeout_s)
         try:
-            refunds = lister.get_refunds(parsed.order_id)  # type: ignore[attr-defined]
+            return get_platform(store.platform).complete_refunds(parsed, lister)
         finally:
             lister.close()
-        return refund_delivery(parsed, refunds)
     except Exception as exc:  # noqa: BLE001 - any failure leaves the order waiting, with its reason
         log.warning("refund details not fetched", store=store.id, reason=type(exc).__name__)
         return dataclasses.replace(parsed, refunds_error=_text(f"{type(exc).__name__}: {exc}", 300))

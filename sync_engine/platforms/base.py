@@ -142,6 +142,12 @@ class PlatformAdapter(Protocol):
         listed without lines — WooCommerce's ``refunds[]`` summaries)."""
         ...
 
+    def complete_refunds(self, parsed: ParsedDelivery, lister: Any) -> ParsedDelivery:
+        """``parsed`` with the lines of the refunds it lists by id only (``refunds_unfetched``),
+        asked of the shop through ``lister`` (its Admin API client). A platform whose
+        deliveries carry their refunds whole returns ``parsed`` as it is."""
+        ...
+
     def replay_headers(self) -> dict[str, str]:
         """Headers a stored listed order carries, so that ``events replay`` parses its raw body
         as the platform's own order-update webhook."""

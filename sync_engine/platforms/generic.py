@@ -179,5 +179,8 @@ class GenericAdapter:
     def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
         return (), ()  # the generic schema has no refunds
 
+    def complete_refunds(self, parsed: ParsedDelivery, lister: Any) -> ParsedDelivery:
+        return parsed
+
     def replay_headers(self) -> dict[str, str]:
         return {}

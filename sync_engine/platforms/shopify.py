@@ -224,6 +224,9 @@ class ShopifyAdapter:
     def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
         return build_refunds(unwrap(payload, "order")), ()
 
+    def complete_refunds(self, parsed: ParsedDelivery, lister: Any) -> ParsedDelivery:
+        return parsed  # a Shopify order and a refunds/create body carry their refunds whole
+
     def replay_headers(self) -> dict[str, str]:
         return {"X-Shopify-Topic": "orders/updated"}
 

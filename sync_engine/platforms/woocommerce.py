@@ -217,6 +217,13 @@ class WooCommerceAdapter:
     def refunds_of(self, payload: dict[str, Any]) -> tuple[tuple[Refund, ...], tuple[str, ...]]:
         return (), refund_summaries(payload)
 
+    def complete_refunds(self, parsed: ParsedDelivery, lister: Any) -> ParsedDelivery:
+        # An order's refunds[] holds {id, reason, total} only: the lines come from
+        # GET /wp-json/wc/v3/orders/{id}/refunds.
+        if not parsed.refunds_unfetched or parsed.order_id is None:
+            return parsed
+        return refund_delivery(parsed, lister.get_refunds(parsed.order_id))
+
     def replay_headers(self) -> dict[str, str]:
         return {"X-WC-Webhook-Topic": "order.updated"}
 
