@@ -210,27 +210,17 @@ class FaturaEntegratorProvider(BaseProvider):
 
     def create_invoice(self, req: InvoiceRequest, customer: CustomerRef | None) -> InvoiceRef:
         operation = f"{NAME}.invoices.create"
-        if customer is None:
-            raise PermanentError(
-                "an invoice needs the buyer's customer id (customer step first)", provider=NAME,
-                endpoint=operation,
-            )
         # The mapping first: an order FE's contract cannot carry stops before any call.
         payload = mapping.invoice_payload(
-            req, customer.customer_id, sale_channel_id=self.sale_channel_id,
+            req, _customer_id(customer, operation), sale_channel_id=self.sale_channel_id,
             invoice_integration_id=self.invoice_integration_id,
         )
         return self._create(req, payload, operation)
 
     def create_return_invoice(self, req: InvoiceRequest, original: ReturnOf, customer: CustomerRef | None) -> InvoiceRef:
         operation = f"{NAME}.invoices.create_return"
-        if customer is None:
-            raise PermanentError(
-                "a return invoice needs the buyer's customer id (customer step first)", provider=NAME,
-                endpoint=operation,
-            )
         payload = mapping.return_invoice_payload(
-            req, customer.customer_id, original, sale_channel_id=self.sale_channel_id,
+            req, _customer_id(customer, operation), original, sale_channel_id=self.sale_channel_id,
             invoice_integration_id=self.invoice_integration_id,
         )
         return self._create(req, payload, operation)
@@ -324,3 +314,11 @@ class FaturaEntegratorProvider(BaseProvider):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _customer_id(customer: CustomerRef | None, operation: str) -> str:
+    """FE invoices name the buyer by the customer id the customer step made."""
+    if customer is None:
+        raise PermanentError("an invoice needs the buyer's customer id (customer step first)",
+                             provider=NAME, endpoint=operation)
+    return customer.customer_id
