@@ -141,7 +141,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
     if order is not None and not problem and (parsed.refunds or parsed.refunds_unfetched):
         # Partly refunded: the invoice is for what the buyer kept (checked like any order).
         sale = JobRepository(session).live_sale(store.id, parsed.order_id)
-        if sale is not None and sale.order_json and _sent(sale) and parsed.refunds:
+        if sale is not None and sale.order_json and sale_sent(sale) and parsed.refunds:
             # Sent: each new refund is returned (a return job names what it cannot return).
             refunded = _refunded_sale(session, event, sale, order, parsed.refunds, store=store, now=now)
             if refunded is not None:
@@ -149,7 +149,7 @@ def _act(session: Session, event: Any, parsed: ParsedDelivery, *, store: Any, no
         kept = _kept(order, parsed)
         if isinstance(kept, str):
             problem = kept
-            if sale is not None and not _sent(sale) and sale.closed_at is None:
+            if sale is not None and not sale_sent(sale) and sale.closed_at is None:
                 # Not to be invoiced for what was sold, and what was kept is not known.
                 return _stop_for_refund(session, event, sale, problem, now)
         elif kept is None:
@@ -430,8 +430,9 @@ def _fully_refunded(parsed: ParsedDelivery, order: Order | None) -> ParsedDelive
                                problem="order fully refunded at the shop")
 
 
-def _sent(sale: Any) -> bool:
-    """The sale's document went (or may have gone) to GİB: a refund now needs a return."""
+def sale_sent(sale: Any) -> bool:
+    """The sale's document went (or may have gone) to GİB, or the provider has no GİB step
+    and the invoice is issued: a refund now needs a return (ingest and reconciliation)."""
     return sale.step_e_document in ("in_progress", "done") or sale.status == JobStatus.COMPLETED.value
 
 
@@ -450,7 +451,7 @@ def _refund_delivery(session: Session, event: Any, parsed: ParsedDelivery, *, st
         events.set_status(event.id, EventStatus.IGNORED, reason, sale.id if sale else None)
         return IngestResult(202, "ignored", job_id=sale.id if sale else None, event_id=event.id, reason=reason)
     stored = Order.model_validate_json(sale.order_json)
-    if _sent(sale):
+    if sale_sent(sale):
         try:
             nothing_kept = kept_order(stored, [refund]) is None
         except RefundProblem:
@@ -488,7 +489,7 @@ def _refunded_sale(session: Session, event: Any, sale: Any, kept: Order, refunds
         reason = f"refund for sale job {sale.id}, which is closed ({sale.closed_reason or 'cancelled'})"
         events.set_status(event.id, EventStatus.IGNORED, reason, sale.id)
         return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)
-    if _sent(sale):
+    if sale_sent(sale):
         return _returns(session, event, sale, new, store=store, now=now)
     ids = ", ".join(r.refund_id for r in new)
     old_total = stored.paid_total if stored else None
@@ -523,7 +524,7 @@ def _stop_for_refund(session: Session, event: Any, sale: Any, problem: str, now:
     jobs = JobRepository(session)
     message = _text(f"{problem}; sale job {sale.id} stopped before the GİB send", 2000)
     category = AttentionCategory.INVALID_ORDER.value  # a corrected order delivery restarts it
-    if sale.closed_at is not None or _sent(sale):
+    if sale.closed_at is not None or sale_sent(sale):
         reason = f"refund for sale job {sale.id}, which is closed or sent: {problem}"
         EventRepository(session).set_status(event.id, EventStatus.IGNORED, reason, sale.id)
         return IngestResult(202, "ignored", job_id=sale.id, event_id=event.id, reason=reason)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync_engine.domain import Order
 from sync_engine.domain.edits import order_difference
 from sync_engine.domain.keys import proforma_key, return_key
-from sync_engine.ingest import ingest
+from sync_engine.ingest import ingest, sale_sent
 from sync_engine.platforms import blocking_problems, id_text, text
 from sync_engine.platforms.base import EventKind, ParsedDelivery, PlatformAdapter
 from sync_engine.platforms.registry import get_platform
@@ -239,8 +239,7 @@ class ShopSide:
         gets its return job. A run after that finds the jobs and changes nothing. WooCommerce
         lists refunds without their lines: those wait for the order's replay (the report says
         which)."""
-        if sale.closed_at is not None or not (sale.step_e_document in ("in_progress", "done")
-                                              or sale.status == "completed"):
+        if sale.closed_at is not None or not sale_sent(sale):
             return
         refunds, unfetched = adapter.refunds_of(payload)
         jobs = JobRepository(session)
